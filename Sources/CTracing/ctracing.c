@@ -1,0 +1,45 @@
+#define _GNU_SOURCE
+#include "ctracing.h"
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+__thread ct_thread_state ct_tls __attribute__((tls_model("initial-exec")));
+int32_t ct_flags = 0;
+int64_t ct_live_bytes = 0;
+int64_t ct_peak_bytes = 0;
+uint32_t ct_epoch = 0;
+uint32_t ct_step = 0;
+uint64_t ct_next_span_block = 1;
+
+int ct_has_invariant_tsc(void) {
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0x80000000, 0) < 0x80000007) return 0;
+    __cpuid(0x80000007, a, b, c, d);
+    return (d >> 8) & 1;
+#else
+    return 0;
+#endif
+}
+
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static void (*exit_destructor)(void *) = 0;
+
+static void run_exit_destructor(void *context) {
+    if (exit_destructor && context) exit_destructor(context);
+}
+static void make_exit_key(void) { pthread_key_create(&exit_key, run_exit_destructor); }
+
+void ct_register_thread_exit(void (*destructor)(void *), void *context) {
+    pthread_once(&exit_once, make_exit_key);
+    exit_destructor = destructor;
+    pthread_setspecific(exit_key, context);
+}
+
+int32_t ct_thread_id(void) { return (int32_t)syscall(SYS_gettid); }

@@ -1,0 +1,130 @@
+import CTracing
+import Tracing
+
+/// A function called with a tensor's gradient during backward, before it flows on.
+/// It may return a replacement gradient.
+public typealias GradientHook = (Tensor) -> Tensor?
+
+extension Tensor {
+    /// Back-propagates from this tensor: a scalar by default, or with an explicit `gradient`
+    /// of this tensor's shape. Leaves that require gradients accumulate into `grad`.
+    public func backward(_ gradient: Tensor? = nil) throws {
+        guard requiresGrad else {
+            throw TensorError("backward", [shape], "tensor does not require grad (no parameter or input requires it)")
+        }
+        if gradient == nil && count != 1 {
+            throw TensorError("backward", [shape], "a gradient is needed for a non-scalar tensor")
+        }
+        if let gradient, gradient.shape != shape {
+            throw TensorError("backward", [shape, gradient.shape], "gradient shape differs from the tensor's")
+        }
+        try BackwardEngine.run(from: self, gradient: gradient ?? Tensor(repeating: 1, shape: shape))
+    }
+}
+
+/// Reverse-mode engine: topological order over the recorded graph, one backward rule per node.
+enum BackwardEngine {
+    static func run(from root: Tensor, gradient: Tensor) throws {
+        let order = topologicalOrder(root)
+        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): gradient]
+        let spans = BackwardSpans()
+        ct_state().pointee.inBackward += 1
+        ct_state().pointee.gradDisabled += 1
+        defer {
+            spans.closeAll()
+            ct_state().pointee.gradDisabled -= 1
+            ct_state().pointee.inBackward -= 1
+        }
+        for tensor in order.reversed() {
+            guard var g = grads.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
+            if let hooks = tensor.gradientHooks {
+                for hook in hooks { if let replaced = hook(g) { g = replaced } }
+            }
+            guard let node = tensor.gradNode else {
+                if tensor.requiresGrad { tensor.grad = try tensor.grad.map { try $0 + g } ?? g }
+                continue
+            }
+            spans.enter(node)
+            let inputGrads = try node.backward(g, tensor)
+            spans.leaveOp()
+            for (input, ig) in zip(node.inputs, inputGrads) {
+                guard let ig, input.requiresGrad else { continue }
+                let key = ObjectIdentifier(input)
+                grads[key] = try grads[key].map { try $0 + ig } ?? ig
+            }
+        }
+    }
+
+    /// Tensors reachable from `root` through grad nodes, inputs before users.
+    static func topologicalOrder(_ root: Tensor) -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Bool)] = [(root, false)]
+        while let (t, expanded) = stack.popLast() {
+            if expanded {
+                order.append(t)
+                continue
+            }
+            guard visited.insert(ObjectIdentifier(t)).inserted else { continue }
+            stack.append((t, true))
+            for input in t.gradNode?.inputs ?? [] where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
+                stack.append((input, false))
+            }
+        }
+        return order
+    }
+}
+
+/// Opens backward spans that mirror the module tree: consecutive backward rules of ops
+/// recorded inside the same module are one span of that module, nested under its
+/// parents' backward spans; with op-level tracing each rule is a child op span.
+final class BackwardSpans {
+    private let flags = TraceFlags.current
+    private var open: [(module: UInt32, token: Int32)] = []
+    private var opToken: Int32 = -1
+    private var chains: [UInt32: [UInt32]] = [:]
+
+    func enter(_ node: GradNode) {
+        guard flags.contains(.spans) else { return }
+        let chain = self.chain(node.scope)
+        var common = 0
+        while common < open.count && common < chain.count && open[common].module == chain[common] { common += 1 }
+        while open.count > common { SpanTracer.end(open.removeLast().token) }
+        for module in chain[common...] {
+            open.append((module, SpanTracer.begin(.backward, subject: module)))
+        }
+        if flags.contains(.ops) {
+            opToken = SpanTracer.begin(.op, subject: OpObservers.nameID(BackwardSpans.backwardName(node.op)))
+        }
+    }
+
+    func leaveOp() {
+        if opToken >= 0 { SpanTracer.end(opToken) }
+        opToken = -1
+    }
+
+    func closeAll() {
+        leaveOp()
+        while let last = open.popLast() { SpanTracer.end(last.token) }
+    }
+
+    /// Module ids from the root down to `module`, from the registry's parent links.
+    private func chain(_ module: UInt32) -> [UInt32] {
+        if module == 0 { return [] }
+        if let known = chains[module] { return known }
+        var ids: [UInt32] = []
+        var current = module
+        while current != 0, ids.count < 256 {
+            ids.append(current)
+            current = ModuleRegistry.shared.info(current)?.parent ?? 0
+        }
+        let chain = Array(ids.reversed())
+        chains[module] = chain
+        return chain
+    }
+
+    /// `linear` → `LinearBackward`.
+    static func backwardName(_ op: String) -> String {
+        op.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined() + "Backward"
+    }
+}

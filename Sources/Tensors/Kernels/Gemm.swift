@@ -1,0 +1,48 @@
+import CBLAS
+
+/// Matrix products through OpenBLAS's single-threaded SGEMM.
+enum Gemm {
+    /// A 2-D operand as BLAS sees it: a pointer, whether it is transposed, and its leading dimension.
+    struct Operand {
+        var pointer: UnsafePointer<Float>
+        var transposed: Bool
+        var leading: Int
+    }
+
+    /// Describes the last two axes of `t` (which must be row- or column-major in them)
+    /// starting at `elementOffset`.
+    static func operand(_ t: Tensor, elementOffset: Int = 0) -> Operand {
+        let r = t.rank
+        let rows = t.shape[r - 2], cols = t.shape[r - 1]
+        let sr = t.strides[r - 2], sc = t.strides[r - 1]
+        let p = UnsafePointer(t.floats + elementOffset)
+        if sc == 1 && (sr >= max(cols, 1) || rows <= 1) { return Operand(pointer: p, transposed: false, leading: max(sr, max(cols, 1))) }
+        return Operand(pointer: p, transposed: true, leading: max(sc, max(rows, 1)))
+    }
+
+    /// True when the last two axes can be handed to BLAS without a copy.
+    static func isBLASCompatible(_ t: Tensor) -> Bool {
+        let r = t.rank
+        let rows = t.shape[r - 2], cols = t.shape[r - 1]
+        let sr = t.strides[r - 2], sc = t.strides[r - 1]
+        return (sc == 1 && (sr >= cols || rows <= 1)) || (sr == 1 && (sc >= rows || cols <= 1))
+    }
+
+    /// `c = alpha * a · b + beta * c` with `a: m×k`, `b: k×n`, `c: m×n` row-major (leading dim n).
+    static func multiply(_ a: Operand, _ b: Operand, _ c: UnsafeMutablePointer<Float>,
+                         m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            if beta == 0 { c.update(repeating: 0, count: m * n) }
+            return
+        }
+        cblas_sgemm(CblasRowMajor,
+                    a.transposed ? CblasTrans : CblasNoTrans,
+                    b.transposed ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a.pointer, Int32(a.leading), b.pointer, Int32(b.leading), beta, c, Int32(n))
+    }
+
+    /// Sets the OpenBLAS thread count (the package pins it to 1, as the benchmarks assume).
+    static let singleThreaded: Void = { openblas_set_num_threads(1) }()
+}

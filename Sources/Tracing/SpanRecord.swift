@@ -1,0 +1,94 @@
+/// What a span measures.
+public enum SpanKind: UInt8, Sendable, CaseIterable {
+    /// A module call through its wrapper.
+    case forward = 0
+    /// The backward work of one module's ops.
+    case backward = 1
+    /// An optimizer step.
+    case optimizer = 2
+    /// A user range (`range("data") { ... }`).
+    case range = 3
+    /// A profiler step, `ProfilerStep#N`.
+    case step = 4
+    /// One tensor op.
+    case op = 5
+
+    /// The name used in the database and in exports.
+    public var name: String {
+        switch self {
+        case .forward: "forward"
+        case .backward: "backward"
+        case .optimizer: "optimizer"
+        case .range: "range"
+        case .step: "step"
+        case .op: "op"
+        }
+    }
+}
+
+/// Bits of `SpanRecord.flags`.
+public enum SpanFlag {
+    /// The module was in training mode.
+    public static let training: UInt8 = 1 << 0
+    /// `forward` threw.
+    public static let failed: UInt8 = 1 << 1
+    /// Memory fields are valid.
+    public static let memory: UInt8 = 1 << 2
+}
+
+/// Bits of `SpanRecord.hooks`: which kinds of hooks ran in a module call.
+public enum HookBit {
+    public static let globalForwardPre: UInt8 = 1 << 0
+    public static let forwardPre: UInt8 = 1 << 1
+    public static let globalForward: UInt8 = 1 << 2
+    public static let forward: UInt8 = 1 << 3
+    public static let backwardPre: UInt8 = 1 << 4
+    public static let backward: UInt8 = 1 << 5
+
+    /// Human-readable names of the bits in `mask`, in call order.
+    public static func names(_ mask: UInt8) -> [String] {
+        let all: [(UInt8, String)] = [
+            (globalForwardPre, "global_forward_pre"), (forwardPre, "forward_pre"),
+            (globalForward, "global_forward"), (forward, "forward"),
+            (backwardPre, "backward_pre"), (backward, "backward"),
+        ]
+        return all.filter { mask & $0.0 != 0 }.map(\.1)
+    }
+}
+
+/// One finished span, as the hot path writes it into a per-thread buffer.
+/// Fixed size, no references: copying it is a few stores.
+public struct SpanRecord: Sendable {
+    /// Unique in the process, assigned when the span begins (pre-order).
+    public var id: UInt64 = 0
+    /// The enclosing span on the same thread, or 0.
+    public var parent: UInt64 = 0
+    /// Ticks at begin and end (nanoseconds once drained).
+    public var start: UInt64 = 0
+    public var end: UInt64 = 0
+    /// Bytes allocated and freed on this thread during the span.
+    public var allocated: Int64 = 0
+    public var freed: Int64 = 0
+    /// Highest process-wide live tensor bytes during the span.
+    public var peak: Int64 = 0
+    /// Process-wide live tensor bytes when the span ended.
+    public var live: Int64 = 0
+    /// Module id (forward, backward), string id (range, op, optimizer) or step number (step).
+    public var subject: UInt32 = 0
+    /// Interned shape lists, 0 when not recorded.
+    public var inputShapes: UInt32 = 0
+    public var outputShapes: UInt32 = 0
+    /// The profiler step the span belongs to.
+    public var step: UInt32 = 0
+    /// The tracer's index of the thread.
+    public var thread: UInt16 = 0
+    public var depth: UInt16 = 0
+    public var kind: UInt8 = 0
+    public var flags: UInt8 = 0
+    public var hooks: UInt8 = 0
+    public var reserved: UInt8 = 0
+
+    public init() {}
+
+    public var spanKind: SpanKind { SpanKind(rawValue: kind) ?? .range }
+}

@@ -1,0 +1,133 @@
+import CTracing
+
+/// The hot path: open and close spans on the calling thread.
+///
+/// `begin` returns a token (the stack slot) that `end` takes back; a negative token
+/// means nothing was opened. Spans opened in an earlier session, or while recording
+/// was off, are closed without being written.
+public enum SpanTracer {
+    /// Opens a span. Call only when `TraceFlags.current.contains(.spans)`.
+    @inlinable public static func begin(
+        _ kind: SpanKind, subject: UInt32, flags: UInt8 = 0, inputShapes: UInt32 = 0
+    ) -> Int32 {
+        let trace = ThreadTrace.current
+        let depth = trace.pointee.depth
+        guard depth < ThreadTrace.frameCapacity else {
+            trace.pointee.countDropped()
+            return -1
+        }
+        let epoch = ct_get_epoch()
+        let frame = trace.pointee.frames + depth
+        if depth > 0, frame[-1].epoch == epoch {
+            frame.pointee.parent = frame[-1].id
+            frame.pointee.depth = frame[-1].depth &+ 1
+        } else {
+            frame.pointee.parent = 0
+            frame.pointee.depth = 0
+        }
+        frame.pointee.id = trace.pointee.takeID()
+        frame.pointee.epoch = epoch
+        frame.pointee.subject = subject
+        frame.pointee.inputShapes = inputShapes
+        frame.pointee.kind = kind.rawValue
+        frame.pointee.step = ct_get_step()
+        var spanFlags = flags
+        if ct_get_flags() & TraceFlags.memory.rawValue != 0 {
+            let state = ct_state()!
+            frame.pointee.allocated = state.pointee.allocated
+            frame.pointee.freed = state.pointee.freed
+            frame.pointee.savedPeak = state.pointee.windowPeak
+            state.pointee.windowPeak = ct_get_live_bytes()
+            spanFlags |= SpanFlag.memory
+        }
+        frame.pointee.flags = spanFlags
+        trace.pointee.depth = depth &+ 1
+        frame.pointee.start = Clock.ticks()
+        return Int32(truncatingIfNeeded: depth)
+    }
+
+    /// Closes the span `token` (and any left open above it) and writes its record.
+    @inlinable public static func end(
+        _ token: Int32, outputShapes: UInt32 = 0, hooks: UInt8 = 0, failed: Bool = false
+    ) {
+        let now = Clock.ticks()
+        guard token >= 0 else { return }
+        let trace = ThreadTrace.current
+        let frame = trace.pointee.frames + Int(token)
+        trace.pointee.depth = Int(token)
+        var record = SpanRecord()
+        if frame.pointee.flags & SpanFlag.memory != 0 {
+            let state = ct_state()!
+            let peak = state.pointee.windowPeak
+            state.pointee.windowPeak = max(frame.pointee.savedPeak, peak)
+            record.allocated = state.pointee.allocated &- frame.pointee.allocated
+            record.freed = state.pointee.freed &- frame.pointee.freed
+            record.peak = peak
+            record.live = ct_get_live_bytes()
+        }
+        guard frame.pointee.epoch == ct_get_epoch(), ct_get_flags() & TraceFlags.spans.rawValue != 0 else { return }
+        record.id = frame.pointee.id
+        record.parent = frame.pointee.parent
+        record.start = frame.pointee.start
+        record.end = now
+        record.subject = frame.pointee.subject
+        record.inputShapes = frame.pointee.inputShapes
+        record.outputShapes = outputShapes
+        record.step = frame.pointee.step
+        record.thread = trace.pointee.index
+        record.depth = frame.pointee.depth
+        record.kind = frame.pointee.kind
+        record.flags = frame.pointee.flags | (failed ? SpanFlag.failed : 0)
+        record.hooks = hooks
+        trace.pointee.push(record)
+    }
+
+    /// Interns the shapes in `key` for the calling thread.
+    @inlinable public static func intern(_ key: inout ShapeKey) -> UInt32 {
+        ThreadTrace.current.pointee.intern(&key)
+    }
+
+    /// The module whose wrapper is innermost on this thread (0 if none), looking
+    /// through backward, range and op spans.
+    @inlinable public static var innermostModule: UInt32 {
+        guard let raw = ct_state().pointee.context else { return 0 }
+        let trace = raw.assumingMemoryBound(to: ThreadTrace.self)
+        var i = trace.pointee.depth - 1
+        let epoch = ct_get_epoch()
+        while i >= 0 {
+            let f = trace.pointee.frames + i
+            if f.pointee.epoch != epoch { return 0 }
+            if f.pointee.kind == SpanKind.forward.rawValue { return f.pointee.subject }
+            i -= 1
+        }
+        return 0
+    }
+
+    /// True when module `id`'s wrapper is open anywhere on this thread's stack.
+    @inlinable public static func isActive(module id: UInt32) -> Bool {
+        guard let raw = ct_state().pointee.context else { return false }
+        let trace = raw.assumingMemoryBound(to: ThreadTrace.self)
+        var i = trace.pointee.depth - 1
+        let epoch = ct_get_epoch()
+        while i >= 0 {
+            let f = trace.pointee.frames + i
+            if f.pointee.epoch != epoch { return false }
+            if f.pointee.kind == SpanKind.forward.rawValue && f.pointee.subject == id { return true }
+            i -= 1
+        }
+        return false
+    }
+
+    /// Module ids of the open forward spans on this thread, outermost first.
+    public static func moduleStack() -> [UInt32] {
+        guard let raw = ct_state().pointee.context else { return [] }
+        let trace = raw.assumingMemoryBound(to: ThreadTrace.self)
+        let epoch = ct_get_epoch()
+        var ids: [UInt32] = []
+        for i in 0..<trace.pointee.depth {
+            let f = trace.pointee.frames[i]
+            if f.epoch == epoch && f.kind == SpanKind.forward.rawValue { ids.append(f.subject) }
+        }
+        return ids
+    }
+}

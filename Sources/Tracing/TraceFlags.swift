@@ -1,0 +1,32 @@
+import CTracing
+
+/// What the tracer records. Read with one relaxed load on every module call;
+/// all zero means the call wrapper takes its fast path.
+public struct TraceFlags: OptionSet, Sendable {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// Module, step, range, backward and optimizer spans with timing.
+    public static let spans = TraceFlags(rawValue: 1 << 0)
+    /// Input and output shapes of module calls.
+    public static let shapes = TraceFlags(rawValue: 1 << 1)
+    /// Bytes allocated, freed and peak live bytes per span.
+    public static let memory = TraceFlags(rawValue: 1 << 2)
+    /// One child span per tensor op.
+    public static let ops = TraceFlags(rawValue: 1 << 3)
+    /// Tensor ops are recorded into a static graph.
+    public static let graph = TraceFlags(rawValue: 1 << 4)
+    /// Parameter reads and built-in layers check that their module's wrapper is active.
+    public static let bypass = TraceFlags(rawValue: 1 << 5)
+    /// Something outside the tracer (a hook on the autograd tape, say) needs module scopes.
+    public static let scopes = TraceFlags(rawValue: 1 << 6)
+
+    /// The flags in force right now.
+    @inlinable public static var current: TraceFlags { TraceFlags(rawValue: ct_get_flags()) }
+
+    /// Replaces the process-wide flags.
+    public static func set(_ flags: TraceFlags) { ct_set_flags(flags.rawValue) }
+
+    /// True when any module call must take the slow path (a span or a scope is needed).
+    @inlinable public static var anyActive: Bool { ct_get_flags() != 0 }
+}
