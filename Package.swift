@@ -13,6 +13,6 @@ let package = Package(
         .systemLibrary(name: "CBLAS"),
         .target(name: "Tracing", dependencies: ["CTracing"]),
         .target(name: "Tensors", dependencies: ["Tracing", "CTracing", "CBLAS"]),
-        .testTarget(name: "TracingTests", dependencies: ["Tracing"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
     ]
 )

@@ -34,6 +34,9 @@ public enum MemoryStats {
     public static var allocations: Int { Int(ct_state().pointee.allocations) }
     /// Bytes allocated by the calling thread.
     public static var allocatedBytes: Int { Int(ct_state().pointee.allocated) }
+    /// Bytes allocated minus bytes freed by the calling thread: the live bytes this
+    /// thread accounts for (exact when tensors are created and released on one thread).
+    public static var threadLiveBytes: Int { Int(ct_state().pointee.allocated - ct_state().pointee.freed) }
     /// Starts a new peak measurement from the current live bytes.
     public static func resetPeak() { ct_reset_peak_bytes() }
 }
