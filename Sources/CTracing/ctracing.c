@@ -15,6 +15,7 @@ int64_t ct_peak_bytes = 0;
 uint32_t ct_epoch = 0;
 uint32_t ct_step = 0;
 uint64_t ct_next_span_block = 1;
+uint64_t ct_next_sequence = 1;
 
 int ct_has_invariant_tsc(void) {
 #if defined(__x86_64__)

@@ -18,15 +18,23 @@ public struct TraceFlags: OptionSet, Sendable {
     public static let graph = TraceFlags(rawValue: 1 << 4)
     /// Parameter reads and built-in layers check that their module's wrapper is active.
     public static let bypass = TraceFlags(rawValue: 1 << 5)
-    /// Something outside the tracer (a hook on the autograd tape, say) needs module scopes.
-    public static let scopes = TraceFlags(rawValue: 1 << 6)
+    /// Global module hooks are registered (not a tracer setting: the hook registry owns it).
+    public static let globalHooks = TraceFlags(rawValue: 1 << 7)
+
+    /// The bits a trace session controls.
+    public static let tracerMask: TraceFlags = [.spans, .shapes, .memory, .ops, .graph, .bypass]
 
     /// The flags in force right now.
     @inlinable public static var current: TraceFlags { TraceFlags(rawValue: ct_get_flags()) }
 
-    /// Replaces the process-wide flags.
-    public static func set(_ flags: TraceFlags) { ct_set_flags(flags.rawValue) }
+    /// Replaces the tracer's flags, leaving `globalHooks` alone.
+    public static func set(_ flags: TraceFlags) { ct_update_flags(tracerMask.rawValue, flags.rawValue) }
 
-    /// True when any module call must take the slow path (a span or a scope is needed).
+    /// Sets or clears `globalHooks`.
+    public static func setGlobalHooks(_ on: Bool) {
+        ct_update_flags(globalHooks.rawValue, on ? globalHooks.rawValue : 0)
+    }
+
+    /// True when module calls must take the slow path (tracing, or global hooks).
     @inlinable public static var anyActive: Bool { ct_get_flags() != 0 }
 }

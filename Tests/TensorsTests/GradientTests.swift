@@ -117,3 +117,11 @@ struct GradientTests {
         }
     }
 }
+
+@Test("gradientCheck catches a wrong backward rule")
+func gradientCheckDetectsWrongRule() throws {
+    let mismatches = try gradientCheck([random([4])]) { x in
+        Autograd.op("double", x, { x[0].detach() * 2 }, backward: { g, _ in [g] })
+    }
+    #expect(mismatches.count == 4)
+}

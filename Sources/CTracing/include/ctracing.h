@@ -37,7 +37,16 @@ extern uint64_t ct_next_span_block;
 static inline ct_thread_state *ct_state(void) { return &ct_tls; }
 
 static inline int32_t ct_get_flags(void) { return __atomic_load_n(&ct_flags, __ATOMIC_RELAXED); }
-static inline void ct_set_flags(int32_t flags) { __atomic_store_n(&ct_flags, flags, __ATOMIC_SEQ_CST); }
+/// Replaces the bits of `mask` with those of `flags`, leaving the others alone.
+static inline void ct_update_flags(int32_t mask, int32_t flags) {
+    int32_t old = __atomic_load_n(&ct_flags, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&ct_flags, &old, (old & ~mask) | (flags & mask), 1,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+    }
+}
+/// Numbers autograd nodes in creation order.
+extern uint64_t ct_next_sequence;
+static inline uint64_t ct_take_sequence(void) { return __atomic_fetch_add(&ct_next_sequence, 1, __ATOMIC_RELAXED); }
 static inline uint32_t ct_get_epoch(void) { return __atomic_load_n(&ct_epoch, __ATOMIC_RELAXED); }
 static inline void ct_set_epoch(uint32_t e) { __atomic_store_n(&ct_epoch, e, __ATOMIC_SEQ_CST); }
 static inline uint32_t ct_get_step(void) { return __atomic_load_n(&ct_step, __ATOMIC_RELAXED); }

@@ -13,7 +13,7 @@ public enum Autograd {
     public static func op(_ name: String, _ inputs: [Tensor], _ compute: () -> Tensor,
                           backward: @escaping Backward) -> Tensor {
         let flags = TraceFlags.current
-        if flags.isEmpty {
+        if flags.rawValue & TraceFlags.tracerMask.rawValue == 0 {
             return attach(name, inputs, compute(), scope: 0, backward: backward)
         }
         return tracedOp(name, inputs, flags, compute, backward: backward)

@@ -25,7 +25,6 @@ extension Tensor {
 /// Reverse-mode engine: topological order over the recorded graph, one backward rule per node.
 enum BackwardEngine {
     static func run(from root: Tensor, gradient: Tensor) throws {
-        let order = topologicalOrder(root)
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): gradient]
         let spans = BackwardSpans()
         ct_state().pointee.inBackward += 1
@@ -35,7 +34,7 @@ enum BackwardEngine {
             ct_state().pointee.gradDisabled -= 1
             ct_state().pointee.inBackward -= 1
         }
-        for tensor in order.reversed() {
+        for tensor in order(from: root) {
             guard var g = grads.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
             if let hooks = tensor.gradientHooks {
                 for hook in hooks { if let replaced = hook(g) { g = replaced } }
@@ -43,6 +42,9 @@ enum BackwardEngine {
             guard let node = tensor.gradNode else {
                 if tensor.requiresGrad { tensor.grad = try tensor.grad.map { try $0 + g } ?? g }
                 continue
+            }
+            if let group = node.hookGroup, !group.fired {
+                g = fire(group, current: tensor, gradient: g, grads: &grads)
             }
             spans.enter(node)
             let inputGrads = try node.backward(g, tensor)
@@ -55,23 +57,35 @@ enum BackwardEngine {
         }
     }
 
-    /// Tensors reachable from `root` through grad nodes, inputs before users.
-    static func topologicalOrder(_ root: Tensor) -> [Tensor] {
-        var order: [Tensor] = []
-        var visited = Set<ObjectIdentifier>()
-        var stack: [(Tensor, Bool)] = [(root, false)]
-        while let (t, expanded) = stack.popLast() {
-            if expanded {
-                order.append(t)
-                continue
-            }
-            guard visited.insert(ObjectIdentifier(t)).inserted else { continue }
-            stack.append((t, true))
-            for input in t.gradNode?.inputs ?? [] where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
-                stack.append((input, false))
+    /// Runs a hook group with every member's (final) gradient and applies replacements.
+    static func fire(_ group: BackwardHookGroup, current: Tensor, gradient: Tensor,
+                     grads: inout [ObjectIdentifier: Tensor]) -> Tensor {
+        group.fired = true
+        let me = ObjectIdentifier(current)
+        let incoming = group.members.map { $0 == me ? gradient : grads[$0] }
+        guard let replaced = group.fire(incoming) else { return gradient }
+        var mine = gradient
+        for (id, g) in zip(group.members, replaced) {
+            if id == me { mine = g ?? gradient } else if let g { grads[id] = g }
+        }
+        return mine
+    }
+
+    /// Tensors reachable from `root` that need gradients, newest node first (PyTorch orders by
+    /// sequence number too); leaves come last so their gradients are complete.
+    static func order(from root: Tensor) -> [Tensor] {
+        var seen = Set<ObjectIdentifier>([ObjectIdentifier(root)])
+        var all: [Tensor] = [root]
+        var stack: [Tensor] = [root]
+        while let t = stack.popLast() {
+            for input in t.gradNode?.inputs ?? [] where input.requiresGrad {
+                if seen.insert(ObjectIdentifier(input)).inserted {
+                    all.append(input)
+                    stack.append(input)
+                }
             }
         }
-        return order
+        return all.sorted { ($0.gradNode?.sequence ?? 0) > ($1.gradNode?.sequence ?? 0) }
     }
 }
 

@@ -1,0 +1,96 @@
+import CTracing
+import Synchronization
+import Tensors
+import Tracing
+
+/// What every module has, whatever its input and output types: identity, train/eval
+/// state, children and parameters, hooks. Subclass `Module<Input, Output>`, not this.
+open class AnyModule {
+    /// Unique in the process; names the module in traces.
+    public let traceID: UInt32
+    /// Training mode (the default) or eval mode; Dropout and BatchNorm honour it.
+    public private(set) var isTraining = true
+    /// This module's hooks; nil keeps the wrapper on its fast path.
+    @usableFromInline final var hooks: HookStorage?
+    /// The trace session in which this module's tree was last described to the tracer.
+    @usableFromInline final var definedEpoch: UInt32 = 0
+
+    private static let ids = Atomic<UInt32>(1)
+
+    public init() {
+        traceID = AnyModule.ids.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// Children by name. By default every stored property holding a module or an array
+    /// of modules (named `blocks.0`, `blocks.1`, ...). Containers override it.
+    open var children: [(name: String, module: AnyModule)] {
+        storedProperties.flatMap { label, value -> [(name: String, module: AnyModule)] in
+            if let m = value as? AnyModule { return [(label, m)] }
+            if let list = value as? [AnyModule] { return list.enumerated().map { ("\(label).\($0.offset)", $0.element) } }
+            return []
+        }
+    }
+
+    /// The arguments shown in `treeDescription`, like PyTorch's `extra_repr`.
+    open var extraDescription: String { "" }
+
+    /// True for the library's layers: their `forward` checks that it runs inside their own
+    /// wrapper, which catches bypasses of parameter-free layers (bypass signature 2).
+    open var isBuiltIn: Bool { false }
+
+    /// Sets training mode on this module and every descendant.
+    public func train(_ mode: Bool = true) {
+        for (_, m) in namedModules() { m.isTraining = mode }
+    }
+
+    /// Sets eval mode on this module and every descendant.
+    public func eval() { train(false) }
+
+    /// Bypass signature 2: call first in a built-in layer's `forward`.
+    @inlinable public final func checkInsideWrapper() {
+        if ct_get_flags() & TraceFlags.bypass.rawValue != 0 { reportIfOutsideWrapper() }
+    }
+
+    @usableFromInline final func reportIfOutsideWrapper() {
+        let innermost = SpanTracer.innermostModule
+        guard innermost != traceID else { return }
+        TraceDefinitions.ensureDefined(self)
+        BypassLog.shared.report(module: traceID, caller: innermost, evidence: .foreignForward, step: TraceSession.step)
+    }
+
+    // MARK: Backward hooks (independent of input and output types)
+
+    /// Called with the gradients flowing into this module's outputs; may replace them.
+    @discardableResult
+    public func registerFullBackwardPreHook(prepend: Bool = false, _ hook: @escaping BackwardPreHook) -> HookHandle {
+        addHook { list, id in HookList.insert(.init(id: id, hook: hook), into: &list.backwardPre, prepend: prepend) }
+    }
+
+    /// Called with the gradients of this module's inputs and outputs when the inputs'
+    /// are known; may replace the inputs'. If no input requires a gradient it is called
+    /// with `gradInput` all nil when the outputs' gradients are known.
+    @discardableResult
+    public func registerFullBackwardHook(prepend: Bool = false, _ hook: @escaping BackwardHook) -> HookHandle {
+        addHook { list, id in HookList.insert(.init(id: id, hook: hook), into: &list.backward, prepend: prepend) }
+    }
+
+    func addHook(_ body: (inout HookList, Int) -> Void) -> HookHandle {
+        let id = HookList.nextID()
+        let storage = hooks ?? HookStorage()
+        body(&storage.list, id)
+        hooks = storage
+        return HookHandle { [weak self] in
+            guard let self, let storage = self.hooks else { return }
+            storage.list.remove(id)
+            if storage.list.isEmpty { self.hooks = nil }
+        }
+    }
+
+    /// Kinds of hooks registered on this module (`HookBit`s).
+    public var registeredHookKinds: UInt8 { hooks?.list.kinds ?? 0 }
+}
+
+/// A module's hook list, boxed so that "no hooks" is a nil check.
+public final class HookStorage: @unchecked Sendable {
+    var list = HookList()
+}

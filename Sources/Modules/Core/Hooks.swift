@@ -1,0 +1,101 @@
+import Synchronization
+import Tensors
+import Tracing
+
+/// A forward pre-hook with the input type erased: returns a replacement input or nil.
+public typealias AnyForwardPreHook = (AnyModule, any ModuleIO) throws -> (any ModuleIO)?
+/// A forward hook with types erased: sees input and output, returns a replacement output or nil.
+public typealias AnyForwardHook = (AnyModule, any ModuleIO, any ModuleIO) throws -> (any ModuleIO)?
+/// Sees the gradients of a module's outputs before they flow into it; may replace them.
+public typealias BackwardPreHook = (_ module: AnyModule, _ gradOutput: [Tensor?]) -> [Tensor?]?
+/// Sees the gradients of a module's inputs and outputs once the inputs' are known; may replace the inputs'.
+public typealias BackwardHook = (_ module: AnyModule, _ gradInput: [Tensor?], _ gradOutput: [Tensor?]) -> [Tensor?]?
+
+/// Removes the hook it was returned for. Keep it to remove the hook later; dropping it keeps the hook.
+public final class HookHandle {
+    private let action: () -> Void
+    init(_ action: @escaping () -> Void) { self.action = action }
+    public func remove() { action() }
+}
+
+/// Hooks of one module, or the global ones, in call order.
+struct HookList: @unchecked Sendable {
+    struct Entry<Hook> {
+        let id: Int
+        let hook: Hook
+        var alwaysCall = false
+    }
+
+    var forwardPre: [Entry<AnyForwardPreHook>] = []
+    var forward: [Entry<AnyForwardHook>] = []
+    var backwardPre: [Entry<BackwardPreHook>] = []
+    var backward: [Entry<BackwardHook>] = []
+
+    var isEmpty: Bool { forwardPre.isEmpty && forward.isEmpty && backwardPre.isEmpty && backward.isEmpty }
+    var hasBackward: Bool { !backwardPre.isEmpty || !backward.isEmpty }
+
+    mutating func remove(_ id: Int) {
+        forwardPre.removeAll { $0.id == id }
+        forward.removeAll { $0.id == id }
+        backwardPre.removeAll { $0.id == id }
+        backward.removeAll { $0.id == id }
+    }
+
+    /// `HookBit`s of the kinds registered.
+    var kinds: UInt8 {
+        (forwardPre.isEmpty ? 0 : HookBit.forwardPre) | (forward.isEmpty ? 0 : HookBit.forward)
+            | (backwardPre.isEmpty ? 0 : HookBit.backwardPre) | (backward.isEmpty ? 0 : HookBit.backward)
+    }
+
+    static func insert<H>(_ entry: Entry<H>, into list: inout [Entry<H>], prepend: Bool) {
+        if prepend { list.insert(entry, at: 0) } else { list.append(entry) }
+    }
+
+    private static let ids = Atomic<Int>(1)
+    static func nextID() -> Int { ids.wrappingAdd(1, ordering: .relaxed).oldValue }
+}
+
+/// Hooks that run for every module call, before the module's own (PyTorch's
+/// `register_module_forward_pre_hook` and friends). Meant for debugging and profiling tools.
+public enum GlobalHooks {
+    static let list = Mutex(HookList())
+
+    static var snapshot: HookList { list.withLock { $0 } }
+
+    private static func update(_ body: (inout HookList, Int) -> Void) -> HookHandle {
+        let id = HookList.nextID()
+        list.withLock { l in
+            body(&l, id)
+            TraceFlags.setGlobalHooks(!l.isEmpty)
+        }
+        return HookHandle {
+            list.withLock { l in
+                l.remove(id)
+                TraceFlags.setGlobalHooks(!l.isEmpty)
+            }
+        }
+    }
+
+    /// Runs before every module's own pre-hooks; a non-nil return replaces the input
+    /// (it must have the module's input type).
+    @discardableResult
+    public static func registerForwardPreHook(_ hook: @escaping AnyForwardPreHook) -> HookHandle {
+        update { $0.forwardPre.append(.init(id: $1, hook: hook)) }
+    }
+
+    /// Runs after every module's `forward`, before the module's own forward hooks.
+    @discardableResult
+    public static func registerForwardHook(alwaysCall: Bool = false, _ hook: @escaping AnyForwardHook) -> HookHandle {
+        update { $0.forward.append(.init(id: $1, hook: hook, alwaysCall: alwaysCall)) }
+    }
+
+    @discardableResult
+    public static func registerFullBackwardPreHook(_ hook: @escaping BackwardPreHook) -> HookHandle {
+        update { $0.backwardPre.append(.init(id: $1, hook: hook)) }
+    }
+
+    @discardableResult
+    public static func registerFullBackwardHook(_ hook: @escaping BackwardHook) -> HookHandle {
+        update { $0.backward.append(.init(id: $1, hook: hook)) }
+    }
+}

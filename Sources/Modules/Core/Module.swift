@@ -1,0 +1,129 @@
+import CTracing
+import Tensors
+import Tracing
+
+/// A layer or model: subclass it, override `forward`, call it as `model(x)`.
+///
+/// `callAsFunction` is the call wrapper and is `final`: it runs hooks, records the call
+/// when tracing is on, attaches backward hooks, names the module in errors, and then
+/// calls `forward`. With no hooks and no tracer it is one branch before `forward`.
+/// Calling `forward` directly skips all of that; the tracer reports such bypasses.
+open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule {
+    public override init() { super.init() }
+
+    /// The call wrapper (PyTorch's `_call_impl`).
+    @inlinable
+    public final func callAsFunction(_ input: Input) throws -> Output {
+        if ct_get_flags() == 0 && hooks == nil {
+            // Catching costs nothing until something throws.
+            do { return try forward(input) } catch { throw annotate(error, input: input) }
+        }
+        return try wrappedCall(input)
+    }
+
+    /// The computation. Override it; call other modules through their wrapper (`fc(x)`).
+    open func forward(_ input: Input) throws -> Output {
+        preconditionFailure("\(typeName) must override forward(_:)")
+    }
+
+    // MARK: Forward hooks
+
+    /// Runs before `forward`, after the global pre-hooks; a non-nil return replaces the input.
+    @discardableResult
+    public func registerForwardPreHook(prepend: Bool = false,
+                                       _ hook: @escaping (Module<Input, Output>, Input) throws -> Input?) -> HookHandle {
+        let erased: AnyForwardPreHook = { m, x in try hook(m as! Module<Input, Output>, x as! Input) }
+        return addHook { list, id in HookList.insert(.init(id: id, hook: erased), into: &list.forwardPre, prepend: prepend) }
+    }
+
+    /// Runs after `forward` and the global forward hooks; a non-nil return replaces the output.
+    /// With `alwaysCall` it also runs when `forward` (or a hook) throws.
+    @discardableResult
+    public func registerForwardHook(prepend: Bool = false, alwaysCall: Bool = false,
+                                    _ hook: @escaping (Module<Input, Output>, Input, Output) throws -> Output?) -> HookHandle {
+        let erased: AnyForwardHook = { m, x, y in try hook(m as! Module<Input, Output>, x as! Input, y as! Output) }
+        return addHook { list, id in
+            HookList.insert(.init(id: id, hook: erased, alwaysCall: alwaysCall), into: &list.forward, prepend: prepend)
+        }
+    }
+
+    // MARK: The slow path
+
+    /// Hooks, tracing and error annotation, in PyTorch's `_call_impl` order.
+    @usableFromInline
+    final func wrappedCall(_ input: Input) throws -> Output {
+        let flags = TraceFlags.current
+        let globals = flags.contains(.globalHooks) ? GlobalHooks.snapshot : HookList()
+        let local = hooks?.list ?? HookList()
+        var span = ForwardSpan(flags: flags)
+        span.begin(self, input)
+        var args = input
+        var output: Output?
+        var calledAlways = Set<Int>()
+        do {
+            for entry in globals.forwardPre {
+                if let replaced = try entry.hook(self, args) { args = try cast(replaced, "global forward pre-hook") }
+                span.hooks |= HookBit.globalForwardPre
+            }
+            for entry in local.forwardPre {
+                if let replaced = try entry.hook(self, args) { args = try cast(replaced, "forward pre-hook") }
+                span.hooks |= HookBit.forwardPre
+            }
+            let backward = globals.hasBackward || local.hasBackward
+                ? BackwardHookState(module: self, globals: globals, local: local) : nil
+            if let backward { args = backward.wrapInputs(args) }
+            var result = try forward(args)
+            output = result
+            for entry in globals.forward {
+                if entry.alwaysCall { calledAlways.insert(entry.id) }
+                if let replaced = try entry.hook(self, args, result) { result = try cast(replaced, "global forward hook") }
+                output = result
+                span.hooks |= HookBit.globalForward
+            }
+            for entry in local.forward {
+                if entry.alwaysCall { calledAlways.insert(entry.id) }
+                if let replaced = try entry.hook(self, args, result) { result = try cast(replaced, "forward hook") }
+                output = result
+                span.hooks |= HookBit.forward
+            }
+            if let backward { result = backward.wrapOutputs(result) }
+            span.end(result, failed: false)
+            return result
+        } catch {
+            // Hooks registered with alwaysCall still run; their own errors are dropped.
+            for entry in globals.forward + local.forward where entry.alwaysCall && !calledAlways.contains(entry.id) {
+                _ = try? entry.hook(self, args, output.map { $0 as any ModuleIO } ?? args)
+            }
+            span.end(nil as Output?, failed: true)
+            throw annotate(error, input: input)
+        }
+    }
+
+    private func cast<T>(_ value: any ModuleIO, _ what: String) throws -> T {
+        guard let typed = value as? T else {
+            throw HookTypeError(message: "\(what) of \(typeName) returned \(type(of: value)), expected \(T.self)")
+        }
+        return typed
+    }
+
+    /// Wraps `error` with this module's place in the call path.
+    @usableFromInline
+    final func annotate(_ error: any Error, input: Input) -> ModuleError {
+        if var inner = error as? ModuleError {
+            if inner.head != ObjectIdentifier(self) {
+                inner.path.insert(name(of: inner.head) ?? "<unregistered>", at: 0)
+                inner.rootType = typeName
+            }
+            return ModuleError(path: inner.path, moduleType: inner.moduleType, rootType: typeName,
+                               inputShapes: inner.inputShapes, underlying: inner.underlying, head: ObjectIdentifier(self))
+        }
+        return ModuleError(path: [], moduleType: typeName, rootType: typeName, inputShapes: input.shapeDescription,
+                           underlying: error, head: ObjectIdentifier(self))
+    }
+}
+
+/// A hook returned a value of the wrong type.
+public struct HookTypeError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

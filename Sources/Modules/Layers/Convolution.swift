@@ -1,0 +1,88 @@
+import Tensors
+
+/// 2-D convolution over `[N, C, H, W]` (PyTorch's `nn.Conv2d`).
+open class Conv2d: Module<Tensor, Tensor> {
+    public let inChannels, outChannels, kernelSize, stride, padding: Int
+    /// `[out, in, k, k]`.
+    public var weight: Tensor
+    public var bias: Tensor?
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true) {
+        (self.inChannels, self.outChannels, self.kernelSize) = (inChannels, outChannels, kernelSize)
+        (self.stride, self.padding) = (stride, padding)
+        let bound = 1 / Float(inChannels * kernelSize * kernelSize).squareRoot()
+        weight = Random.withGenerator {
+            Tensor.uniform([outChannels, inChannels, kernelSize, kernelSize], in: -bound...bound, using: &$0)
+        }.asParameter()
+        self.bias = bias ? Random.withGenerator { Tensor.uniform([outChannels], in: -bound...bound, using: &$0) }
+            .asParameter() : nil
+        super.init()
+    }
+
+    open override func forward(_ x: Tensor) throws -> Tensor {
+        checkInsideWrapper()
+        return try Tensor.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+
+    open override var isBuiltIn: Bool { true }
+    open override var extraDescription: String {
+        "\(inChannels), \(outChannels), kernel_size=(\(kernelSize), \(kernelSize)), stride=(\(stride), \(stride)), padding=(\(padding), \(padding))"
+    }
+}
+
+/// Max pooling with a square window.
+open class MaxPool2d: Module<Tensor, Tensor> {
+    public let kernelSize, stride: Int
+
+    public init(_ kernelSize: Int, stride: Int? = nil) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        super.init()
+    }
+
+    open override func forward(_ x: Tensor) throws -> Tensor {
+        checkInsideWrapper()
+        return try x.maxPool2d(kernel: kernelSize, stride: stride)
+    }
+
+    open override var isBuiltIn: Bool { true }
+    open override var extraDescription: String { "kernel_size=\(kernelSize), stride=\(stride)" }
+}
+
+/// Average pooling with a square window.
+open class AvgPool2d: Module<Tensor, Tensor> {
+    public let kernelSize, stride: Int
+
+    public init(_ kernelSize: Int, stride: Int? = nil) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        super.init()
+    }
+
+    open override func forward(_ x: Tensor) throws -> Tensor {
+        checkInsideWrapper()
+        return try x.avgPool2d(kernel: kernelSize, stride: stride)
+    }
+
+    open override var isBuiltIn: Bool { true }
+    open override var extraDescription: String { "kernel_size=\(kernelSize), stride=\(stride)" }
+}
+
+/// Flattens axes from `startAxis` on (default: everything but the batch).
+open class Flatten: Module<Tensor, Tensor> {
+    public let startAxis: Int
+
+    public init(startAxis: Int = 1) {
+        self.startAxis = startAxis
+        super.init()
+    }
+
+    open override func forward(_ x: Tensor) throws -> Tensor {
+        checkInsideWrapper()
+        return try x.flattened(from: startAxis)
+    }
+
+    open override var isBuiltIn: Bool { true }
+    open override var extraDescription: String { "start_dim=\(startAxis)" }
+}
