@@ -9,12 +9,19 @@ let package = Package(
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "Modules", targets: ["Modules"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
     targets: [
         .target(name: "CTracing"),
         .systemLibrary(name: "CBLAS"),
         .target(name: "Tracing", dependencies: ["CTracing"]),
         .target(name: "Tensors", dependencies: ["Tracing", "CTracing", "CBLAS"]),
         .target(name: "Modules", dependencies: ["Tensors", "Tracing", "CTracing"]),
+        .target(name: "Examples", dependencies: ["Modules", "Tensors"]),
+        .executableTarget(name: "train", dependencies: [
+            "Examples", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),
     ]

@@ -1,0 +1,185 @@
+import Modules
+import Tensors
+
+/// The example models.
+public enum ModelKind: String, CaseIterable, Sendable {
+    case mlp, cnn, gpt
+}
+
+/// How to train.
+public struct TrainingConfig: Sendable {
+    public var model: ModelKind
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    public var seed: UInt64
+    /// Make the model call its last layer's `forward` directly (a bypass to detect).
+    public var demoBypass = false
+
+    public init(model: ModelKind, steps: Int? = nil, batchSize: Int? = nil, learningRate: Float? = nil, seed: UInt64 = 0) {
+        self.model = model
+        self.seed = seed
+        switch model {
+        case .mlp: (self.steps, self.batchSize, self.learningRate) = (steps ?? 400, batchSize ?? 64, learningRate ?? 0.05)
+        case .cnn: (self.steps, self.batchSize, self.learningRate) = (steps ?? 300, batchSize ?? 32, learningRate ?? 0.05)
+        case .gpt: (self.steps, self.batchSize, self.learningRate) = (steps ?? 300, batchSize ?? 16, learningRate ?? 3e-3)
+        }
+    }
+}
+
+/// One logged step.
+public struct StepLog: Sendable {
+    public var step: Int
+    public var loss: Float
+    /// Fraction of the batch classified correctly (classifiers only).
+    public var accuracy: Float?
+    public var stepsPerSecond: Double
+}
+
+/// What a run achieved.
+public struct TrainingSummary: Sendable {
+    public var firstLoss: Float
+    public var finalLoss: Float
+    /// Mean training accuracy over the last 20 steps, and accuracy on held-out data (classifiers).
+    public var trainAccuracy: Float?
+    public var testAccuracy: Float?
+    public var chance: Float
+    public var stepsPerSecond: Double
+    public var sample: String?
+}
+
+/// Builds the model and data for a config and trains it.
+public final class Trainer {
+    public let config: TrainingConfig
+    public let model: Module<Tensor, Tensor>
+    let optimizer: Optimizer
+    let lossFunction = CrossEntropyLoss()
+    private var shapes: (train: ShapesDataset, test: ShapesDataset)?
+    private var corpus: CharacterCorpus?
+    private var batches: Batches
+    static let context = 32
+
+    public init(_ config: TrainingConfig) {
+        self.config = config
+        Random.seed(config.seed)
+        switch config.model {
+        case .mlp, .cnn:
+            let data = (ShapesDataset(count: 6000, seed: config.seed &+ 1), ShapesDataset(count: 1000, seed: config.seed &+ 2))
+            shapes = data
+            batches = Batches(count: data.0.count, batchSize: config.batchSize, seed: config.seed &+ 3)
+            if config.model == .mlp {
+                let mlp = MLP()
+                mlp.bypassLastLayer = config.demoBypass
+                model = mlp
+            } else {
+                let cnn = CNN()
+                cnn.bypassLastLayer = config.demoBypass
+                model = cnn
+            }
+            optimizer = SGD(parameters: model.parameters(), learningRate: config.learningRate, momentum: 0.9)
+        case .gpt:
+            let text = CharacterCorpus(sentences: 2000, seed: config.seed &+ 1)
+            corpus = text
+            batches = Batches(count: text.ids.count - Trainer.context - 1, batchSize: config.batchSize, seed: config.seed &+ 3)
+            let gpt = GPT(vocabulary: text.vocabulary.count, context: Trainer.context)
+            gpt.bypassLastLayer = config.demoBypass
+            model = gpt
+            optimizer = AdamW(parameters: model.parameters(), learningRate: config.learningRate)
+        }
+    }
+
+    /// Chance-level accuracy, or for the GPT the loss of a uniform guess.
+    var chance: Float {
+        config.model == .gpt ? Float(corpus!.vocabulary.count) : 1 / Float(ShapesDataset.classes.count)
+    }
+
+    /// Trains for `config.steps` steps; `afterStep` runs after each optimizer step with its log.
+    public func run(afterStep: (StepLog) throws -> Void = { _ in }) throws -> TrainingSummary {
+        model.train()
+        var firstLoss: Float = .nan, lastLoss: Float = .nan
+        var recentAccuracy: [Float] = []
+        let start = ContinuousClock.now
+        for step in 1...config.steps {
+            let (loss, accuracy) = try trainStep()
+            if step == 1 { firstLoss = loss }
+            lastLoss = loss
+            if let accuracy { recentAccuracy = Array((recentAccuracy + [accuracy]).suffix(20)) }
+            let elapsed = (ContinuousClock.now - start).seconds
+            try afterStep(StepLog(step: step, loss: loss, accuracy: accuracy, stepsPerSecond: Double(step) / max(elapsed, 1e-9)))
+        }
+        let elapsed = (ContinuousClock.now - start).seconds
+        return TrainingSummary(
+            firstLoss: firstLoss, finalLoss: lastLoss,
+            trainAccuracy: recentAccuracy.isEmpty ? nil : recentAccuracy.reduce(0, +) / Float(recentAccuracy.count),
+            testAccuracy: try testAccuracy(), chance: chance, stepsPerSecond: Double(config.steps) / max(elapsed, 1e-9),
+            sample: try sample())
+    }
+
+    /// One optimizer step on the next batch: loss and batch accuracy.
+    public func trainStep() throws -> (loss: Float, accuracy: Float?) {
+        let indices = batches.next()!
+        optimizer.zeroGrad()
+        switch config.model {
+        case .mlp, .cnn:
+            let (x, y) = input(shapes!.train, indices)
+            let logits = try model(x)
+            let loss = try lossFunction(logits, y)
+            try loss.backward()
+            optimizer.step()
+            return (loss.item, accuracy(logits, y))
+        case .gpt:
+            let (x, y) = corpus!.batch(starts: Array(indices), length: Trainer.context)
+            let logits = try model(x)
+            let vocabulary = logits.shape[2]
+            let loss = try lossFunction(logits.reshaped([-1, vocabulary]), y.reshaped([-1]))
+            try loss.backward()
+            optimizer.step()
+            return (loss.item, nil)
+        }
+    }
+
+    private func input(_ data: ShapesDataset, _ indices: ArraySlice<Int>) -> (Tensor, Tensor) {
+        let (x, y) = data.batch(indices)
+        let side = ShapesDataset.side
+        return (config.model == .cnn ? try! x.reshaped([indices.count, 1, side, side]) : x, y)
+    }
+
+    private func accuracy(_ logits: Tensor, _ labels: Tensor) -> Float {
+        let predicted = logits.argmaxLastAxis()
+        let correct = zip(predicted, labels.indexScalars).filter { $0 == Int($1) }.count
+        return Float(correct) / Float(predicted.count)
+    }
+
+    /// Accuracy on the held-out images, in eval mode without gradients.
+    func testAccuracy() throws -> Float? {
+        guard let test = shapes?.test else { return nil }
+        model.eval()
+        defer { model.train() }
+        var correct: Float = 0
+        for start in stride(from: 0, to: test.count, by: 250) {
+            let (x, y) = input(test, Array(start..<min(start + 250, test.count))[...])
+            correct += try noGrad { accuracy(try model(x), y) } * Float(y.count)
+        }
+        return correct / Float(test.count)
+    }
+
+    /// For the GPT: greedy continuation of "the ".
+    func sample() throws -> String? {
+        guard let corpus, config.model == .gpt else { return nil }
+        model.eval()
+        defer { model.train() }
+        let index = Dictionary(uniqueKeysWithValues: corpus.vocabulary.enumerated().map { ($1, Int32($0)) })
+        var ids = "the ".map { index[$0]! }
+        for _ in 0..<48 {
+            let window = Array(ids.suffix(Trainer.context))
+            let logits = try noGrad { try model(Tensor(indices: window, shape: [1, window.count])) }
+            let last = try logits.slice(axis: 1, (window.count - 1)..<window.count).contiguous()
+            ids.append(Int32(last.argmaxLastAxis()[0]))
+        }
+        return String(ids.map { corpus.vocabulary[Int($0)] })
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

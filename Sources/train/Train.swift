@@ -1,0 +1,92 @@
+import ArgumentParser
+import Examples
+import Foundation
+
+@main
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train an example model on generated data (the main job).")
+
+    @Option(help: "mlp (784-256-256-10 on drawn shapes), cnn (same images), or gpt (characters).")
+    var model: ModelKind = .mlp
+    @Option(help: "Optimizer steps (default: 400 mlp, 300 cnn and gpt).")
+    var steps: Int?
+    @Option(name: .customLong("batch-size"), help: "Examples per step (default: 64 mlp, 32 cnn, 16 gpt).")
+    var batchSize: Int?
+    @Option(help: "Learning rate (default: 0.05 with SGD momentum 0.9; 3e-3 with AdamW for gpt).")
+    var lr: Float?
+    @Option(help: "Seed for weights, data and shuffling.")
+    var seed: UInt64 = 0
+    @Option(name: .customLong("log-format"), help: "text (a live progress line on a terminal) or jsonl (one object per step).")
+    var logFormat: LogFormat = .text
+
+    enum LogFormat: String, ExpressibleByArgument { case text, jsonl }
+
+    func validate() throws {
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
+    }
+
+    func run() throws {
+        let config = TrainingConfig(model: model, steps: steps, batchSize: batchSize, learningRate: lr, seed: seed)
+        let trainer = Trainer(config)
+        let progress = ProgressLine(enabled: logFormat == .text && isatty(STDOUT_FILENO) == 1)
+        let summary = try trainer.run { log in
+            switch logFormat {
+            case .jsonl: print(log.json)
+            case .text: progress.show(log, of: config.steps)
+            }
+        }
+        progress.finish()
+        if logFormat == .text { print(summary.text(model: model, steps: config.steps)) }
+    }
+}
+
+extension ModelKind: ExpressibleByArgument {}
+
+extension StepLog {
+    var json: String {
+        var fields = ["\"step\":\(step)", "\"loss\":\(loss)"]
+        if let accuracy { fields.append("\"accuracy\":\(accuracy)") }
+        fields.append("\"steps_per_s\":\((stepsPerSecond * 10).rounded() / 10)")
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}
+
+extension TrainingSummary {
+    func text(model: ModelKind, steps: Int) -> String {
+        var lines = ["\(model.rawValue): \(steps) steps at \(Int(stepsPerSecond)) steps/s; loss \(fmt(firstLoss)) -> \(fmt(finalLoss))"]
+        if let trainAccuracy, let testAccuracy {
+            lines.append("accuracy: train \(pct(trainAccuracy)), held-out \(pct(testAccuracy)) (chance \(pct(chance)))")
+        } else {
+            lines.append("uniform-guess loss would be \(fmt(Float(log(Double(chance)))))")
+        }
+        if let sample { lines.append("sample: \(sample.replacingOccurrences(of: "\n", with: "⏎"))") }
+        return lines.joined(separator: "\n")
+    }
+
+    private func fmt(_ x: Float) -> String { String(format: "%.4f", x) }
+    private func pct(_ x: Float) -> String { String(format: "%.1f%%", x * 100) }
+}
+
+/// One line on a terminal, redrawn in place.
+final class ProgressLine {
+    let enabled: Bool
+    private var lastDraw = ContinuousClock.now - .seconds(1)
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(_ log: StepLog, of total: Int) {
+        guard enabled, ContinuousClock.now - lastDraw > .milliseconds(50) || log.step == total else { return }
+        lastDraw = .now
+        var line = "step \(log.step)/\(total)  loss \(String(format: "%.4f", log.loss))"
+        if let accuracy = log.accuracy { line += "  acc \(String(format: "%.1f%%", accuracy * 100))" }
+        line += "  \(Int(log.stepsPerSecond)) steps/s"
+        FileHandle.standardOutput.write(("\r\u{1B}[2K" + line).data(using: .utf8)!)
+    }
+
+    func finish() {
+        if enabled { print() }
+    }
+}
