@@ -20,7 +20,7 @@ public struct TrainingConfig: Sendable {
         self.model = model
         self.seed = seed
         switch model {
-        case .mlp: (self.steps, self.batchSize, self.learningRate) = (steps ?? 400, batchSize ?? 64, learningRate ?? 0.05)
+        case .mlp: (self.steps, self.batchSize, self.learningRate) = (steps ?? 600, batchSize ?? 64, learningRate ?? 0.05)
         case .cnn: (self.steps, self.batchSize, self.learningRate) = (steps ?? 300, batchSize ?? 32, learningRate ?? 0.05)
         case .gpt: (self.steps, self.batchSize, self.learningRate) = (steps ?? 300, batchSize ?? 16, learningRate ?? 3e-3)
         }

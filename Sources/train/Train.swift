@@ -9,7 +9,7 @@ struct Train: ParsableCommand {
 
     @Option(help: "mlp (784-256-256-10 on drawn shapes), cnn (same images), or gpt (characters).")
     var model: ModelKind = .mlp
-    @Option(help: "Optimizer steps (default: 400 mlp, 300 cnn and gpt).")
+    @Option(help: "Optimizer steps (default: 600 mlp, 300 cnn and gpt).")
     var steps: Int?
     @Option(name: .customLong("batch-size"), help: "Examples per step (default: 64 mlp, 32 cnn, 16 gpt).")
     var batchSize: Int?

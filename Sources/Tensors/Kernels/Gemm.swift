@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// Matrix products through OpenBLAS's single-threaded SGEMM.
 enum Gemm {
@@ -43,6 +44,34 @@ enum Gemm {
                     a.pointer, Int32(a.leading), b.pointer, Int32(b.leading), beta, c, Int32(n))
     }
 
-    /// Sets the OpenBLAS thread count (the package pins it to 1, as the benchmarks assume).
-    static let singleThreaded: Void = { openblas_set_num_threads(1) }()
+    /// Configures OpenBLAS once: one thread (as the benchmarks assume), and a kernel for
+    /// this CPU. OpenBLAS 0.3.21 does not recognize recent Xeons and falls back to its
+    /// SSE3 "Prescott" kernels, 3x slower here; then we pick the newest kernel family the
+    /// CPU's flags support. `OPENBLAS_CORETYPE` set by the user always wins.
+    static let singleThreaded: Void = {
+        openblas_set_num_threads(1)
+        guard getenv("OPENBLAS_CORETYPE") == nil, let name = openblas_get_corename(),
+              String(cString: name).lowercased() == "prescott", let core = bestCoreType() else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        gotoblas_dynamic_quit()
+        gotoblas_dynamic_init()
+        unsetenv("OPENBLAS_CORETYPE")
+    }()
+
+    /// The OpenBLAS core type matching this CPU's flags, if it has AVX2 at least.
+    static func bestCoreType() -> String? {
+        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        if flags.isSuperset(of: ["avx512f", "avx512_bf16"]) { return "Cooperlake" }
+        if flags.contains("avx512f") { return "SkylakeX" }
+        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        return nil
+    }
+
+    /// The OpenBLAS kernel family in use.
+    static var coreName: String {
+        _ = singleThreaded
+        return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    }
 }
