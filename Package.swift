@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Tracing", targets: ["Tracing"]),
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "Modules", targets: ["Modules"]),
+        .library(name: "Profiler", targets: ["Profiler"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -15,12 +16,17 @@ let package = Package(
     targets: [
         .target(name: "CTracing"),
         .systemLibrary(name: "CBLAS"),
+        .systemLibrary(name: "CSQLite"),
+        .systemLibrary(name: "CZlib"),
         .target(name: "Tracing", dependencies: ["CTracing"]),
         .target(name: "Tensors", dependencies: ["Tracing", "CTracing", "CBLAS"]),
         .target(name: "Modules", dependencies: ["Tensors", "Tracing", "CTracing"]),
-        .target(name: "Examples", dependencies: ["Modules", "Tensors"]),
+        .target(name: "TraceStore", dependencies: ["Tracing", "CSQLite"]),
+        .target(name: "ProfilerAutostart"),
+        .target(name: "Profiler", dependencies: ["Modules", "Tensors", "TraceStore", "Tracing", "ProfilerAutostart"]),
+        .target(name: "Examples", dependencies: ["Modules", "Tensors", "Profiler"]),
         .executableTarget(name: "train", dependencies: [
-            "Examples", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Examples", "Profiler", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),

@@ -1,4 +1,5 @@
 import Modules
+import Profiler
 import Tensors
 
 /// The example models.
@@ -117,22 +118,21 @@ public final class Trainer {
 
     /// One optimizer step on the next batch: loss and batch accuracy.
     public func trainStep() throws -> (loss: Float, accuracy: Float?) {
-        let indices = batches.next()!
         optimizer.zeroGrad()
         switch config.model {
         case .mlp, .cnn:
-            let (x, y) = input(shapes!.train, indices)
+            let (x, y) = Profiler.range("data") { input(shapes!.train, batches.next()!) }
             let logits = try model(x)
             let loss = try lossFunction(logits, y)
-            try loss.backward()
+            try Profiler.range("backward") { try loss.backward() }
             optimizer.step()
             return (loss.item, accuracy(logits, y))
         case .gpt:
-            let (x, y) = corpus!.batch(starts: Array(indices), length: Trainer.context)
+            let (x, y) = Profiler.range("data") { corpus!.batch(starts: Array(batches.next()!), length: Trainer.context) }
             let logits = try model(x)
             let vocabulary = logits.shape[2]
             let loss = try lossFunction(logits.reshaped([-1, vocabulary]), y.reshaped([-1]))
-            try loss.backward()
+            try Profiler.range("backward") { try loss.backward() }
             optimizer.step()
             return (loss.item, nil)
         }

@@ -28,6 +28,15 @@ public struct BypassFinding: Sendable, Equatable {
     public var firstStep: UInt32
     /// For `parameterRead`: the parameter's dotted name.
     public var detail: String
+
+    public init(module: UInt32, caller: UInt32, evidence: BypassEvidence, count: Int, firstStep: UInt32, detail: String) {
+        self.module = module
+        self.caller = caller
+        self.evidence = evidence
+        self.count = count
+        self.firstStep = firstStep
+        self.detail = detail
+    }
 }
 
 /// Collects bypass findings during a session. Each site is counted, not listed per occurrence.

@@ -17,9 +17,11 @@ public struct ModuleInfo: Sendable, Equatable {
     public var hooks: UInt8
     /// True for the library's own layers, whose `forward` checks that it runs inside its wrapper.
     public var isBuiltIn: Bool
+    /// True for holders of modules that have no wrapper of their own (ModuleList).
+    public var isContainer: Bool
 
     public init(id: UInt32, path: String, type: String, parent: UInt32, directParameters: Int,
-                totalParameters: Int, hooks: UInt8, isBuiltIn: Bool) {
+                totalParameters: Int, hooks: UInt8, isBuiltIn: Bool, isContainer: Bool = false) {
         self.id = id
         self.path = path
         self.type = type
@@ -28,6 +30,7 @@ public struct ModuleInfo: Sendable, Equatable {
         self.totalParameters = totalParameters
         self.hooks = hooks
         self.isBuiltIn = isBuiltIn
+        self.isContainer = isContainer
     }
 
     /// The path, or the type name for a root: what a report shows.

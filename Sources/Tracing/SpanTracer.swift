@@ -25,7 +25,7 @@ public enum SpanTracer {
             frame.pointee.parent = 0
             frame.pointee.depth = 0
         }
-        frame.pointee.id = trace.pointee.takeID()
+        frame.pointee.id = trace.pointee.takeID(epoch: epoch)
         frame.pointee.epoch = epoch
         frame.pointee.subject = subject
         frame.pointee.inputShapes = inputShapes

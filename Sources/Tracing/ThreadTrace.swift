@@ -37,6 +37,8 @@ public struct ThreadTrace {
     @usableFromInline var nextID: UInt64
     @usableFromInline var idLimit: UInt64
     @usableFromInline var shapeSlots: UnsafeMutablePointer<ShapeSlot>
+    /// The session this thread last opened a span in.
+    @usableFromInline var epoch: UInt32 = 0
     /// The tracer's index of this thread, and the kernel's id.
     public let index: UInt16
     public let osThreadID: Int32
@@ -74,7 +76,12 @@ public struct ThreadTrace {
     /// The number of open spans on this thread.
     @inlinable public var openSpans: Int { depth }
 
-    @inlinable mutating func takeID() -> UInt64 {
+    @inlinable mutating func takeID(epoch current: UInt32) -> UInt64 {
+        if epoch != current {
+            // A new session: ids must come from blocks handed out after it began.
+            epoch = current
+            idLimit = nextID
+        }
         if nextID == idLimit {
             nextID = ct_take_span_block(ThreadTrace.idBlock)
             idLimit = nextID &+ ThreadTrace.idBlock

@@ -52,6 +52,11 @@ public enum Tracer {
         contexts.withLock { c in c.live.reduce(c.retiredDrops) { $0 &+ ct_load_acquire($1.pointee.shared + 16) } }
     }
 
+    /// The tracer's index and the kernel's id of every thread that has traced.
+    public static func threads() -> [(index: UInt16, osThreadID: Int32)] {
+        snapshot().map { ($0.pointee.index, $0.pointee.osThreadID) }
+    }
+
     /// The session that is recording, if any.
     public static var session: TraceSession? { active.withLock { $0 } }
 }

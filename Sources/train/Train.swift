@@ -1,6 +1,7 @@
 import ArgumentParser
 import Examples
 import Foundation
+import Profiler
 
 @main
 struct Train: ParsableCommand {
@@ -19,6 +20,10 @@ struct Train: ParsableCommand {
     var seed: UInt64 = 0
     @Option(name: .customLong("log-format"), help: "text (a live progress line on a terminal) or jsonl (one object per step).")
     var logFormat: LogFormat = .text
+    @Option(help: "Where the trace goes (default: Traces/<model>.sqlite). TRACEWELL_TRACE in the environment wins.")
+    var trace: String?
+    @Flag(name: .customLong("no-trace"), help: "Train without the profiler.")
+    var noTrace = false
 
     enum LogFormat: String, ExpressibleByArgument { case text, jsonl }
 
@@ -31,8 +36,11 @@ struct Train: ParsableCommand {
     func run() throws {
         let config = TrainingConfig(model: model, steps: steps, batchSize: batchSize, learningRate: lr, seed: seed)
         let trainer = Trainer(config)
+        let profiler = startProfiler(for: trainer)
+        let stepsExplicitly = !(profiler?.startedFromEnvironment ?? true)
         let progress = ProgressLine(enabled: logFormat == .text && isatty(STDOUT_FILENO) == 1)
         let summary = try trainer.run { log in
+            if stepsExplicitly { profiler?.step() }
             switch logFormat {
             case .jsonl: print(log.json)
             case .text: progress.show(log, of: config.steps)
@@ -40,6 +48,36 @@ struct Train: ParsableCommand {
         }
         progress.finish()
         if logFormat == .text { print(summary.text(model: model, steps: config.steps)) }
+        if let profiler { report(profiler.stop(), of: profiler) }
+    }
+
+    /// The environment's profiler if it set one, else ours unless --no-trace. A trace that
+    /// cannot be written is reported once; training goes on without it.
+    func startProfiler(for trainer: Trainer) -> Profiler? {
+        if let active = Profiler.active, active.startedFromEnvironment {
+            active.watch(trainer.model)
+            return active
+        }
+        guard !noTrace else { return nil }
+        let profiler = Profiler(output: trace ?? "Traces/\(model.rawValue).sqlite", runName: "train --model \(model.rawValue)")
+        profiler.watch(trainer.model)
+        do {
+            try profiler.start()
+            return profiler
+        } catch {
+            FileHandle.standardError.write("train: tracing disabled: \(error)\n".data(using: .utf8)!)
+            return nil
+        }
+    }
+
+    func report(_ results: [TraceResult], of profiler: Profiler) {
+        let spans = results.reduce(0) { $0 + $1.spans }
+        let dropped = results.reduce(0) { $0 + $1.dropped }
+        let runs = results.map { String($0.runID) }.joined(separator: ", ")
+        let line = results.isEmpty
+            ? "trace: nothing written to \(profiler.output)\(profiler.failure.map { " (\($0))" } ?? "")"
+            : "trace: \(profiler.output) (run \(runs), \(spans) spans, \(dropped) dropped)"
+        FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
     }
 }
 

@@ -8,7 +8,7 @@ import Tracing
 /// when tracing is on, attaches backward hooks, names the module in errors, and then
 /// calls `forward`. With no hooks and no tracer it is one branch before `forward`.
 /// Calling `forward` directly skips all of that; the tracer reports such bypasses.
-open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule {
+open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule {
     public override init() { super.init() }
 
     /// The call wrapper (PyTorch's `_call_impl`).
@@ -127,3 +127,7 @@ public struct HookTypeError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
 }
+
+/// Modules with a call wrapper (every `Module<Input, Output>`), as opposed to holders
+/// such as `ModuleList`.
+public protocol CallableModule: AnyModule {}

@@ -31,7 +31,7 @@ public enum TraceDefinitions {
                 id: module.traceID, path: path, type: module.typeName,
                 parent: module === root ? 0 : parent[ObjectIdentifier(module)] ?? 0,
                 directParameters: direct, totalParameters: module.parameterCount,
-                hooks: module.registeredHookKinds, isBuiltIn: module.isBuiltIn))
+                hooks: module.registeredHookKinds, isBuiltIn: module.isBuiltIn, isContainer: !(module is any CallableModule)))
             module.definedEpoch = epoch
         }
         for (path, t) in root.namedParameters() {

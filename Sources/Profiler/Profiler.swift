@@ -1,0 +1,239 @@
+import Foundation
+import Modules
+import Synchronization
+import Tensors
+import TraceStore
+import Tracing
+
+/// A finished run in a trace file.
+public struct TraceResult: Sendable {
+    public var path: String
+    public var runID: Int64
+    public var spans: Int64
+    public var dropped: UInt64
+    /// Profiler steps the run covers.
+    public var steps: ClosedRange<Int>?
+}
+
+/// A profiler failure: the trace cannot be written.
+public struct ProfilerError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Records what a training run does into a SQLite trace (PyTorch's `torch.profiler.profile`).
+///
+/// ```swift
+/// let profiler = Profiler(output: "Traces/run.sqlite")
+/// try profiler.start()
+/// for batch in data { try train(batch); profiler.step() }
+/// let result = try profiler.stop()
+/// ```
+/// With a `schedule`, only active steps are recorded, each window as its own run, and
+/// `onTraceReady` is called as each window is written.
+public final class Profiler {
+    public let output: String
+    public let options: ProfilerOptions
+    public let schedule: ProfilerSchedule?
+    /// Names the runs in the `runs` table.
+    public var runName: String
+    /// Called when a run has been written (the end of each active window, or `stop()`).
+    public var onTraceReady: ((TraceResult) -> Void)?
+    /// True when this profiler was started from the environment (`TRACEWELL_TRACE`); it
+    /// then counts steps from `Optimizer.step()` unless the program calls `step()` itself.
+    public internal(set) var startedFromEnvironment = false
+
+    /// Runs written so far.
+    public private(set) var results: [TraceResult] = []
+    /// Why tracing stopped early, if it did (the program itself carries on).
+    public private(set) var failure: String?
+    /// The current step, 0-based.
+    public private(set) var currentStep = 0
+
+    private var watched: [AnyModule] = []
+    private var session: TraceSession?
+    private var writer: TraceWriter?
+    private var stepToken: Int32 = -1
+    private var windowFirstStep = 0
+    private var started = false
+    private let lock = NSLock()
+
+    public init(output: String, options: ProfilerOptions = ProfilerOptions(), schedule: ProfilerSchedule? = nil,
+                runName: String? = nil) {
+        self.output = output
+        self.options = options
+        self.schedule = schedule
+        self.runName = runName ?? URL(fileURLWithPath: CommandLine.arguments.first ?? "run").lastPathComponent
+    }
+
+    /// Describes `module`'s tree at the start of every run, so that modules which never
+    /// run are listed too (otherwise trees are described when their root is first called).
+    public func watch(_ module: AnyModule) {
+        watched.append(module)
+        if session != nil { TraceDefinitions.define(root: module) }
+    }
+
+    /// The profiler that is running, if any (there is at most one per process).
+    public static var active: Profiler? { activeProfiler.withLock { $0?.value } }
+    nonisolated(unsafe) private static let activeProfiler = Mutex<Box?>(nil)
+    final class Box: @unchecked Sendable {
+        let value: Profiler
+        init(_ value: Profiler) { self.value = value }
+    }
+
+    /// Starts profiling at step 0.
+    public func start() throws {
+        try Profiler.activeProfiler.withLock { current in
+            guard current == nil else { throw ProfilerError(description: "another profiler is already running") }
+            current = Box(self)
+        }
+        started = true
+        currentStep = 0
+        TraceSession.step = 0
+        do {
+            try enter(action(at: 0), step: 0)
+        } catch {
+            Profiler.activeProfiler.withLock { $0 = nil }
+            started = false
+            throw error
+        }
+    }
+
+    /// Ends step `currentStep` and begins the next (call once per training iteration).
+    public func step() {
+        explicitlyStepped = true
+        advance()
+    }
+
+    /// Steps driven by `Optimizer.step()`, until the program calls `step()` itself.
+    func stepFromOptimizer() {
+        if !explicitlyStepped { advance() }
+    }
+
+    private var explicitlyStepped = false
+
+    private func advance() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard started else { return }
+        closeStepSpan()
+        let previous = action(at: currentStep)
+        currentStep += 1
+        TraceSession.step = UInt32(currentStep)
+        if previous == .recordAndSave { finishRun(lastStep: currentStep - 1) }
+        do {
+            try enter(action(at: currentStep), step: currentStep)
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    /// Stops profiling and writes the current run. Returns every run written.
+    @discardableResult
+    public func stop() -> [TraceResult] {
+        lock.lock()
+        defer { lock.unlock() }
+        guard started else { return results }
+        closeStepSpan()
+        finishRun(lastStep: currentStep)
+        started = false
+        Profiler.activeProfiler.withLock { if $0?.value === self { $0 = nil } }
+        return results
+    }
+
+    /// Profiles `body`, which receives the profiler to call `step()` on.
+    public static func profile<R>(output: String, options: ProfilerOptions = ProfilerOptions(),
+                                  schedule: ProfilerSchedule? = nil, _ body: (Profiler) throws -> R) throws -> (R, [TraceResult]) {
+        let profiler = Profiler(output: output, options: options, schedule: schedule)
+        try profiler.start()
+        do {
+            let result = try body(profiler)
+            return (result, profiler.stop())
+        } catch {
+            profiler.stop()
+            throw error
+        }
+    }
+
+    // MARK: Windows
+
+    private func action(at step: Int) -> ProfilerSchedule.Action { schedule?.action(at: step) ?? .record }
+
+    /// Moves into the phase of `step`: opens a session if needed, sets flags, opens the step span.
+    private func enter(_ action: ProfilerSchedule.Action, step: Int) throws {
+        guard failure == nil else { return }
+        switch action {
+        case .none:
+            return
+        case .warmup, .record, .recordAndSave:
+            if session == nil { try openSession(firstStep: step) }
+            if action == .warmup { session?.discard(step: UInt32(step)) }
+        }
+        openStepSpan(step)
+    }
+
+    private func openSession(firstStep: Int) throws {
+        let startWall = Clock.wallNanoseconds()
+        let firstID = TraceSession.nextSpanID
+        do {
+            try FileManager.default.createDirectory(at: URL(fileURLWithPath: output).deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
+        } catch {
+            throw ProfilerError(description: "cannot create the directory for \(output): \(error.localizedDescription)")
+        }
+        let name = schedule == nil ? runName : "\(runName) (steps from \(firstStep))"
+        let run = RunDescription(name: name, options: options.json, startWallNanoseconds: startWall)
+        let writer: TraceWriter
+        do {
+            writer = try TraceWriter(path: output, run: run, firstSpanID: firstID)
+        } catch {
+            throw ProfilerError(description: "cannot write the trace: \(error)")
+        }
+        BypassLog.shared.reset()
+        let session = try TraceSession(sink: writer, flags: options.flags, drainInterval: options.drainInterval)
+        for module in watched { TraceDefinitions.define(root: module) }
+        self.writer = writer
+        self.session = session
+        windowFirstStep = firstStep
+    }
+
+    private func openStepSpan(_ step: Int) {
+        guard session != nil, TraceFlags.current.contains(.spans) else { return }
+        stepToken = SpanTracer.begin(.step, subject: UInt32(step))
+    }
+
+    private func closeStepSpan() {
+        SpanTracer.end(stepToken)
+        stepToken = -1
+    }
+
+    /// Ends the session and writes the run's closing tables.
+    private func finishRun(lastStep: Int) {
+        guard let session, let writer else { return }
+        let stats = session.stop()
+        self.session = nil
+        self.writer = nil
+        if let problem = session.failure {
+            fail(problem)
+            return
+        }
+        do {
+            try writer.finish(modules: ModuleRegistry.shared.all(), bypasses: BypassLog.shared.all(),
+                              threads: Tracer.threads(), endWallNanoseconds: Clock.wallNanoseconds(),
+                              dropped: stats.dropped, pid: getpid())
+        } catch {
+            fail("cannot finish the trace: \(error)")
+            return
+        }
+        let result = TraceResult(path: output, runID: writer.runID, spans: writer.spanCount, dropped: stats.dropped,
+                                 steps: windowFirstStep...max(windowFirstStep, lastStep))
+        results.append(result)
+        onTraceReady?(result)
+    }
+
+    private func fail(_ message: String) {
+        guard failure == nil else { return }
+        failure = message
+        TraceFlags.set([])
+        FileHandleStderr.write("tracewell: tracing stopped: \(message); the program continues without tracing\n")
+    }
+}

@@ -1,0 +1,72 @@
+import Tracing
+
+/// What the profiler records.
+public struct ProfilerOptions: Sendable, Equatable {
+    /// Input and output shapes of module calls (PyTorch's `record_shapes`).
+    public var shapes = true
+    /// Bytes allocated and freed, peak and live bytes per span (`profile_memory`).
+    public var memory = true
+    /// One span per tensor op, like PyTorch's `cpu_op` events. Off by default: it costs about a microsecond per op.
+    public var ops = false
+    /// A static graph of the first and a later active step.
+    public var graph = true
+    /// How often buffered spans are written (and committed) to the database.
+    public var drainInterval: Duration = .milliseconds(50)
+
+    public init(shapes: Bool = true, memory: Bool = true, ops: Bool = false, graph: Bool = true) {
+        self.shapes = shapes
+        self.memory = memory
+        self.ops = ops
+        self.graph = graph
+    }
+
+    /// Tracer flags for recording steps. Bypass detection is always on while profiling.
+    var flags: TraceFlags {
+        var f: TraceFlags = [.spans, .bypass]
+        if shapes { f.insert(.shapes) }
+        if memory { f.insert(.memory) }
+        if ops { f.insert(.ops) }
+        return f
+    }
+
+    var json: String {
+        "{\"shapes\":\(shapes),\"memory\":\(memory),\"ops\":\(ops),\"graph\":\(graph)}"
+    }
+}
+
+/// Which steps are recorded, as `torch.profiler.schedule`: skip `skipFirst` steps, then
+/// cycles of `wait` idle, `warmup` traced-but-discarded and `active` recorded steps,
+/// `repeat` times (0: forever). Each active window becomes one run in the database.
+public struct ProfilerSchedule: Sendable, Equatable {
+    public var wait: Int
+    public var warmup: Int
+    public var active: Int
+    public var repeatCount: Int
+    public var skipFirst: Int
+
+    public init(wait: Int = 0, warmup: Int = 0, active: Int, repeat: Int = 0, skipFirst: Int = 0) {
+        precondition(active > 0 && wait >= 0 && warmup >= 0 && `repeat` >= 0 && skipFirst >= 0,
+                     "ProfilerSchedule: active must be positive and the rest non-negative")
+        self.wait = wait
+        self.warmup = warmup
+        self.active = active
+        repeatCount = `repeat`
+        self.skipFirst = skipFirst
+    }
+
+    public enum Action: Equatable, Sendable {
+        case none, warmup, record, recordAndSave
+    }
+
+    /// What to do during step `step` (0-based), exactly as PyTorch's schedule function.
+    public func action(at step: Int) -> Action {
+        guard step >= skipFirst else { return .none }
+        let s = step - skipFirst
+        let cycle = wait + warmup + active
+        if repeatCount > 0 && s / cycle >= repeatCount { return .none }
+        let m = s % cycle
+        if m < wait { return .none }
+        if m < wait + warmup { return .warmup }
+        return m < cycle - 1 ? .record : .recordAndSave
+    }
+}

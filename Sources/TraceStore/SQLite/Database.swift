@@ -1,0 +1,201 @@
+import CSQLite
+
+/// An error from SQLite or from a trace file that is not what it should be.
+public struct StoreError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A SQLite connection: just what the store and the tools need.
+public final class Database {
+    let handle: OpaquePointer
+    public let path: String
+
+    public enum Mode { case readOnly, readWrite }
+
+    /// Opens (or, read-write, creates) the database at `path`.
+    public init(path: String, mode: Mode) throws {
+        var db: OpaquePointer?
+        let flags = mode == .readOnly
+            ? SQLITE_OPEN_READONLY
+            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            if let db { sqlite3_close_v2(db) }
+            throw StoreError("cannot open \(path): \(message)")
+        }
+        handle = db
+        self.path = path
+        sqlite3_busy_timeout(db, 5000)
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    var message: String { String(cString: sqlite3_errmsg(handle)) }
+
+    /// Runs one or more statements without results.
+    public func execute(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &error)
+        if rc != SQLITE_OK {
+            let text = error.map { String(cString: $0) } ?? message
+            sqlite3_free(error)
+            throw StoreError(text)
+        }
+    }
+
+    public func prepare(_ sql: String) throws -> Statement { try Statement(self, sql) }
+
+    /// Runs `body` in one transaction, rolled back if it throws.
+    public func transaction<R>(_ body: () throws -> R) throws -> R {
+        try execute("BEGIN")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The first column of the first row of `sql`, as an integer.
+    public func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> Int64? {
+        let s = try prepare(sql)
+        try s.bind(values)
+        return try s.step() ? s.int(0) : nil
+    }
+
+    public var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Refuses writes and ATTACH on this connection (for user queries).
+    public func makeReadOnly() throws {
+        try execute("PRAGMA query_only = 1")
+        sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 0)
+    }
+
+    /// Lets `progress` run every `instructions` virtual-machine steps (nil removes it).
+    public func setProgressHandler(every instructions: Int32, _ progress: (() -> Void)?) {
+        guard let progress else {
+            sqlite3_progress_handler(handle, 0, nil, nil)
+            return
+        }
+        let box = Unmanaged.passRetained(ProgressBox(progress))
+        progressBox?.release()
+        progressBox = box
+        sqlite3_progress_handler(handle, instructions, { raw in
+            Unmanaged<ProgressBox>.fromOpaque(raw!).takeUnretainedValue().body()
+            return 0
+        }, box.toOpaque())
+    }
+
+    private var progressBox: Unmanaged<ProgressBox>?
+    private final class ProgressBox {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+}
+
+/// A value bound to or read from a statement.
+public enum SQLValue: Equatable, Sendable {
+    case null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// A prepared statement.
+public final class Statement {
+    let handle: OpaquePointer
+    unowned let db: Database
+
+    init(_ db: Database, _ sql: String) throws {
+        var stmt: OpaquePointer?
+        guard sqlite3_prepare_v2(db.handle, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else {
+            throw StoreError(db.message)
+        }
+        handle = stmt
+        self.db = db
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    public func bind(_ values: [SQLValue]) throws {
+        for (i, v) in values.enumerated() { try bind(v, at: Int32(i + 1)) }
+    }
+
+    public func bind(_ value: SQLValue, at index: Int32) throws {
+        let rc: Int32
+        switch value {
+        case .null: rc = sqlite3_bind_null(handle, index)
+        case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
+        case .double(let v): rc = sqlite3_bind_double(handle, index, v)
+        case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, SQLITE_TRANSIENT_PTR)
+        case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32(v.count), SQLITE_TRANSIENT_PTR) }
+        }
+        if rc != SQLITE_OK { throw StoreError(db.message) }
+    }
+
+    @inline(__always) public func bind(_ value: Int64, at index: Int32) {
+        sqlite3_bind_int64(handle, index, value)
+    }
+
+    @inline(__always) public func bindNull(at index: Int32) { sqlite3_bind_null(handle, index) }
+
+    /// Advances; true when a row is available.
+    @discardableResult
+    public func step() throws -> Bool {
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw StoreError(db.message)
+        }
+    }
+
+    /// Runs to completion and resets for reuse.
+    public func run(_ values: [SQLValue] = []) throws {
+        if !values.isEmpty { try bind(values) }
+        defer { reset() }
+        while try step() {}
+    }
+
+    public func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    public var columnCount: Int32 { sqlite3_column_count(handle) }
+    public func columnName(_ i: Int32) -> String { String(cString: sqlite3_column_name(handle, i)) }
+    public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
+    public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
+    public func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
+    public func text(_ i: Int32) -> String {
+        guard let p = sqlite3_column_text(handle, i) else { return "" }
+        return String(cString: p)
+    }
+    public func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
+    public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+
+    /// The column as a typed value.
+    public func value(_ i: Int32) -> SQLValue {
+        switch sqlite3_column_type(handle, i) {
+        case SQLITE_INTEGER: return .int(int(i))
+        case SQLITE_FLOAT: return .double(double(i))
+        case SQLITE_TEXT: return .text(text(i))
+        case SQLITE_BLOB:
+            let n = Int(sqlite3_column_bytes(handle, i))
+            guard let p = sqlite3_column_blob(handle, i) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: p, count: n)))
+        default: return .null
+        }
+    }
+
+    /// True for statements that do not write (SELECT, read-only PRAGMA, EXPLAIN).
+    public var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
+}
+
+/// SQLite's SQLITE_TRANSIENT: copy the bound bytes.
+let SQLITE_TRANSIENT_PTR = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

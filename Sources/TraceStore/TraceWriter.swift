@@ -1,0 +1,263 @@
+import Tracing
+
+/// Writes one run into a trace database: the sink of a trace session.
+///
+/// Spans arrive in batches from the session's drain thread; each batch is one
+/// transaction, so a killed process leaves every committed batch readable and the run
+/// marked `incomplete`. `finish` writes what is known only at the end (module tree,
+/// steps, bypass findings), builds the indexes and marks the run `complete`.
+public final class TraceWriter: TraceSink {
+    public let path: String
+    public private(set) var runID: Int64 = 0
+    public private(set) var spanCount: Int64 = 0
+
+    private let db: Database
+    private let insertBatch: Statement
+    private let insertOne: Statement
+    private let insertSignature: Statement
+    private let insertStep: Statement
+    private static let batchRows = 50
+    private static let columns = 10
+
+    private var idOffset: Int64 = 0
+    private var signatures: [SignatureKey: Int64] = [:]
+    private var stringIDs: [UInt32: Int64] = [:]
+    private var textIDs: [String: Int64] = [:]
+    private var shapeIDs: [UInt32: Int64] = [:]
+    private var steps: [UInt32: StepRange] = [:]
+    private var stepBases: [UInt32: Int64] = [:]
+    private var modulesThatRan = Set<UInt32>()
+    private var firstStep: UInt32?
+
+    struct SignatureKey: Hashable {
+        var kind: UInt8, subject: UInt32, thread: UInt16, depth: UInt16
+        var inputs: UInt32, outputs: UInt32, flags: UInt8, hooks: UInt8
+    }
+
+    struct StepRange {
+        var first: Int64, last: Int64
+        var span: Int64?, ts: Int64 = 0, dur: Int64 = 0
+    }
+
+    /// Opens (creating if needed) the database at `path` and starts a run in it.
+    /// `firstSpanID` is the lowest span id the session can produce (`TraceSession.nextSpanID`
+    /// read before it starts).
+    public init(path: String, run: RunDescription, firstSpanID: UInt64) throws {
+        self.path = path
+        db = try Database(path: path, mode: .readWrite)
+        try TraceWriter.prepareSchema(db)
+        let row = (0..<TraceWriter.columns).map { _ in "?" }.joined(separator: ",")
+        insertBatch = try db.prepare("INSERT INTO span_data VALUES " +
+            (0..<TraceWriter.batchRows).map { _ in "(\(row))" }.joined(separator: ","))
+        insertOne = try db.prepare("INSERT INTO span_data VALUES (\(row))")
+        insertStep = try db.prepare("INSERT OR IGNORE INTO steps(run_id, step, base_ns) VALUES (?, ?, ?)")
+        insertSignature = try db.prepare("""
+            INSERT INTO signatures(run_id, kind, module_id, name_id, thread, depth, input_shapes, output_shapes, flags, hooks_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try db.transaction {
+            let maxID = try db.scalar("SELECT COALESCE(MAX(id), 0) FROM span_data") ?? 0
+            idOffset = maxID + 1 - Int64(firstSpanID)
+            try db.prepare("""
+                INSERT INTO runs(name, start_wall_ns, status, command, host, pid, rank, world_size, options)
+                VALUES (?, ?, 'incomplete', ?, ?, ?, ?, ?, ?)
+                """).run([.text(run.name), .int(Int64(run.startWallNanoseconds)), .text(run.command), .text(run.host),
+                          .int(Int64(run.pid)), .int(Int64(run.rank)), .int(Int64(run.worldSize)), .text(run.options)])
+            runID = db.lastInsertID
+        }
+    }
+
+    /// Creates the schema in a new file, or checks the version of an existing one.
+    static func prepareSchema(_ db: Database) throws {
+        try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000")
+        let hasMeta = try db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'") ?? 0
+        if hasMeta == 0 {
+            let objects = try db.scalar("SELECT count(*) FROM sqlite_master") ?? 0
+            guard objects == 0 else { throw StoreError("\(db.path): an existing SQLite database that is not a trace") }
+            try db.transaction {
+                try db.execute(Schema.tables + Schema.views)
+                try db.prepare("INSERT INTO meta VALUES ('schema_version', ?), ('created_by', 'tracewell')")
+                    .run([.text(String(Schema.version))])
+            }
+        } else {
+            try TraceReader.checkVersion(db)
+        }
+    }
+
+    // MARK: TraceSink
+
+    public func write(_ unordered: UnsafeBufferPointer<SpanRecord>, dropped: UInt64) throws {
+        // Spans finish children-first but ids are given in start order; inserting in id
+        // order keeps the table's pages full.
+        let records = unordered.sorted { $0.id < $1.id }
+        try db.transaction {
+            var index = 0
+            while index + TraceWriter.batchRows <= records.count {
+                for row in 0..<TraceWriter.batchRows {
+                    try bindSpan(records[index + row], insertBatch, base: Int32(row * TraceWriter.columns))
+                }
+                try insertBatch.step()
+                insertBatch.reset()
+                index += TraceWriter.batchRows
+            }
+            while index < records.count {
+                try bindSpan(records[index], insertOne, base: 0)
+                try insertOne.step()
+                insertOne.reset()
+                index += 1
+            }
+            try db.prepare("UPDATE runs SET dropped_events = ?, span_count = ? WHERE id = ?")
+                .run([.int(Int64(dropped)), .int(spanCount + Int64(records.count)), .int(runID)])
+        }
+        spanCount += Int64(records.count)
+    }
+
+    private func bindSpan(_ r: SpanRecord, _ s: Statement, base: Int32) throws {
+        let id = Int64(r.id) + idOffset
+        s.bind(id, at: base + 1)
+        s.bind(try signature(r), at: base + 2)
+        if r.parent == 0 { s.bindNull(at: base + 3) } else { s.bind(Int64(r.id &- r.parent), at: base + 3) }
+        s.bind(Int64(r.step), at: base + 4)
+        let ts = Int64(bitPattern: r.start)
+        let dur = Int64(bitPattern: r.end) - ts
+        // Times are stored relative to a per-step base, which keeps them to 3-4 bytes.
+        s.bind(ts - (try stepBase(r.step, ts)), at: base + 5)
+        s.bind(max(dur, 0), at: base + 6)
+        if r.flags & SpanFlag.memory != 0 {
+            s.bind(r.allocated, at: base + 7)
+            s.bind(r.freed, at: base + 8)
+            // Peak is stored above the live bytes at the end: often 0, which takes no space.
+            s.bind(r.peak - r.live, at: base + 9)
+            s.bind(r.live, at: base + 10)
+        } else {
+            for c in Int32(7)...10 { s.bindNull(at: base + c) }
+        }
+        track(r, id: id, ts: ts, dur: dur)
+    }
+
+    /// The base time of `step`, recorded (in `steps`) with the first span of it that arrives.
+    private func stepBase(_ step: UInt32, _ ts: Int64) throws -> Int64 {
+        if let base = stepBases[step] { return base }
+        try insertStep.run([.int(runID), .int(Int64(step)), .int(ts)])
+        stepBases[step] = ts
+        return ts
+    }
+
+    private func track(_ r: SpanRecord, id: Int64, ts: Int64, dur: Int64) {
+        if firstStep == nil || r.step < firstStep! { firstStep = r.step }
+        var range = steps[r.step] ?? StepRange(first: id, last: id)
+        range.first = min(range.first, id)
+        range.last = max(range.last, id)
+        if r.kind == SpanKind.step.rawValue {
+            range.span = id
+            range.ts = ts
+            range.dur = dur
+        }
+        steps[r.step] = range
+        if r.kind == SpanKind.forward.rawValue { modulesThatRan.insert(r.subject) }
+    }
+
+    private func signature(_ r: SpanRecord) throws -> Int64 {
+        // A step span's subject is its step number, already in the `step` column.
+        let subject = r.kind == SpanKind.step.rawValue ? 0 : r.subject
+        let key = SignatureKey(kind: r.kind, subject: subject, thread: r.thread, depth: r.depth,
+                               inputs: r.inputShapes, outputs: r.outputShapes,
+                               flags: r.flags & (SpanFlag.training | SpanFlag.failed), hooks: r.hooks)
+        if let id = signatures[key] { return id }
+        let isModule = r.kind == SpanKind.forward.rawValue || r.kind == SpanKind.backward.rawValue
+        let names = HookBit.names(r.hooks)
+        try insertSignature.run([
+            .int(runID), .int(Int64(r.kind)),
+            isModule ? .int(Int64(r.subject)) : .null,
+            isModule || r.kind == SpanKind.step.rawValue ? .null : .int(try stringID(r.subject)),
+            .int(Int64(r.thread)), .int(Int64(r.depth)),
+            r.inputShapes == 0 ? .null : .int(try shapeID(r.inputShapes)),
+            r.outputShapes == 0 ? .null : .int(try shapeID(r.outputShapes)),
+            .int(Int64(key.flags)),
+            names.isEmpty ? .null : .int(try textID(names.joined(separator: ","))),
+        ])
+        let id = db.lastInsertID
+        signatures[key] = id
+        return id
+    }
+
+    private func stringID(_ processID: UInt32) throws -> Int64 {
+        if let id = stringIDs[processID] { return id }
+        let id = try textID(Interner.shared.string(processID))
+        stringIDs[processID] = id
+        return id
+    }
+
+    private func textID(_ text: String) throws -> Int64 {
+        if let id = textIDs[text] { return id }
+        try db.prepare("INSERT OR IGNORE INTO strings(text) VALUES (?)").run([.text(text)])
+        let id = try db.scalar("SELECT id FROM strings WHERE text = ?", [.text(text)])!
+        textIDs[text] = id
+        return id
+    }
+
+    private func shapeID(_ processID: UInt32) throws -> Int64 {
+        if let id = shapeIDs[processID] { return id }
+        let shapes = Interner.shared.shapes(processID)
+        try db.prepare("INSERT OR IGNORE INTO shapes(text, dtypes) VALUES (?, ?)").run([.text(shapes.text), .text(shapes.dtypes)])
+        let id = try db.scalar("SELECT id FROM shapes WHERE text = ? AND dtypes = ?", [.text(shapes.text), .text(shapes.dtypes)])!
+        shapeIDs[processID] = id
+        return id
+    }
+
+    // MARK: End of run
+
+    /// Writes the module tree, threads, steps and bypass findings, builds the indexes
+    /// and marks the run complete.
+    public func finish(modules: [ModuleInfo], bypasses: [BypassFinding], threads: [(index: UInt16, osThreadID: Int32)],
+                       endWallNanoseconds: UInt64, dropped: UInt64, pid: Int32) throws {
+        try db.transaction {
+            let module = try db.prepare("INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            for m in modules {
+                try module.run([.int(runID), .int(Int64(m.id)), .text(m.path), .text(m.type),
+                                m.parent == 0 ? .null : .int(Int64(m.parent)), .int(Int64(m.directParameters)),
+                                .int(Int64(m.totalParameters)), .text(HookBit.names(m.hooks).joined(separator: ",")),
+                                .int(m.isBuiltIn ? 1 : 0)])
+            }
+            let thread = try db.prepare("INSERT OR REPLACE INTO threads VALUES (?, ?, ?, ?)")
+            for t in threads {
+                try thread.run([.int(runID), .int(Int64(t.index)), .int(Int64(t.osThreadID)),
+                                .text(t.osThreadID == pid ? "main" : "thread \(t.index)")])
+            }
+            let step = try db.prepare("""
+                UPDATE steps SET span_id = ?, ts_ns = ?, dur_ns = ?, first_span_id = ?, last_span_id = ?
+                WHERE run_id = ? AND step = ?
+                """)
+            for (n, r) in steps.sorted(by: { $0.key < $1.key }) {
+                try step.run([r.span.map { .int($0) } ?? .null, r.span == nil ? .null : .int(r.ts),
+                              r.span == nil ? .null : .int(r.dur), .int(r.first), .int(r.last), .int(runID), .int(Int64(n))])
+            }
+            let bypass = try db.prepare("INSERT OR REPLACE INTO bypasses VALUES (?, ?, ?, ?, ?, ?, ?)")
+            for f in bypasses + neverRan(modules) {
+                try bypass.run([.int(runID), .int(Int64(f.module)), .int(Int64(f.caller)), .text(f.evidence.name),
+                                .int(Int64(f.count)), .int(Int64(f.firstStep)), .text(f.detail)])
+            }
+            try db.prepare("UPDATE runs SET status = 'complete', end_wall_ns = ?, dropped_events = ?, span_count = ? WHERE id = ?")
+                .run([.int(Int64(endWallNanoseconds)), .int(Int64(dropped)), .int(spanCount), .int(runID)])
+            try db.execute(Schema.indexes)
+        }
+        try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// Bypass signature 3: modules that never entered their wrapper although the module
+    /// that registered them did (holders without a wrapper, like ModuleList, are looked through).
+    func neverRan(_ modules: [ModuleInfo]) -> [BypassFinding] {
+        let byID = Dictionary(modules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        func caller(_ m: ModuleInfo) -> UInt32? {
+            var parent = m.parent
+            while let p = byID[parent], p.isContainer { parent = p.parent }
+            return parent == 0 ? nil : parent
+        }
+        return modules.compactMap { m in
+            guard !m.isContainer, !modulesThatRan.contains(m.id), let parent = caller(m),
+                  modulesThatRan.contains(parent) else { return nil }
+            return BypassFinding(module: m.id, caller: parent, evidence: .neverRan, count: 1,
+                                 firstStep: firstStep ?? 0, detail: "")
+        }
+    }
+}
