@@ -53,7 +53,7 @@ public final class Profiler {
     private var session: TraceSession?
     private var writer: TraceWriter?
     private var stepToken: Int32 = -1
-    private var windowFirstStep = 0
+    private var windowFirstStep: Int?
     private var started = false
     private let lock = NSLock()
 
@@ -133,8 +133,10 @@ public final class Profiler {
         lock.lock()
         defer { lock.unlock() }
         guard started else { return results }
-        closeStepSpan()
-        finishRun(lastStep: currentStep)
+        // A step that recorded nothing (stop() right after step()) is not a step.
+        let lastStep = SpanTracer.hasSpans(after: stepToken) || stepToken < 0 ? currentStep : currentStep - 1
+        if SpanTracer.hasSpans(after: stepToken) { closeStepSpan() } else { SpanTracer.discard(stepToken); stepToken = -1 }
+        finishRun(lastStep: lastStep)
         started = false
         Profiler.activeProfiler.withLock { if $0?.value === self { $0 = nil } }
         return results
@@ -165,13 +167,17 @@ public final class Profiler {
         case .none:
             return
         case .warmup, .record, .recordAndSave:
-            if session == nil { try openSession(firstStep: step) }
-            if action == .warmup { session?.discard(step: UInt32(step)) }
+            if session == nil { try openSession() }
+            if action == .warmup {
+                session?.discard(step: UInt32(step))
+            } else if windowFirstStep == nil {
+                windowFirstStep = step
+            }
         }
         openStepSpan(step)
     }
 
-    private func openSession(firstStep: Int) throws {
+    private func openSession() throws {
         let startWall = Clock.wallNanoseconds()
         let firstID = TraceSession.nextSpanID
         do {
@@ -180,7 +186,7 @@ public final class Profiler {
         } catch {
             throw ProfilerError(description: "cannot create the directory for \(output): \(error.localizedDescription)")
         }
-        let name = schedule == nil ? runName : "\(runName) (steps from \(firstStep))"
+        let name = runName
         let run = RunDescription(name: name, options: options.json, startWallNanoseconds: startWall)
         let writer: TraceWriter
         do {
@@ -193,7 +199,7 @@ public final class Profiler {
         for module in watched { TraceDefinitions.define(root: module) }
         self.writer = writer
         self.session = session
-        windowFirstStep = firstStep
+        windowFirstStep = nil
     }
 
     private func openStepSpan(_ step: Int) {
@@ -225,7 +231,7 @@ public final class Profiler {
             return
         }
         let result = TraceResult(path: output, runID: writer.runID, spans: writer.spanCount, dropped: stats.dropped,
-                                 steps: windowFirstStep...max(windowFirstStep, lastStep))
+                                 steps: windowFirstStep.map { $0...max($0, lastStep) })
         results.append(result)
         onTraceReady?(result)
     }

@@ -82,6 +82,25 @@ public enum SpanTracer {
         trace.pointee.push(record)
     }
 
+    /// Closes span `token` (and any left open above it) without writing it.
+    public static func discard(_ token: Int32) {
+        guard token >= 0 else { return }
+        let trace = ThreadTrace.current
+        let frame = trace.pointee.frames + Int(token)
+        if frame.pointee.flags & SpanFlag.memory != 0 {
+            let state = ct_state()!
+            state.pointee.windowPeak = max(frame.pointee.savedPeak, state.pointee.windowPeak)
+        }
+        trace.pointee.depth = Int(token)
+    }
+
+    /// True when this thread opened another span after span `token` began.
+    public static func hasSpans(after token: Int32) -> Bool {
+        guard token >= 0 else { return false }
+        let trace = ThreadTrace.current
+        return trace.pointee.nextID != trace.pointee.frames[Int(token)].id &+ 1
+    }
+
     /// Interns the shapes in `key` for the calling thread.
     @inlinable public static func intern(_ key: inout ShapeKey) -> UInt32 {
         ThreadTrace.current.pointee.intern(&key)

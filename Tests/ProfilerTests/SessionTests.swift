@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import Modules
+@testable import Profiler
+import Tensors
+import TraceStore
+import Tracing
+
+@Suite("Trace sessions, schedules and safety")
+struct SessionTests {
+    @Test func scheduleRecordsOnlyActiveSteps() throws {
+        let m = Linear(3, 2)
+        var ready: [Int64] = []
+        let path = temporaryTrace()
+        let profiler = Profiler(output: path, schedule: ProfilerSchedule(wait: 1, warmup: 1, active: 2, repeat: 2), runName: "sched")
+        profiler.onTraceReady = { ready.append($0.runID) }
+        try startExclusively(profiler)
+        for _ in 0..<10 {
+            _ = try m(Tensor.ones([1, 3]))
+            profiler.step()
+        }
+        let results = profiler.stop()
+        #expect(ready == [1, 2])
+        #expect(results.map(\.steps) == [2...3, 6...7])
+        let steps = try rows(path, "SELECT run_id, step, count(*) FROM spans WHERE name = 'Linear' GROUP BY run_id, step ORDER BY 1, 2")
+        #expect(steps == [[.int(1), .int(2), .int(1)], [.int(1), .int(3), .int(1)],
+                          [.int(2), .int(6), .int(1)], [.int(2), .int(7), .int(1)]])
+        let stepSpans = try texts(path, "SELECT name FROM spans WHERE kind = 'step' ORDER BY id")
+        #expect(stepSpans == ["ProfilerStep#2", "ProfilerStep#3", "ProfilerStep#6", "ProfilerStep#7"])
+    }
+
+    @Test func scheduleMatchesPyTorch() {
+        // torch.profiler.schedule(skip_first=1, wait=1, warmup=1, active=2, repeat=1)
+        let s = ProfilerSchedule(wait: 1, warmup: 1, active: 2, repeat: 1, skipFirst: 1)
+        #expect((0..<7).map { s.action(at: $0) } == [.none, .none, .warmup, .record, .recordAndSave, .none, .none])
+    }
+
+    @Test func fullRingDropsAndCountsExactly() throws {
+        var options = ProfilerOptions(shapes: false, memory: false)
+        options.drainInterval = .seconds(3600)  // nothing drains until stop()
+        let relu = ReLU()
+        let x = Tensor.ones([1])
+        let calls = 70_000
+        let path = try profile(options) { _ in
+            for _ in 0..<calls { _ = try relu(x) }
+        }
+        let run = try TraceReader(path: path).run(nil)
+        // The step span is still open when the ring fills, so it is written at stop().
+        #expect(run.spanCount == 65_536 + 1 || run.spanCount + run.droppedEvents == Int64(calls) + 1)
+        #expect(run.droppedEvents == Int64(calls) + 1 - run.spanCount)
+        #expect(run.droppedEvents > 0)
+    }
+
+    @Test func unwritablePathIsOneClearError() throws {
+        let profiler = Profiler(output: "/proc/tracewell/cannot.sqlite")
+        #expect {
+            try startExclusively(profiler)
+        } throws: { error in
+            "\(error)".contains("/proc/tracewell")
+        }
+        #expect(Profiler.active == nil)
+    }
+
+    @Test func readerRefusesNewerSchemasAndNonTraces() throws {
+        let path = temporaryTrace()
+        try profile(path: path) { _ in }
+        let db = try Database(path: path, mode: .readWrite)
+        try db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+        #expect {
+            _ = try TraceReader(path: path)
+        } throws: { "\($0)".contains("schema version 99 is newer") }
+        let text = temporaryTrace("plain")
+        try "hello".write(toFile: text, atomically: true, encoding: .utf8)
+        #expect { _ = try TraceReader(path: text) } throws: { "\($0)".hasSuffix("not a SQLite database") }
+        let other = temporaryTrace("other")
+        try Database(path: other, mode: .readWrite).execute("CREATE TABLE t(x)")
+        #expect { _ = try TraceReader(path: other) } throws: { "\($0)".contains("not a trace") }
+        #expect { _ = try TraceReader(path: "/nonexistent/x.sqlite") } throws: { "\($0)".contains("no such file") }
+        let good = try profile { _ in }
+        #expect { _ = try TraceReader(path: good).run(7) } throws: { "\($0)".contains("no run 7 (runs: 1)") }
+    }
+
+    @Test func severalRunsShareAFile() throws {
+        let path = temporaryTrace()
+        let m = ReLU()
+        try profile(path: path) { _ in _ = try m(Tensor.ones([1])) }
+        try profile(path: path) { _ in _ = try m(Tensor.ones([1])); _ = try m(Tensor.ones([1])) }
+        let runs = try TraceReader(path: path).runs()
+        #expect(runs.map(\.spanCount) == [2, 3])
+        let perRun = try rows(path, "SELECT run_id, count(*) FROM spans GROUP BY run_id")
+        #expect(perRun == [[.int(1), .int(2)], [.int(2), .int(3)]])
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+import Modules
+@testable import Profiler
+import Tensors
+import TraceStore
+import Tracing
+
+@Suite("Spans from the call wrapper")
+struct SpanTests {
+    @Test func spanTreeMatchesTheModuleTree() throws {
+        let model = Outer()
+        let path = try profile(watch: model) { p in
+            for _ in 0..<3 {
+                _ = try model(Tensor.ones([4, 3]))
+                p.step()
+            }
+        }
+        let t = myThread
+        let counts = try rows(path, """
+            SELECT name, count(*), min(depth), max(depth) FROM spans
+            WHERE kind = 'forward' AND thread = \(t) GROUP BY name ORDER BY name
+            """)
+        #expect(counts == [
+            [.text("Outer"), .int(3), .int(1), .int(1)],
+            [.text("c"), .int(3), .int(2), .int(2)],
+            [.text("inner"), .int(3), .int(2), .int(2)],
+            [.text("inner.a"), .int(3), .int(3), .int(3)],
+            [.text("inner.b"), .int(3), .int(3), .int(3)],
+        ])
+        // Every module span's parent is the span of the module that called it, in the same step.
+        let parents = try texts(path, """
+            SELECT DISTINCT s.name || ' <- ' || p.name FROM spans s JOIN spans p ON p.id = s.parent_id
+            WHERE s.thread = \(t) AND s.step = p.step ORDER BY 1
+            """)
+        #expect(parents == ["Outer <- ProfilerStep#0", "Outer <- ProfilerStep#1", "Outer <- ProfilerStep#2",
+                            "c <- Outer", "inner <- Outer", "inner.a <- inner", "inner.b <- inner"])
+        // Children lie inside their parents.
+        let outside = try rows(path, """
+            SELECT count(*) FROM spans s JOIN spans p ON p.id = s.parent_id
+            WHERE s.ts_ns < p.ts_ns OR s.ts_ns + s.dur_ns > p.ts_ns + p.dur_ns
+            """)
+        #expect(outside == [[.int(0)]])
+        let steps = try texts(path, "SELECT name FROM spans WHERE kind = 'step' ORDER BY step")
+        #expect(steps == ["ProfilerStep#0", "ProfilerStep#1", "ProfilerStep#2"])
+        let modules = try texts(path, "SELECT path || ':' || type || ':' || COALESCE(parent_id, 0) FROM modules ORDER BY path")
+        #expect(modules.count == 6)
+        #expect(modules.contains { $0.hasPrefix("unused:Linear:") }, "modules that never ran are listed")
+        let run = try TraceReader(path: path).run(nil)
+        #expect(run.status == "complete")
+        #expect(run.spanCount == 18)
+    }
+
+    @Test func shapesOfMultiInputAndMultiOutputModules() throws {
+        final class TwoOut: Module<Tensor, Pair<Tensor, Tensor>> {
+            override func forward(_ x: Tensor) throws -> Pair<Tensor, Tensor> { Pair(x, try x.sum(axes: [1])) }
+        }
+        let attention = MultiheadSelfAttention(dimension: 8, heads: 2)
+        let split = TwoOut()
+        let path = try profile { _ in
+            _ = try attention(AttentionInput(Tensor.ones([2, 5, 8]), mask: AttentionInput.causalMask(5)))
+            _ = try split(Tensor.ones([3, 4]))
+        }
+        let shapes = try rows(path, """
+            SELECT name, input_shapes, output_shapes FROM spans WHERE kind = 'forward' AND thread = \(myThread)
+            ORDER BY id
+            """)
+        #expect(shapes == [
+            [.text("MultiheadSelfAttention"), .text("[2,5,8];[5,5]"), .text("[2,5,8]")],
+            [.text("qkv"), .text("[2,5,8]"), .text("[2,5,24]")],
+            [.text("projection"), .text("[2,5,8]"), .text("[2,5,8]")],
+            [.text("TwoOut"), .text("[3,4]"), .text("[3,4];[3]")],
+        ])
+        let dtypes = try texts(path, "SELECT dtypes FROM shapes WHERE text = '[2,5,8];[5,5]'")
+        #expect(dtypes == ["float32;float32"])
+    }
+
+    @Test func memoryDeltasOnAKnownAllocationPattern() throws {
+        final class Allocates: Module<Tensor, Tensor> {
+            override func forward(_ x: Tensor) throws -> Tensor {
+                let scratch = Tensor.zeros([1000])  // 4000 bytes, freed before the call returns
+                _ = scratch
+                return x + 1  // 4 * count bytes, kept
+            }
+        }
+        let m = Allocates()
+        let x = Tensor.ones([10])
+        let path = try profile { _ in _ = try m(x) }
+        let row = try rows(path, "SELECT alloc_bytes, freed_bytes, peak_bytes - (live_bytes - alloc_bytes + freed_bytes) FROM spans WHERE name = 'Allocates'")
+        #expect(row.count == 1)
+        #expect(row.first?[0] == .int(4040))
+        #expect(row.first?[1] == .int(4000))
+        // The peak above the starting live bytes is at least both tensors at once (other tests may allocate too).
+        if case .int(let peakAbove) = row.first?[2] { #expect(peakAbove >= 4040) }
+    }
+
+    @Test func backwardSpansAreAttributedToTheirModules() throws {
+        let model = Outer()
+        let path = try profile { p in
+            for _ in 0..<2 {
+                let loss = try model(Tensor.ones([4, 3])).sum()
+                try loss.backward()
+                p.step()
+            }
+        }
+        let t = myThread
+        let backward = try rows(path, """
+            SELECT s.name, COALESCE(p.name, ''), count(*) FROM spans s LEFT JOIN spans p ON p.id = s.parent_id
+            WHERE s.kind = 'backward' AND s.thread = \(t) GROUP BY 1, 2 ORDER BY 1
+            """)
+        #expect(backward == [
+            [.text("Outer"), .text("ProfilerStep#0"), .int(1)],
+            [.text("Outer"), .text("ProfilerStep#1"), .int(1)],
+            [.text("c"), .text("Outer"), .int(2)],
+            [.text("inner"), .text("Outer"), .int(2)],
+            [.text("inner.a"), .text("inner"), .int(2)],
+            [.text("inner.b"), .text("inner"), .int(2)],
+        ])
+        // Backward of c runs before backward of inner.
+        let order = try texts(path, "SELECT name FROM spans WHERE kind = 'backward' AND step = 0 AND thread = \(t) ORDER BY ts_ns")
+        #expect(order == ["Outer", "c", "inner", "inner.b", "inner.a"])
+    }
+
+    @Test func opSpansWithInputShapes() throws {
+        let m = Linear(3, 2)
+        var options = ProfilerOptions()
+        options.ops = true
+        let path = try profile(options) { _ in
+            let loss = try m(Tensor.ones([4, 3])).sum()
+            try loss.backward()
+        }
+        let ops = try rows(path, """
+            SELECT s.name, s.input_shapes, p.kind, p.name FROM spans s JOIN spans p ON p.id = s.parent_id
+            WHERE s.kind = 'op' AND s.thread = \(myThread) ORDER BY s.id
+            """)
+        #expect(ops.contains([.text("linear"), .text("[4,3];[2,3];[2]"), .text("forward"), .text("Linear")]))
+        #expect(ops.contains([.text("LinearBackward"), .null, .text("backward"), .text("Linear")]))
+        #expect(ops.contains { $0[0] == .text("sum") })
+    }
+
+    @Test func twoThreadsKeepTheirOwnNesting() throws {
+        let models = [Outer(), Outer()]
+        let path = try profile { _ in
+            let group = DispatchGroup()
+            for model in models {
+                let box = UncheckedBox(model)
+                group.enter()
+                Thread.detachNewThread {
+                    for _ in 0..<50 { _ = try? box.value(Tensor.ones([2, 3])) }
+                    group.leave()
+                }
+            }
+            group.wait()
+        }
+        let perThread = try rows(path, """
+            SELECT thread, count(*) FROM spans WHERE kind = 'forward' AND name = 'Outer' GROUP BY thread HAVING count(*) = 50
+            """)
+        #expect(perThread.count == 2)
+        let crossThreadParents = try rows(path, "SELECT count(*) FROM spans s JOIN spans p ON p.id = s.parent_id WHERE s.thread != p.thread")
+        #expect(crossThreadParents == [[.int(0)]])
+        let wrongDepth = try rows(path, """
+            SELECT count(*) FROM spans s JOIN spans p ON p.id = s.parent_id WHERE s.depth != p.depth + 1
+            """)
+        #expect(wrongDepth == [[.int(0)]])
+        let leaves = try rows(path, """
+            SELECT count(*) FROM spans s JOIN spans p ON p.id = s.parent_id
+            WHERE s.name = 'inner.a' AND p.name = 'inner' AND s.thread IN (SELECT thread FROM spans WHERE name = 'Outer' GROUP BY thread HAVING count(*) = 50)
+            """)
+        #expect(leaves == [[.int(100)]])
+    }
+
+    @Test func userRangesAndOptimizerSpans() throws {
+        let m = Linear(3, 2)
+        let sgd = SGD(parameters: m.parameters(), learningRate: 0.1)
+        let path = try profile { _ in
+            let x = Profiler.range("data") { Tensor.ones([4, 3]) }
+            sgd.zeroGrad()
+            try m(x).sum().backward()
+            sgd.step()
+        }
+        let names = try texts(path, "SELECT kind || ':' || name FROM spans WHERE kind IN ('range', 'optimizer') AND thread = \(myThread) ORDER BY id")
+        #expect(names == ["range:data", "optimizer:Optimizer.zero_grad#SGD.zero_grad", "optimizer:Optimizer.step#SGD.step"])
+    }
+}
+
+/// Hands a non-Sendable value to another thread in a test that joins it.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import Modules
+@testable import Profiler
+import Tensors
+import TraceStore
+import Tracing
+
+/// A fresh path in a temporary directory.
+func temporaryTrace(_ name: String = "trace") -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracewell-tests-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent("\(name).sqlite").path
+}
+
+/// Starts `profiler`, waiting while another test's profiler runs (one per process).
+func startExclusively(_ profiler: Profiler) throws {
+    let deadline = Date().addingTimeInterval(120)
+    while true {
+        do {
+            try profiler.start()
+            return
+        } catch let error as ProfilerError where error.description.contains("already running") && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
+}
+
+/// Profiles `body` into a new file and returns the file's path.
+@discardableResult
+func profile(_ options: ProfilerOptions = ProfilerOptions(), schedule: ProfilerSchedule? = nil, path: String = temporaryTrace(),
+             watch: AnyModule? = nil, _ body: (Profiler) throws -> Void) throws -> String {
+    let profiler = Profiler(output: path, options: options, schedule: schedule, runName: "test")
+    if let watch { profiler.watch(watch) }
+    try startExclusively(profiler)
+    do {
+        try body(profiler)
+    } catch {
+        profiler.stop()
+        throw error
+    }
+    profiler.stop()
+    return path
+}
+
+/// The calling thread's index in traces.
+var myThread: Int64 { Int64(ThreadTrace.current.pointee.index) }
+
+/// Rows of `sql` as arrays of values.
+func rows(_ path: String, _ sql: String) throws -> [[SQLValue]] {
+    let reader = try TraceReader(path: path)
+    let s = try reader.db.prepare(sql)
+    var result: [[SQLValue]] = []
+    while try s.step() { result.append((0..<s.columnCount).map { s.value($0) }) }
+    return result
+}
+
+/// The first column of each row, as text.
+func texts(_ path: String, _ sql: String) throws -> [String] {
+    try rows(path, sql).map {
+        switch $0[0] {
+        case .text(let t): t
+        case .int(let i): String(i)
+        case .double(let d): String(d)
+        case .null: "NULL"
+        case .blob: "BLOB"
+        }
+    }
+}
+
+final class Inner: Module<Tensor, Tensor> {
+    let a = Linear(3, 2)
+    let b = ReLU()
+    override func forward(_ x: Tensor) throws -> Tensor { try b(a(x)) }
+}
+
+final class Outer: Module<Tensor, Tensor> {
+    let inner = Inner()
+    let c = Linear(2, 2)
+    let unused = Linear(2, 2)
+    override func forward(_ x: Tensor) throws -> Tensor { try c(inner(x)) }
+}
