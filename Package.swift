@@ -22,6 +22,10 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["Tracing", "CTracing", "CBLAS"]),
         .target(name: "Modules", dependencies: ["Tensors", "Tracing", "CTracing"]),
         .target(name: "TraceStore", dependencies: ["Tracing", "CSQLite"]),
+        .target(name: "TraceTools", dependencies: ["TraceStore", "CZlib"]),
+        .executableTarget(name: "tracectl", dependencies: [
+            "TraceTools", "TraceStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .target(name: "ProfilerAutostart"),
         .target(name: "Profiler", dependencies: ["Modules", "Tensors", "TraceStore", "Tracing", "ProfilerAutostart"]),
         .target(name: "Examples", dependencies: ["Modules", "Tensors", "Profiler"]),
@@ -30,6 +34,7 @@ let package = Package(
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),
+        .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore"]),
         .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "Tracing"]),
     ]
 )

@@ -18,7 +18,8 @@ public enum Schema {
             world_size INTEGER NOT NULL DEFAULT 1,
             options TEXT NOT NULL,
             dropped_events INTEGER NOT NULL DEFAULT 0,
-            span_count INTEGER NOT NULL DEFAULT 0);
+            span_count INTEGER NOT NULL DEFAULT 0,
+            first_span_id INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS shapes(id INTEGER PRIMARY KEY, text TEXT NOT NULL, dtypes TEXT NOT NULL,
             UNIQUE(text, dtypes));
@@ -32,6 +33,7 @@ public enum Schema {
             total_parameters INTEGER NOT NULL,
             hooks TEXT NOT NULL,
             built_in INTEGER NOT NULL,
+            ordinal INTEGER NOT NULL,
             PRIMARY KEY(run_id, id)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS threads(
             run_id INTEGER NOT NULL,

@@ -15,6 +15,8 @@ public struct RunInfo: Sendable, Equatable {
     public var options: String
     public var droppedEvents: Int64
     public var spanCount: Int64
+    /// The lowest span id of the run; its spans run up to the next run's first id.
+    public var firstSpanID: Int64
 }
 
 /// A trace database opened for reading: validated, read-only, refusing writes and ATTACH.
@@ -62,13 +64,14 @@ public final class TraceReader {
     public func runs() throws -> [RunInfo] {
         let s = try db.prepare("""
             SELECT id, name, start_wall_ns, end_wall_ns, status, command, host, pid, rank, world_size, options,
-                   dropped_events, span_count FROM runs ORDER BY id
+                   dropped_events, span_count, first_span_id FROM runs ORDER BY id
             """)
         var result: [RunInfo] = []
         while try s.step() {
             result.append(RunInfo(id: s.int(0), name: s.text(1), startWallNanoseconds: s.int(2), endWallNanoseconds: s.optionalInt(3),
                                   status: s.text(4), command: s.text(5), host: s.text(6), pid: s.int(7), rank: s.int(8),
-                                  worldSize: s.int(9), options: s.text(10), droppedEvents: s.int(11), spanCount: s.int(12)))
+                                  worldSize: s.int(9), options: s.text(10), droppedEvents: s.int(11), spanCount: s.int(12),
+                                  firstSpanID: s.int(13)))
         }
         return result
     }

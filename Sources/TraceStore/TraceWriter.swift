@@ -59,10 +59,11 @@ public final class TraceWriter: TraceSink {
             let maxID = try db.scalar("SELECT COALESCE(MAX(id), 0) FROM span_data") ?? 0
             idOffset = maxID + 1 - Int64(firstSpanID)
             try db.prepare("""
-                INSERT INTO runs(name, start_wall_ns, status, command, host, pid, rank, world_size, options)
-                VALUES (?, ?, 'incomplete', ?, ?, ?, ?, ?, ?)
+                INSERT INTO runs(name, start_wall_ns, status, command, host, pid, rank, world_size, options, first_span_id)
+                VALUES (?, ?, 'incomplete', ?, ?, ?, ?, ?, ?, ?)
                 """).run([.text(run.name), .int(Int64(run.startWallNanoseconds)), .text(run.command), .text(run.host),
-                          .int(Int64(run.pid)), .int(Int64(run.rank)), .int(Int64(run.worldSize)), .text(run.options)])
+                          .int(Int64(run.pid)), .int(Int64(run.rank)), .int(Int64(run.worldSize)), .text(run.options),
+                          .int(maxID + 1)])
             runID = db.lastInsertID
         }
     }
@@ -212,12 +213,12 @@ public final class TraceWriter: TraceSink {
     public func finish(modules: [ModuleInfo], bypasses: [BypassFinding], threads: [(index: UInt16, osThreadID: Int32)],
                        endWallNanoseconds: UInt64, dropped: UInt64, pid: Int32) throws {
         try db.transaction {
-            let module = try db.prepare("INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            for m in modules {
+            let module = try db.prepare("INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            for (ordinal, m) in modules.enumerated() {
                 try module.run([.int(runID), .int(Int64(m.id)), .text(m.path), .text(m.type),
                                 m.parent == 0 ? .null : .int(Int64(m.parent)), .int(Int64(m.directParameters)),
                                 .int(Int64(m.totalParameters)), .text(HookBit.names(m.hooks).joined(separator: ",")),
-                                .int(m.isBuiltIn ? 1 : 0)])
+                                .int(m.isBuiltIn ? 1 : 0), .int(Int64(ordinal))])
             }
             let thread = try db.prepare("INSERT OR REPLACE INTO threads VALUES (?, ?, ?, ?)")
             for t in threads {

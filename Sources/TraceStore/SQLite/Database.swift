@@ -65,7 +65,7 @@ public final class Database {
     public func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> Int64? {
         let s = try prepare(sql)
         try s.bind(values)
-        return try s.step() ? s.int(0) : nil
+        return try s.step() ? s.optionalInt(0) : nil
     }
 
     public var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }

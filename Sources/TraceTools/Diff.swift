@@ -1,0 +1,71 @@
+import TraceStore
+
+/// Per-module time and memory of two runs side by side.
+public struct RunDiff {
+    public struct Row {
+        public var module: String
+        public var type: String
+        public var base: Report.ModuleStats?
+        public var new: Report.ModuleStats?
+    }
+
+    public let base: Report
+    public let new: Report
+    public let rows: [Row]
+
+    public init(base: Report, new: Report) {
+        self.base = base
+        self.new = new
+        func key(_ m: Report.ModuleStats) -> String { m.module.displayName + "\u{0}" + m.module.type }
+        let old = Dictionary(base.modules.filter(\.ran).map { (key($0), $0) }, uniquingKeysWith: { a, _ in a })
+        let now = Dictionary(new.modules.filter(\.ran).map { (key($0), $0) }, uniquingKeysWith: { a, _ in a })
+        var rows: [Row] = []
+        for k in Set(old.keys).union(now.keys) {
+            let m = (now[k] ?? old[k])!.module
+            rows.append(Row(module: m.displayName, type: m.type, base: old[k], new: now[k]))
+        }
+        let perStep = (Double(max(base.stepCount, 1)), Double(max(new.stepCount, 1)))
+        func change(_ r: Row) -> Double {
+            abs(RunDiff.time(r.new) / perStep.1 - RunDiff.time(r.base) / perStep.0)
+        }
+        self.rows = rows.sorted { (change($0), $0.module) > (change($1), $1.module) }
+    }
+
+    static func time(_ m: Report.ModuleStats?) -> Double { Double((m?.forward.total ?? 0) + (m?.backward.total ?? 0)) }
+
+    /// Whether times are compared per step (both runs have steps) or in total.
+    public var perStep: Bool { base.stepCount > 0 && new.stepCount > 0 }
+
+    public func table() -> Table {
+        let unit = perStep ? "/step" : ""
+        var table = Table([
+            .init("Module", key: "module"), .init("Type", key: "type"),
+            .init("Base time\(unit)", key: "base_time_ns", right: true), .init("New time\(unit)", key: "new_time_ns", right: true),
+            .init("Change", key: "time_change", right: true),
+            .init("Base mean", key: "base_forward_mean_ns", right: true), .init("New mean", key: "new_forward_mean_ns", right: true),
+            .init("Base alloc/call", key: "base_alloc_per_call", right: true), .init("New alloc/call", key: "new_alloc_per_call", right: true),
+            .init("Base peak", key: "base_peak_bytes", right: true), .init("New peak", key: "new_peak_bytes", right: true),
+        ])
+        let scale = perStep ? (Double(base.stepCount), Double(new.stepCount)) : (1, 1)
+        for r in rows where r.base != nil && r.new != nil {
+            let t0 = RunDiff.time(r.base) / scale.0, t1 = RunDiff.time(r.new) / scale.1
+            func alloc(_ m: Report.ModuleStats) -> Table.Cell {
+                let v = Double(m.allocated) / Double(max(m.forward.calls, 1))
+                return m.peak == nil ? .null : .number(v, Units.bytes(v))
+            }
+            table.append([
+                .text(r.module), .text(r.type), .number(t0, Units.duration(t0)), .number(t1, Units.duration(t1)),
+                .number(t0 == 0 ? 0 : (t1 - t0) / t0, Units.change(t0, t1)),
+                .number(r.base!.forward.mean, Units.duration(r.base!.forward.mean)),
+                .number(r.new!.forward.mean, Units.duration(r.new!.forward.mean)),
+                alloc(r.base!), alloc(r.new!),
+                r.base!.peak.map { .number(Double($0), Units.bytes(Double($0))) } ?? .null,
+                r.new!.peak.map { .number(Double($0), Units.bytes(Double($0))) } ?? .null,
+            ])
+        }
+        return table
+    }
+
+    public var onlyInBase: [Row] { rows.filter { $0.new == nil } }
+    public var onlyInNew: [Row] { rows.filter { $0.base == nil } }
+}

@@ -1,0 +1,55 @@
+import CZlib
+import Foundation
+
+/// A buffered file writer, gzip-compressed when the path ends in `.gz`.
+public final class TraceOutputStream {
+    private var buffer: [UInt8] = []
+    private let file: UnsafeMutablePointer<FILE>?
+    private let gz: gzFile?
+    public let path: String
+    public private(set) var bytesWritten: Int64 = 0
+
+    public init(path: String) throws {
+        self.path = path
+        if path.hasSuffix(".gz") {
+            guard let g = gzopen(path, "wb6") else { throw ExportError("cannot write \(path)") }
+            gz = g
+            file = nil
+        } else {
+            guard let f = fopen(path, "wb") else {
+                throw ExportError("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            file = f
+            gz = nil
+        }
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    public func write(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        let ok = buffer.withUnsafeBytes { raw -> Bool in
+            if let gz { return gzwrite(gz, raw.baseAddress, UInt32(raw.count)) == Int32(raw.count) }
+            return fwrite(raw.baseAddress, 1, raw.count, file) == raw.count
+        }
+        guard ok else { throw ExportError("writing \(path) failed (disk full?)") }
+        bytesWritten += Int64(buffer.count)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes and closes; the file is complete only after this.
+    public func close() throws {
+        try flush()
+        if let gz, gzclose(gz) != Z_OK { throw ExportError("closing \(path) failed") }
+        if let file, fclose(file) != 0 { throw ExportError("closing \(path) failed (disk full?)") }
+    }
+}
+
+public struct ExportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

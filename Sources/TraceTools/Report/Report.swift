@@ -1,0 +1,152 @@
+import TraceStore
+
+/// Per-module and per-name statistics of one run (or some of its steps).
+public struct Report {
+    /// Time statistics of one kind of span.
+    public struct Timing {
+        public var calls: Int64 = 0
+        public var total: Int64 = 0
+        public var selfTime: Int64 = 0
+        public var histogram = Histogram()
+        public var mean: Double { calls == 0 ? 0 : Double(total) / Double(calls) }
+        public var p50: Double { histogram.percentile(0.5) }
+        public var p95: Double { histogram.percentile(0.95) }
+
+        mutating func add(_ dur: Int64) {
+            calls += 1
+            total += dur
+            histogram.add(dur)
+        }
+    }
+
+    public struct ModuleStats {
+        public var module: TraceModel.ModuleRow
+        public var depth: Int
+        public var forward = Timing()
+        public var backward = Timing()
+        public var allocated: Int64 = 0
+        public var peak: Int64?
+        public var inputShapes: [String] = []
+        public var outputShapes: [String] = []
+        public var training = false
+        public var eval = false
+
+        public var mode: String { training && eval ? "train+eval" : training ? "train" : eval ? "eval" : "" }
+        public var ran: Bool { forward.calls > 0 }
+    }
+
+    public struct NamedStats {
+        public var kind: String
+        public var name: String
+        public var timing = Timing()
+    }
+
+    public struct Bypass {
+        public var module: String
+        public var type: String
+        public var caller: String
+        public var evidence: String
+        public var count: Int64
+        public var firstStep: Int64
+        public var detail: String
+        public var hooksNotFired: String
+    }
+
+    public let model: TraceModel
+    public let steps: ClosedRange<Int64>?
+    public private(set) var modules: [ModuleStats] = []
+    public private(set) var others: [NamedStats] = []
+    public private(set) var bypasses: [Bypass] = []
+    /// Step spans in range: count and total time.
+    public private(set) var stepCount: Int64 = 0
+    public private(set) var stepTime: Int64 = 0
+    public private(set) var spanCount: Int64 = 0
+
+    public init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
+        let model = try TraceModel(reader: reader, run: reader.run(run))
+        self.model = model
+        self.steps = steps
+        var byModule: [Int64: ModuleStats] = [:]
+        for id in model.moduleOrder {
+            byModule[id] = ModuleStats(module: model.modules[id]!, depth: model.treeDepth(id))
+        }
+        var byName: [String: NamedStats] = [:]
+        var tracker = SelfTimeTracker()
+        let signatures = model.signatures
+        var stepCount: Int64 = 0, stepTime: Int64 = 0, spans: Int64 = 0
+
+        func finished(_ row: SpanRow, _ selfTime: Int64) {
+            guard let sig = signatures[row.sig] else { return }
+            if sig.kind <= 1, let id = sig.moduleID {
+                if sig.kind == 0 { byModule[id]?.forward.selfTime += selfTime } else { byModule[id]?.backward.selfTime += selfTime }
+            } else {
+                byName[TraceModel.kindNames[sig.kind] + "\u{0}" + sig.name]?.timing.selfTime += selfTime
+            }
+        }
+
+        try SpanScan.forEach(reader, model, steps: steps, label: "report") { row in
+            spans += 1
+            guard let sig = signatures[row.sig] else { return }
+            if sig.kind <= 1, let id = sig.moduleID {
+                if byModule[id] == nil {
+                    byModule[id] = ModuleStats(module: .init(id: id, path: "", type: "module \(id)", parentID: nil, parameters: 0,
+                                                             totalParameters: 0, hooks: "", builtIn: false, ordinal: 0), depth: 0)
+                }
+                if sig.kind == 0 {
+                    byModule[id]!.forward.add(row.dur)
+                    if sig.training { byModule[id]!.training = true } else { byModule[id]!.eval = true }
+                    if let shapes = sig.inputShapes, !byModule[id]!.inputShapes.contains(shapes) { byModule[id]!.inputShapes.append(shapes) }
+                    if let shapes = sig.outputShapes, !byModule[id]!.outputShapes.contains(shapes) { byModule[id]!.outputShapes.append(shapes) }
+                } else {
+                    byModule[id]!.backward.add(row.dur)
+                }
+                if let alloc = row.alloc { byModule[id]!.allocated += alloc }
+                if let peak = row.peak { byModule[id]!.peak = max(byModule[id]!.peak ?? 0, peak) }
+            } else {
+                let kind = TraceModel.kindNames[sig.kind]
+                let name = sig.kind == 4 ? "ProfilerStep" : sig.name
+                byName[kind + "\u{0}" + name, default: NamedStats(kind: kind, name: name)].timing.add(row.dur)
+                if sig.kind == 4 {
+                    stepCount += 1
+                    stepTime += row.dur
+                }
+            }
+            tracker.add(row, thread: sig.thread, finished)
+        }
+        tracker.finish(finished)
+        self.stepCount = stepCount
+        self.stepTime = stepTime
+        spanCount = spans
+        modules = model.moduleOrder.compactMap { byModule[$0] }
+            + byModule.values.filter { model.modules[$0.module.id] == nil }
+        others = byName.values.sorted { $0.timing.total > $1.timing.total }
+        bypasses = try Report.loadBypasses(reader, model)
+    }
+
+    public static func loadBypasses(_ reader: TraceReader, _ model: TraceModel) throws -> [Bypass] {
+        let s = try reader.db.prepare("""
+            SELECT module_id, caller_id, evidence, count, first_step, detail FROM bypasses WHERE run_id = ?
+            ORDER BY module_id, evidence, caller_id
+            """)
+        try s.bind([.int(model.run.id)])
+        var result: [Bypass] = []
+        while try s.step() {
+            let module = model.modules[s.int(0)]
+            let caller = s.int(1) == 0 ? nil : model.modules[s.int(1)]
+            result.append(Bypass(module: module?.displayName ?? "module \(s.int(0))", type: module?.type ?? "?",
+                                 caller: caller?.displayName ?? (s.int(1) == 0 ? "<top level>" : "module \(s.int(1))"),
+                                 evidence: s.text(2), count: s.int(3), firstStep: s.int(4), detail: s.text(5),
+                                 hooksNotFired: module.map { $0.hooks.isEmpty ? "none registered" : $0.hooks } ?? "?"))
+        }
+        return result
+    }
+
+    /// Time all steps in range took (or, with no step spans, the top-level spans).
+    public var referenceTime: Int64 {
+        if stepTime > 0 { return stepTime }
+        return modules.filter { $0.depth == 0 }.reduce(0) { $0 + $1.forward.total + $1.backward.total }
+    }
+
+    /// Registered modules with no forward call in range.
+    public var neverRan: [ModuleStats] { modules.filter { !$0.ran && model.modules[$0.module.id] != nil } }
+}

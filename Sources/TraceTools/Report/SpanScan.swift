@@ -1,0 +1,94 @@
+import TraceStore
+
+/// One span row, with its time made absolute (ns since the run started).
+public struct SpanRow {
+    public var id: Int64
+    public var sig: Int64
+    public var parent: Int64?
+    public var step: Int64
+    public var ts: Int64
+    public var dur: Int64
+    public var alloc: Int64?
+    public var freed: Int64?
+    public var peak: Int64?
+    public var live: Int64?
+}
+
+/// Streams a run's spans in id order (start order per thread), optionally for some steps only.
+public enum SpanScan {
+    public static func forEach(_ reader: TraceReader, _ model: TraceModel, steps: ClosedRange<Int64>? = nil,
+                               label: String = "reading", _ body: (SpanRow) throws -> Void) throws {
+        let ids = model.spanIDs(steps: steps)
+        let sql = """
+            SELECT id, sig, up, step, ts, dur, alloc, freed, peak, live FROM span_data
+            WHERE id BETWEEN ? AND ?\(steps == nil ? "" : " AND step BETWEEN ? AND ?") ORDER BY id
+            """
+        let s = try reader.db.prepare(sql)
+        var values: [SQLValue] = [.int(ids.lowerBound), .int(ids.upperBound)]
+        if let steps { values += [.int(steps.lowerBound), .int(steps.upperBound)] }
+        try s.bind(values)
+        let progress = ProgressBar(label, total: ids.upperBound - ids.lowerBound + 1)
+        defer { progress.finish() }
+        var bases: [Int64: Int64] = [:]
+        var n: Int64 = 0
+        while try s.step() {
+            let id = s.int(0)
+            let step = s.int(3)
+            let base: Int64
+            if let b = bases[step] {
+                base = b
+            } else {
+                base = model.steps[step]?.baseNanoseconds ?? 0
+                bases[step] = base
+            }
+            let hasMemory = !s.isNull(9)
+            let live = hasMemory ? s.int(9) : nil
+            try body(SpanRow(id: id, sig: s.int(1), parent: s.isNull(2) ? nil : id - s.int(2), step: step,
+                             ts: base + s.int(4), dur: s.int(5), alloc: hasMemory ? s.int(6) : nil,
+                             freed: hasMemory ? s.int(7) : nil, peak: live.map { $0 + s.int(8) }, live: live))
+            n += 1
+            if n & 0xffff == 0 { progress.update(id - ids.lowerBound) }
+        }
+    }
+}
+
+/// Computes self time (duration minus children's) while spans stream in start order:
+/// one stack of open ancestors per thread, so memory is bounded by nesting depth.
+public struct SelfTimeTracker {
+    struct Open {
+        var row: SpanRow
+        var children: Int64 = 0
+    }
+    /// Stacks of threads other than the current one.
+    private var parked: [Int64: [Open]] = [:]
+    private var thread: Int64 = -1
+    private var stack: [Open] = []
+
+    public init() {}
+
+    /// Adds `row` (on `thread`); calls `finished` for every span whose subtree is now complete,
+    /// with its self time.
+    public mutating func add(_ row: SpanRow, thread: Int64, _ finished: (SpanRow, Int64) -> Void) {
+        if thread != self.thread {
+            parked[self.thread] = stack
+            stack = parked.removeValue(forKey: thread) ?? []
+            self.thread = thread
+        }
+        while let top = stack.last, top.row.id != row.parent {
+            stack.removeLast()
+            finished(top.row, top.row.dur - top.children)
+        }
+        if !stack.isEmpty { stack[stack.count - 1].children += row.dur }
+        stack.append(Open(row: row))
+    }
+
+    /// Completes every open span.
+    public mutating func finish(_ finished: (SpanRow, Int64) -> Void) {
+        parked[thread] = stack
+        stack = []
+        for (_, var open) in parked {
+            while let top = open.popLast() { finished(top.row, top.row.dur - top.children) }
+        }
+        parked = [:]
+    }
+}

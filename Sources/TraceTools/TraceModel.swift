@@ -1,0 +1,161 @@
+import TraceStore
+
+/// The small tables of one run, loaded into memory; span rows stay in SQLite and are streamed.
+public struct TraceModel {
+    public struct Signature {
+        public var kind: Int
+        public var moduleID: Int64?
+        public var name: String
+        public var thread: Int64
+        public var depth: Int
+        public var inputShapes: String?
+        public var outputShapes: String?
+        public var training: Bool
+        public var failed: Bool
+        public var hooks: String
+    }
+
+    public struct ModuleRow {
+        public var id: Int64
+        public var path: String
+        public var type: String
+        public var parentID: Int64?
+        public var parameters: Int64
+        public var totalParameters: Int64
+        public var hooks: String
+        public var builtIn: Bool
+        /// Position in a pre-order walk of the tree, in registration order.
+        public var ordinal: Int64
+        /// The path, or the type for a root.
+        public var displayName: String { path.isEmpty ? type : path }
+    }
+
+    public struct Step {
+        public var step: Int64
+        public var baseNanoseconds: Int64
+        public var spanID: Int64?
+        public var ts: Int64?
+        public var dur: Int64?
+        public var firstSpanID: Int64?
+        public var lastSpanID: Int64?
+    }
+
+    public let run: RunInfo
+    public let signatures: [Int64: Signature]
+    public let modules: [Int64: ModuleRow]
+    /// Modules in tree order (pre-order by path).
+    public let moduleOrder: [Int64]
+    public let steps: [Int64: Step]
+    public let threads: [Int64: (osThreadID: Int64, name: String)]
+
+    public static let kindNames = ["forward", "backward", "optimizer", "range", "step", "op"]
+
+    public init(reader: TraceReader, run: RunInfo) throws {
+        self.run = run
+        let db = reader.db
+        var strings: [Int64: String] = [:]
+        let s = try db.prepare("SELECT id, text FROM strings")
+        while try s.step() { strings[s.int(0)] = s.text(1) }
+        var shapes: [Int64: String] = [:]
+        let sh = try db.prepare("SELECT id, text FROM shapes")
+        while try sh.step() { shapes[sh.int(0)] = sh.text(1) }
+
+        var modules: [Int64: ModuleRow] = [:]
+        let m = try db.prepare("""
+            SELECT id, path, type, parent_id, parameters, total_parameters, hooks, built_in, ordinal FROM modules WHERE run_id = ?
+            """)
+        try m.bind([.int(run.id)])
+        while try m.step() {
+            modules[m.int(0)] = ModuleRow(id: m.int(0), path: m.text(1), type: m.text(2), parentID: m.optionalInt(3),
+                                          parameters: m.int(4), totalParameters: m.int(5), hooks: m.text(6), builtIn: m.int(7) != 0,
+                                          ordinal: m.int(8))
+        }
+        self.modules = modules
+        moduleOrder = TraceModel.treeOrder(modules)
+
+        var signatures: [Int64: Signature] = [:]
+        let g = try db.prepare("""
+            SELECT id, kind, module_id, name_id, thread, depth, input_shapes, output_shapes, flags, hooks_id
+            FROM signatures WHERE run_id = ?
+            """)
+        try g.bind([.int(run.id)])
+        while try g.step() {
+            let kind = Int(g.int(1))
+            let moduleID = g.optionalInt(2)
+            let name: String
+            if let moduleID, kind <= 1 {
+                name = modules[moduleID]?.displayName ?? "module \(moduleID)"
+            } else {
+                name = g.optionalInt(3).flatMap { strings[$0] } ?? (kind == 4 ? "ProfilerStep" : "?")
+            }
+            signatures[g.int(0)] = Signature(
+                kind: kind, moduleID: moduleID, name: name, thread: g.int(4), depth: Int(g.int(5)),
+                inputShapes: g.optionalInt(6).flatMap { shapes[$0] }, outputShapes: g.optionalInt(7).flatMap { shapes[$0] },
+                training: g.int(8) & 1 != 0, failed: g.int(8) & 2 != 0, hooks: g.optionalInt(9).flatMap { strings[$0] } ?? "")
+        }
+        self.signatures = signatures
+
+        var steps: [Int64: Step] = [:]
+        let st = try db.prepare("""
+            SELECT step, base_ns, span_id, ts_ns, dur_ns, first_span_id, last_span_id FROM steps WHERE run_id = ?
+            """)
+        try st.bind([.int(run.id)])
+        while try st.step() {
+            steps[st.int(0)] = Step(step: st.int(0), baseNanoseconds: st.int(1), spanID: st.optionalInt(2), ts: st.optionalInt(3),
+                                    dur: st.optionalInt(4), firstSpanID: st.optionalInt(5), lastSpanID: st.optionalInt(6))
+        }
+        self.steps = steps
+
+        var threads: [Int64: (Int64, String)] = [:]
+        let t = try db.prepare("SELECT id, os_tid, name FROM threads WHERE run_id = ?")
+        try t.bind([.int(run.id)])
+        while try t.step() { threads[t.int(0)] = (t.int(1), t.text(2)) }
+        self.threads = threads
+
+        let first = run.firstSpanID
+        let next = try db.scalar("SELECT min(first_span_id) FROM runs WHERE id > ?", [.int(run.id)])
+        let last = try next.map { $0 - 1 } ?? (db.scalar("SELECT COALESCE(max(id), 0) FROM span_data") ?? 0)
+        idRange = first...max(first, last)
+    }
+
+    /// Module ids ordered as a tree walk: each root, then its children by registration path.
+    static func treeOrder(_ modules: [Int64: ModuleRow]) -> [Int64] {
+        var children: [Int64: [ModuleRow]] = [:]
+        var roots: [ModuleRow] = []
+        for m in modules.values {
+            if let p = m.parentID, modules[p] != nil { children[p, default: []].append(m) } else { roots.append(m) }
+        }
+        var order: [Int64] = []
+        func visit(_ m: ModuleRow) {
+            order.append(m.id)
+            for c in (children[m.id] ?? []).sorted(by: { $0.ordinal < $1.ordinal }) { visit(c) }
+        }
+        for r in roots.sorted(by: { $0.ordinal < $1.ordinal }) { visit(r) }
+        return order
+    }
+
+    /// Nesting depth of a module in its tree (roots are 0).
+    public func treeDepth(_ id: Int64) -> Int {
+        var depth = 0
+        var current = modules[id]?.parentID
+        while let p = current, let parent = modules[p], depth < 256 {
+            depth += 1
+            current = parent.parentID
+        }
+        return depth
+    }
+
+    /// Span ids of this run: from its first id to the next run's first id.
+    public let idRange: ClosedRange<Int64>
+
+    /// The span ids to scan for steps `range` (the whole run when nil). Narrowed with the
+    /// `steps` table when the run completed; callers still filter rows by step.
+    public func spanIDs(steps range: ClosedRange<Int64>?) -> ClosedRange<Int64> {
+        guard let range, run.status == "complete" else { return idRange }
+        let selected = steps.values.filter { range.contains($0.step) }
+        guard let lo = selected.compactMap(\.firstSpanID).min(), let hi = selected.compactMap(\.lastSpanID).max() else {
+            return idRange.lowerBound...idRange.lowerBound
+        }
+        return max(lo, idRange.lowerBound)...min(hi, idRange.upperBound)
+    }
+}

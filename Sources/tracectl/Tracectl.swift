@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import TraceStore
+import TraceTools
+
+@main
+struct Tracectl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tracectl",
+        abstract: "Query Tracewell traces: which layers ran, what bypassed the wrapper, and Chrome JSON for Perfetto.",
+        discussion: """
+            Every subcommand reads a trace file (SQLite) and needs nothing else, so traces copied from \
+            another machine work. Subcommands use the latest run in the file unless --run says otherwise.
+            Exit status: 0 success, 1 findings (bypass, lint), 2 usage or input errors.
+            """,
+        subcommands: [Runs.self, Report.self, Query.self, Export.self, Diff.self, Record.self, Bypass.self])
+
+    /// Maps errors to one line on stderr and the documented exit codes.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch let error as Failure {
+            fail(error.description)
+        } catch let error as StoreError {
+            fail(error.description)
+        } catch let error as ExportError {
+            fail(error.description)
+        } catch {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write((fullMessage(for: error) + "\n").data(using: .utf8)!)
+            Foundation.exit(2)
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write("tracectl: \(message)\n".data(using: .utf8)!)
+        Foundation.exit(2)
+    }
+}
+
+/// An input error with its one-line message.
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The trace file and run every reading subcommand takes.
+struct TraceOptions: ParsableArguments {
+    @Argument(help: "A trace file (.sqlite).")
+    var database: String
+
+    @Option(help: "Run id (default: the latest run in the file).")
+    var run: Int64?
+
+    func open() throws -> TraceReader { try TraceReader(path: database) }
+}
+
+/// `A..B` or `N`.
+struct StepRange: ExpressibleByArgument {
+    let range: ClosedRange<Int64>
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ".", omittingEmptySubsequences: true)
+        if argument.contains(".."), parts.count == 2, let a = Int64(parts[0]), let b = Int64(parts[1]), a <= b, a >= 0 {
+            range = a...b
+        } else if let n = Int64(argument), n >= 0, !argument.contains(".") {
+            range = n...n
+        } else {
+            return nil
+        }
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+extension OutputFormat: ExpressibleByArgument {}
+extension ReportRenderer.Sort: ExpressibleByArgument {}
