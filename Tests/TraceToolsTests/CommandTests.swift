@@ -129,3 +129,29 @@ struct CommandTests {
         #expect(json.stdout.hasPrefix("{\"run\":2,\"bypasses\":[{\"module\":\"unused\",\"type\":\"Dropout\",\"caller\":\"MLP\",\"evidence\":\"never_ran\""))
     }
 }
+
+@Suite("tracectl record")
+struct RecordTests {
+    var train: String { tracectl.deletingLastPathComponent().appendingPathComponent("train").path }
+
+    @Test func recordsAProgramBuiltOnTheRuntime() throws {
+        let output = temporaryPath("recorded.sqlite")
+        let out = try run(["record", "-o", output, "--options", "noshapes", "--", train, "--steps", "3", "--no-trace",
+                           "--log-format", "jsonl"])
+        #expect(out.status == 0)
+        #expect(out.stderr.contains("trace: \(output) (run 1, complete, "))
+        let reader = try TraceReader(path: output)
+        #expect(try reader.run(nil).options.contains("\"shapes\":false"))
+        #expect(try reader.db.scalar("SELECT count(*) FROM spans WHERE kind = 'forward' AND name = 'fc1'") ?? 0 >= 3)
+        #expect(out.stdout.split(separator: "\n").count == 3, "the program's own output passes through")
+    }
+
+    @Test func aProgramThatDoesNotTraceIsAnError() throws {
+        let output = temporaryPath("none.sqlite")
+        let out = try run(["record", "-o", output, "--", "true"])
+        #expect(out.status == 2)
+        #expect(out.stderr == "tracectl: record: true wrote no trace to \(output); is it built on the Tracewell runtime (linking Profiler)?\n")
+        let failing = try run(["record", "-o", output, "--", train, "--steps", "0"])
+        #expect(failing.status != 0)
+    }
+}
