@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["Tracing", "CTracing", "CBLAS"]),
         .target(name: "Modules", dependencies: ["Tensors", "Tracing", "CTracing"]),
         .target(name: "TraceStore", dependencies: ["Tracing", "CSQLite"]),
-        .target(name: "TraceTools", dependencies: ["TraceStore", "CZlib"]),
+        .target(name: "TraceTools", dependencies: ["TraceStore", "Tracing", "CZlib"]),
         .executableTarget(name: "tracectl", dependencies: [
             "TraceTools", "TraceStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -89,6 +89,24 @@ public final class Trainer {
         }
     }
 
+    /// Registers a forward hook on the model's last layer and returns its name and a call
+    /// counter (with `demoBypass` the hook never fires: the layer's wrapper is skipped).
+    public func countLastLayerHookCalls() -> (layer: String, count: () -> Int) {
+        let last: (String, Linear) = switch model {
+        case let mlp as MLP: ("fc3", mlp.fc3)
+        case let cnn as CNN: ("fc", cnn.fc)
+        case let gpt as GPT: ("head", gpt.head)
+        default: preconditionFailure("unknown model")
+        }
+        final class Counter { var calls = 0 }
+        let counter = Counter()
+        last.1.registerForwardHook { _, _, _ in
+            counter.calls += 1
+            return nil
+        }
+        return (last.0, { counter.calls })
+    }
+
     /// Chance-level accuracy, or for the GPT the loss of a uniform guess.
     var chance: Float {
         config.model == .gpt ? Float(corpus!.vocabulary.count) : 1 / Float(ShapesDataset.classes.count)

@@ -54,6 +54,8 @@ public final class Profiler {
     private var writer: TraceWriter?
     private var stepToken: Int32 = -1
     private var windowFirstStep: Int?
+    private var graphRecorder: GraphRecorder?
+    private var graphs: [StaticGraph] = []
     private var started = false
     private let lock = NSLock()
 
@@ -115,6 +117,7 @@ public final class Profiler {
         lock.lock()
         defer { lock.unlock() }
         guard started else { return }
+        finishGraph()
         closeStepSpan()
         let previous = action(at: currentStep)
         currentStep += 1
@@ -133,6 +136,7 @@ public final class Profiler {
         lock.lock()
         defer { lock.unlock() }
         guard started else { return results }
+        finishGraph()
         // A step that recorded nothing (stop() right after step()) is not a step.
         let lastStep = SpanTracer.hasSpans(after: stepToken) || stepToken < 0 ? currentStep : currentStep - 1
         if SpanTracer.hasSpans(after: stepToken) { closeStepSpan() } else { SpanTracer.discard(stepToken); stepToken = -1 }
@@ -170,11 +174,49 @@ public final class Profiler {
             if session == nil { try openSession() }
             if action == .warmup {
                 session?.discard(step: UInt32(step))
-            } else if windowFirstStep == nil {
-                windowFirstStep = step
+            } else {
+                if windowFirstStep == nil { windowFirstStep = step }
+                if options.graph && capturesGraph(action, step) { startGraph(step) }
             }
         }
         openStepSpan(step)
+    }
+
+    // MARK: Graphs
+
+    /// The first recorded step of a window, and a later one: the last of a schedule's window,
+    /// or `graphCompareAfter` steps later without a schedule.
+    private func capturesGraph(_ action: ProfilerSchedule.Action, _ step: Int) -> Bool {
+        guard let first = windowFirstStep else { return false }
+        if step == first { return true }
+        return schedule == nil ? step == first + options.graphCompareAfter : action == .recordAndSave
+    }
+
+    private func startGraph(_ step: Int) {
+        graphRecorder = GraphRecorder(label: "step \(step)", step: UInt32(step))
+        OpObservers.graph = graphRecorder
+        session?.setFlags(options.flags.union(.graph))
+    }
+
+    private func finishGraph() {
+        guard let recorder = graphRecorder else { return }
+        session?.setFlags(options.flags)
+        OpObservers.graph = nil
+        graphRecorder = nil
+        let graph = recorder.finish()
+        graphs.append(graph)
+        writer?.enqueue(graph)
+    }
+
+    /// TorchScript warns that a traced graph may not hold for other inputs; we compare two steps.
+    private func compareGraphs() {
+        defer { graphs.removeAll() }
+        guard graphs.count >= 2, let first = graphs.first, let last = graphs.last else { return }
+        let modules = Dictionary(ModuleRegistry.shared.all().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        if let difference = StaticGraph.firstDifference(first, last, module: { modules[$0].map { ($0.path, $0.type) } }) {
+            FileHandleStderr.write("tracewell: the static graph changed between steps \(first.step) and \(last.step) "
+                + "(data-dependent control flow?): \(difference)\n")
+        }
     }
 
     private func openSession() throws {
@@ -215,6 +257,8 @@ public final class Profiler {
     /// Ends the session and writes the run's closing tables.
     private func finishRun(lastStep: Int) {
         guard let session, let writer else { return }
+        finishGraph()
+        compareGraphs()
         let stats = session.stop()
         self.session = nil
         self.writer = nil

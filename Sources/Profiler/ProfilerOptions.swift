@@ -8,8 +8,11 @@ public struct ProfilerOptions: Sendable, Equatable {
     public var memory = true
     /// One span per tensor op, like PyTorch's `cpu_op` events. Off by default: it costs about a microsecond per op.
     public var ops = false
-    /// A static graph of the first and a later active step.
+    /// A static graph of the first active step and a later one (the last of a schedule's
+    /// window, or `graphCompareAfter` steps later); the two are compared.
     public var graph = true
+    /// Without a schedule, how many steps after the first the second graph is captured.
+    public var graphCompareAfter = 10
     /// How often buffered spans are written (and committed) to the database.
     public var drainInterval: Duration = .milliseconds(50)
 

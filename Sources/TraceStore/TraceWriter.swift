@@ -1,3 +1,4 @@
+import Synchronization
 import Tracing
 
 /// Writes one run into a trace database: the sink of a trace session.
@@ -28,6 +29,7 @@ public final class TraceWriter: TraceSink {
     private var stepBases: [UInt32: Int64] = [:]
     private var modulesThatRan = Set<UInt32>()
     private var firstStep: UInt32?
+    private let pendingGraphs = Mutex<[StaticGraph]>([])
 
     struct SignatureKey: Hashable {
         var kind: UInt8, subject: UInt32, thread: UInt16, depth: UInt16
@@ -109,6 +111,7 @@ public final class TraceWriter: TraceSink {
             }
             try db.prepare("UPDATE runs SET dropped_events = ?, span_count = ? WHERE id = ?")
                 .run([.int(Int64(dropped)), .int(spanCount + Int64(records.count)), .int(runID)])
+            try writePendingGraphs()
         }
         spanCount += Int64(records.count)
     }
@@ -206,6 +209,38 @@ public final class TraceWriter: TraceSink {
         return id
     }
 
+    // MARK: Graphs
+
+    /// Queues a captured graph; it is written with the next batch (from the drain thread).
+    public func enqueue(_ graph: StaticGraph) {
+        pendingGraphs.withLock { $0.append(graph) }
+    }
+
+    private func writePendingGraphs() throws {
+        let graphs = pendingGraphs.withLock { all -> [StaticGraph] in
+            defer { all.removeAll() }
+            return all
+        }
+        for g in graphs {
+            try db.prepare("INSERT INTO graphs(run_id, step, label, inputs, outputs) VALUES (?, ?, ?, ?, ?)")
+                .run([.int(runID), .int(Int64(g.step)), .text(g.label),
+                      .text(g.inputs.map { "\($0.name) : \($0.type)" }.joined(separator: "\n")),
+                      .text(g.outputs.joined(separator: ", "))])
+            let id = db.lastInsertID
+            let node = try db.prepare("INSERT INTO graph_nodes VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            for (i, n) in g.nodes.enumerated() {
+                try node.run([.int(id), .int(Int64(i)), .text(n.op), .text(n.output.name), .text(n.output.type),
+                              .text(n.inputs.joined(separator: ", ")), n.scope == 0 ? .null : .int(Int64(n.scope)),
+                              n.bypassOf == 0 ? .null : .int(Int64(n.bypassOf))])
+            }
+            let call = try db.prepare("INSERT INTO graph_calls VALUES (?, ?, ?, ?, ?)")
+            for (i, c) in g.calls.enumerated() {
+                try call.run([.int(id), .int(Int64(i)), c.caller == 0 ? .null : .int(Int64(c.caller)), .int(Int64(c.callee)),
+                              .int(Int64(c.count))])
+            }
+        }
+    }
+
     // MARK: End of run
 
     /// Writes the module tree, threads, steps and bypass findings, builds the indexes
@@ -213,6 +248,7 @@ public final class TraceWriter: TraceSink {
     public func finish(modules: [ModuleInfo], bypasses: [BypassFinding], threads: [(index: UInt16, osThreadID: Int32)],
                        endWallNanoseconds: UInt64, dropped: UInt64, pid: Int32) throws {
         try db.transaction {
+            try writePendingGraphs()
             let module = try db.prepare("INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             for (ordinal, m) in modules.enumerated() {
                 try module.run([.int(runID), .int(Int64(m.id)), .text(m.path), .text(m.type),

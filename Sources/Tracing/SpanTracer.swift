@@ -65,7 +65,9 @@ public enum SpanTracer {
             record.peak = peak
             record.live = ct_get_live_bytes()
         }
-        guard frame.pointee.epoch == ct_get_epoch(), ct_get_flags() & TraceFlags.spans.rawValue != 0 else { return }
+        let flags = ct_get_flags()
+        guard frame.pointee.epoch == ct_get_epoch(), flags & TraceFlags.spans.rawValue != 0,
+              flags & TraceFlags.silent.rawValue == 0 else { return }
         record.id = frame.pointee.id
         record.parent = frame.pointee.parent
         record.start = frame.pointee.start

@@ -18,11 +18,13 @@ public struct TraceFlags: OptionSet, Sendable {
     public static let graph = TraceFlags(rawValue: 1 << 4)
     /// Parameter reads and built-in layers check that their module's wrapper is active.
     public static let bypass = TraceFlags(rawValue: 1 << 5)
+    /// Spans keep the module stack (for graph scopes) but are not written.
+    public static let silent = TraceFlags(rawValue: 1 << 6)
     /// Global module hooks are registered (not a tracer setting: the hook registry owns it).
     public static let globalHooks = TraceFlags(rawValue: 1 << 7)
 
     /// The bits a trace session controls.
-    public static let tracerMask: TraceFlags = [.spans, .shapes, .memory, .ops, .graph, .bypass]
+    public static let tracerMask: TraceFlags = [.spans, .shapes, .memory, .ops, .graph, .bypass, .silent]
 
     /// The flags in force right now.
     @inlinable public static var current: TraceFlags { TraceFlags(rawValue: ct_get_flags()) }

@@ -24,6 +24,8 @@ struct Train: ParsableCommand {
     var trace: String?
     @Flag(name: .customLong("no-trace"), help: "Train without the profiler.")
     var noTrace = false
+    @Flag(name: .customLong("demo-bypass"), help: "Make the model call its last layer's forward directly (a bypass the trace exposes).")
+    var demoBypass = false
 
     enum LogFormat: String, ExpressibleByArgument { case text, jsonl }
 
@@ -34,8 +36,10 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let config = TrainingConfig(model: model, steps: steps, batchSize: batchSize, learningRate: lr, seed: seed)
+        var config = TrainingConfig(model: model, steps: steps, batchSize: batchSize, learningRate: lr, seed: seed)
+        config.demoBypass = demoBypass
         let trainer = Trainer(config)
+        let hookCalls = demoBypass ? trainer.countLastLayerHookCalls() : nil
         let profiler = startProfiler(for: trainer)
         let stepsExplicitly = !(profiler?.startedFromEnvironment ?? true)
         let progress = ProgressLine(enabled: logFormat == .text && isatty(STDOUT_FILENO) == 1)
@@ -49,6 +53,10 @@ struct Train: ParsableCommand {
         progress.finish()
         if logFormat == .text { print(summary.text(model: model, steps: config.steps)) }
         if let profiler { report(profiler.stop(), of: profiler) }
+        if let hookCalls {
+            print("demo-bypass: the forward hook on \(hookCalls.layer) fired \(hookCalls.count()) times in \(config.steps) steps "
+                + "(its forward was called directly); see `tracectl bypass` and `tracectl graph`")
+        }
     }
 
     /// The environment's profiler if it set one, else ours unless --no-trace. A trace that

@@ -13,6 +13,9 @@ struct ForwardSpan {
     mutating func begin<Input: ModuleIO>(_ module: AnyModule, _ input: Input) {
         guard flags.contains(.spans) else { return }
         TraceDefinitions.ensureDefined(module)
+        if flags.contains(.graph) {
+            OpObservers.graph?.recordCall(caller: SpanTracer.innermostModule, callee: module.traceID)
+        }
         var shapes: UInt32 = 0
         if flags.contains(.shapes) {
             var key = ShapeKey()

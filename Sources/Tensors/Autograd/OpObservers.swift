@@ -4,6 +4,7 @@ import Tracing
 /// Receives every op while a static graph is being captured.
 public protocol OpGraphRecorder: AnyObject {
     func record(op: String, inputs: [Tensor], output: Tensor, scope: UInt32)
+    func recordCall(caller: UInt32, callee: UInt32)
 }
 
 /// What the tracer attaches to ops: op-name interning, the graph recorder, and the
@@ -24,10 +25,13 @@ public enum OpObservers {
     }
 
     /// Bypass signature 1: a parameter read while none of its owners' wrappers is active.
+    /// Reported once per op and module, however many of its parameters the op reads.
     @usableFromInline static func checkParameterReads(_ inputs: [Tensor], innermost: UInt32) {
+        var reported: [UInt32] = []
         for t in inputs {
-            guard let info = t.parameter, let owner = info.owners.first else { continue }
+            guard let info = t.parameter, let owner = info.owners.first, !reported.contains(owner) else { continue }
             if info.owners.contains(where: SpanTracer.isActive(module:)) { continue }
+            reported.append(owner)
             BypassLog.shared.report(module: owner, caller: innermost, evidence: .parameterRead,
                                     step: TraceSession.step, detail: info.path)
         }

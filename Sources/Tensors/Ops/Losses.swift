@@ -17,7 +17,7 @@ extension Tensor {
             throw TensorError("cross_entropy", [logits.shape, targets.shape], "target \(bad) is not a class in 0..<\(classes)")
         }
         var probabilities: Tensor?
-        return Autograd.op("cross_entropy", [logits], {
+        return Autograd.op("cross_entropy", [logits, targets], {
             let p = logits.contiguousStorageTensor.copy()
             Kernels.softmax(p.floats, outer: rows, n: classes, inner: 1, log: false)
             var loss: Double = 0
@@ -35,7 +35,7 @@ extension Tensor {
                     dx.floats[i] = (p.floats[i] - (c == Int(labels[r]) ? 1 : 0)) * scale
                 }
             }
-            return [dx]
+            return [dx, nil]
         })
     }
 

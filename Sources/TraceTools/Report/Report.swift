@@ -123,6 +123,15 @@ public struct Report {
         bypasses = try Report.loadBypasses(reader, model)
     }
 
+    /// Bypass findings as stored: module and caller ids.
+    static func loadBypassRows(_ reader: TraceReader, _ model: TraceModel) throws -> [(module: Int64, caller: Int64, evidence: String)] {
+        let s = try reader.db.prepare("SELECT module_id, caller_id, evidence FROM bypasses WHERE run_id = ? ORDER BY module_id, evidence")
+        try s.bind([.int(model.run.id)])
+        var rows: [(Int64, Int64, String)] = []
+        while try s.step() { rows.append((s.int(0), s.int(1), s.text(2))) }
+        return rows
+    }
+
     public static func loadBypasses(_ reader: TraceReader, _ model: TraceModel) throws -> [Bypass] {
         let s = try reader.db.prepare("""
             SELECT module_id, caller_id, evidence, count, first_step, detail FROM bypasses WHERE run_id = ?

@@ -1,0 +1,34 @@
+import Modules
+import Tensors
+import Tracing
+
+/// A graph captured by `trace(_:_:)`, with the module names it refers to.
+public struct TracedGraph {
+    public let graph: StaticGraph
+    public let modules: [UInt32: ModuleInfo]
+
+    /// TorchScript-like text of the ops.
+    public var text: String { graph.text { id in modules[id].map { ($0.path, $0.type) } } }
+}
+
+/// Runs `model` on `example` once and records its ops as a static graph, like
+/// `torch.jit.trace` (the model runs normally; nothing is compiled). Ops of submodules
+/// whose `forward` was called directly are marked as bypasses.
+public func trace<Input, Output>(_ model: Module<Input, Output>, _ example: Input) throws -> TracedGraph {
+    let previous = TraceFlags.current
+    TraceDefinitions.define(root: model)
+    let recorder = GraphRecorder(label: "trace", step: 0)
+    let previousRecorder = OpObservers.graph
+    OpObservers.graph = recorder
+    var flags = previous.union([.spans, .graph])
+    if !previous.contains(.spans) { flags.insert(.silent) }
+    TraceFlags.set(flags)
+    defer {
+        TraceFlags.set(previous)
+        OpObservers.graph = previousRecorder
+    }
+    let output = try noGrad { try model(example) }
+    let graph = recorder.finish(outputs: output.tensors)
+    let modules = Dictionary(ModuleRegistry.shared.all().map { ($0.id, $0) }, uniquingKeysWith: { _, b in b })
+    return TracedGraph(graph: graph, modules: modules)
+}

@@ -1,0 +1,188 @@
+import Foundation
+import TraceStore
+import Tracing
+
+/// The static graphs of a run, loaded from the database, printed as text, DOT or JSON.
+public struct GraphView {
+    public let model: TraceModel
+    public let graphs: [StaticGraph]
+    let bypassed: [Int64: (caller: Int64, evidence: String)]
+
+    public init(reader: TraceReader, run: Int64?) throws {
+        model = try TraceModel(reader: reader, run: reader.run(run))
+        var graphs: [StaticGraph] = []
+        let g = try reader.db.prepare("SELECT id, step, label, inputs, outputs FROM graphs WHERE run_id = ? ORDER BY id")
+        try g.bind([.int(model.run.id)])
+        let nodes = try reader.db.prepare("""
+            SELECT op, output, output_type, inputs, module_id, bypass_of FROM graph_nodes WHERE graph_id = ? ORDER BY idx
+            """)
+        let calls = try reader.db.prepare("SELECT caller_id, callee_id, calls FROM graph_calls WHERE graph_id = ? ORDER BY idx")
+        while try g.step() {
+            var graph = StaticGraph(label: g.text(2), step: UInt32(g.int(1)))
+            graph.inputs = g.text(3).split(separator: "\n").map { line in
+                let parts = line.split(separator: " : ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                return .init(name: parts[0], type: parts.count > 1 ? parts[1] : "")
+            }
+            graph.outputs = g.text(4).isEmpty ? [] : g.text(4).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            try nodes.bind([.int(g.int(0))])
+            while try nodes.step() {
+                graph.nodes.append(.init(op: nodes.text(0), output: .init(name: nodes.text(1), type: nodes.text(2)),
+                                         inputs: nodes.text(3).isEmpty ? [] : nodes.text(3).components(separatedBy: ", "),
+                                         scope: UInt32(nodes.optionalInt(4) ?? 0), bypassOf: UInt32(nodes.optionalInt(5) ?? 0)))
+            }
+            nodes.reset()
+            try calls.bind([.int(g.int(0))])
+            while try calls.step() {
+                graph.calls.append(.init(caller: UInt32(calls.optionalInt(0) ?? 0), callee: UInt32(calls.int(1)),
+                                         count: Int(calls.int(2))))
+            }
+            calls.reset()
+            graphs.append(graph)
+        }
+        self.graphs = graphs
+        var bypassed: [Int64: (Int64, String)] = [:]
+        for b in try Report.loadBypassRows(reader, model) where bypassed[b.module] == nil { bypassed[b.module] = (b.caller, b.evidence) }
+        self.bypassed = bypassed
+    }
+
+    func module(_ id: UInt32) -> (path: String, type: String)? { model.modules[Int64(id)].map { ($0.path, $0.type) } }
+
+    func name(_ id: Int64) -> String { id == 0 ? "<top level>" : model.modules[id]?.displayName ?? "module \(id)" }
+
+    /// The graph for `step` (the first graph when nil).
+    public func graph(step: Int64?) throws -> StaticGraph {
+        guard !graphs.isEmpty else {
+            throw ExportError("run \(model.run.id) has no static graph (was the profiler's graph option off?)")
+        }
+        guard let step else { return graphs[0] }
+        guard let g = graphs.first(where: { Int64($0.step) == step }) else {
+            throw ExportError("run \(model.run.id) has no graph of step \(step) (graphs: steps \(graphs.map { String($0.step) }.joined(separator: ", ")))")
+        }
+        return g
+    }
+
+    /// How the graphs of the run compare, as a sentence.
+    public var comparison: String? {
+        guard graphs.count >= 2, let first = graphs.first, let last = graphs.last else { return nil }
+        if let difference = StaticGraph.firstDifference(first, last, module: module) {
+            return "The graphs of steps \(first.step) and \(last.step) differ (data-dependent control flow?): \(difference)"
+        }
+        return "The graphs of steps \(first.step) and \(last.step) are the same."
+    }
+
+    // MARK: Text
+
+    public func opsText(_ graph: StaticGraph) -> String { graph.text(module: module) }
+
+    /// Which module called which (TorchScript's `prim::CallMethod` view) as an indented tree,
+    /// with registered children that were never called through their wrapper.
+    public func modulesText(_ graph: StaticGraph) -> String {
+        var children: [Int64: [(Int64, Int)]] = [:]
+        for c in graph.calls { children[Int64(c.caller), default: []].append((Int64(c.callee), c.count)) }
+        var lines = ["module calls, \(graph.label):"]
+        var seen = Set<Int64>()
+        func visit(_ id: Int64, _ count: Int, _ depth: Int) {
+            let indent = String(repeating: "  ", count: depth + 1)
+            let m = model.modules[id]
+            let label = m.map { $0.path.isEmpty ? $0.type : "\($0.path) (\($0.type))" } ?? "module \(id)"
+            lines.append("\(indent)\(label)" + (count > 1 ? "  ×\(count)" : ""))
+            guard seen.insert(id).inserted else { return }
+            let called = children[id] ?? []
+            for (child, n) in called { visit(child, n, depth + 1) }
+            let calledIDs = Set(called.map(\.0))
+            for child in model.modules.values.filter({ $0.parentID == id && !calledIDs.contains($0.id) })
+                .sorted(by: { $0.ordinal < $1.ordinal }) {
+                let note = bypassed[child.id].map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called"
+                lines.append("\(indent)  \(child.path) (\(child.type))  \(note)")
+            }
+        }
+        for (root, count) in children[0] ?? [] { visit(root, count, 0) }
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: DOT
+
+    static func dotQuote(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+
+    /// Ops as boxes, clustered by module; inputs as ellipses, parameters dashed; bypassed ops red.
+    public func opsDot(_ graph: StaticGraph) -> String {
+        var lines = ["digraph \(GraphView.dotQuote(graph.label)) {", "  rankdir=TB;",
+                     "  node [fontname=\"Helvetica\", fontsize=10, shape=box];"]
+        for input in graph.inputs {
+            lines.append("  \(GraphView.dotQuote(input.name)) [shape=ellipse, label=\(GraphView.dotQuote("\(input.name)\\n\(input.type)"))];")
+        }
+        var declared = Set(graph.inputs.map(\.name))
+        var clusters: [UInt32: [String]] = [:]
+        var order: [UInt32] = []
+        for node in graph.nodes {
+            for input in node.inputs where !declared.contains(input) {
+                declared.insert(input)
+                lines.append("  \(GraphView.dotQuote(input)) [style=dashed, label=\(GraphView.dotQuote(String(input.dropFirst())))];")
+            }
+            var label = "\(node.op)\\n\(node.output.type)"
+            var style = ""
+            if node.bypassOf != 0, let m = module(node.bypassOf) {
+                label += "\\nbypass: \(m.path.isEmpty ? m.type : m.path).forward"
+                style = ", color=red, fontcolor=red"
+            }
+            let statement = "\(GraphView.dotQuote(node.output.name)) [label=\(GraphView.dotQuote(label))\(style)];"
+            if clusters[node.scope] == nil { order.append(node.scope) }
+            clusters[node.scope, default: []].append(statement)
+            declared.insert(node.output.name)
+        }
+        for scope in order {
+            guard scope != 0, let m = module(scope) else {
+                lines += clusters[scope]!.map { "  " + $0 }
+                continue
+            }
+            lines.append("  subgraph \(GraphView.dotQuote("cluster_\(scope)")) {")
+            lines.append("    label=\(GraphView.dotQuote(m.path.isEmpty ? m.type : "\(m.path) (\(m.type))"));")
+            lines += clusters[scope]!.map { "    " + $0 }
+            lines.append("  }")
+        }
+        for node in graph.nodes {
+            for input in node.inputs { lines.append("  \(GraphView.dotQuote(input)) -> \(GraphView.dotQuote(node.output.name));") }
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Modules as nodes, calls as edges labelled with their count; bypasses as red dashed edges.
+    public func modulesDot(_ graph: StaticGraph) -> String {
+        var lines = ["digraph \(GraphView.dotQuote("module calls, \(graph.label)")) {",
+                     "  node [fontname=\"Helvetica\", fontsize=10, shape=box];"]
+        func node(_ id: Int64) -> String { GraphView.dotQuote(name(id)) }
+        lines.append("  \(node(0)) [shape=plaintext];")
+        for c in graph.calls {
+            lines.append("  \(node(Int64(c.caller))) -> \(node(Int64(c.callee))) [label=\"\(c.count)\"];")
+        }
+        for (module, finding) in bypassed.sorted(by: { $0.key < $1.key }) {
+            lines.append("  \(node(finding.caller)) -> \(node(module)) [style=dashed, color=red, fontcolor=red, label=\"bypass\"];")
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: JSON
+
+    public func json() -> String {
+        func quoted(_ s: String) -> String { JSON.quote(s) }
+        let items = graphs.map { g -> String in
+            let inputs = g.inputs.map { "{\"name\":\(quoted($0.name)),\"type\":\(quoted($0.type))}" }.joined(separator: ",")
+            let nodes = g.nodes.map { n -> String in
+                var fields = ["\"op\":\(quoted(n.op))", "\"output\":\(quoted(n.output.name))", "\"type\":\(quoted(n.output.type))",
+                              "\"inputs\":[" + n.inputs.map(quoted).joined(separator: ",") + "]"]
+                fields.append("\"scope\":" + (n.scope == 0 ? "null" : quoted(name(Int64(n.scope)))))
+                fields.append("\"bypass_of\":" + (n.bypassOf == 0 ? "null" : quoted(name(Int64(n.bypassOf)))))
+                return "{" + fields.joined(separator: ",") + "}"
+            }.joined(separator: ",")
+            let calls = g.calls.map {
+                "{\"caller\":\(quoted(name(Int64($0.caller)))),\"callee\":\(quoted(name(Int64($0.callee)))),\"count\":\($0.count)}"
+            }.joined(separator: ",")
+            return "{\"step\":\(g.step),\"label\":\(quoted(g.label)),\"inputs\":[\(inputs)],\"nodes\":[\(nodes)],"
+                + "\"outputs\":[" + g.outputs.map(quoted).joined(separator: ",") + "],\"calls\":[\(calls)]}"
+        }
+        return "{\"run\":\(model.run.id),\"graphs\":[" + items.joined(separator: ",\n") + "],\"comparison\":"
+            + (comparison.map(quoted) ?? "null") + "}"
+    }
+}
