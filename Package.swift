@@ -35,6 +35,6 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),
         .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore"]),
-        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "Tracing"]),
+        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "Tracing", "Examples"]),
     ]
 )

@@ -76,16 +76,19 @@ public final class Profiler {
 
     /// The profiler that is running, if any (there is at most one per process).
     public static var active: Profiler? { activeProfiler.withLock { $0?.value } }
-    nonisolated(unsafe) private static let activeProfiler = Mutex<Box?>(nil)
+    nonisolated(unsafe) static let activeProfiler = Mutex<Box?>(nil)
+    /// What holds the process's tracing: a profiler, or `trace(_:_:)` (value nil).
     final class Box: @unchecked Sendable {
-        let value: Profiler
-        init(_ value: Profiler) { self.value = value }
+        let value: Profiler?
+        init(_ value: Profiler?) { self.value = value }
     }
 
     /// Starts profiling at step 0.
     public func start() throws {
         try Profiler.activeProfiler.withLock { current in
-            guard current == nil else { throw ProfilerError(description: "another profiler is already running") }
+            guard current == nil else {
+                throw ProfilerError(description: current!.value == nil ? "a trace() is running" : "another profiler is already running")
+            }
             current = Box(self)
         }
         started = true

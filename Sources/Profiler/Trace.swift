@@ -13,8 +13,16 @@ public struct TracedGraph {
 
 /// Runs `model` on `example` once and records its ops as a static graph, like
 /// `torch.jit.trace` (the model runs normally; nothing is compiled). Ops of submodules
-/// whose `forward` was called directly are marked as bypasses.
+/// whose `forward` was called directly are marked as bypasses. Call it while no profiler
+/// runs (it needs the tracer to itself).
 public func trace<Input, Output>(_ model: Module<Input, Output>, _ example: Input) throws -> TracedGraph {
+    try Profiler.activeProfiler.withLock { current in
+        guard current == nil else {
+            throw ProfilerError(description: "trace(): a profiler or another trace() is running; trace before or after profiling")
+        }
+        current = Profiler.Box(nil)
+    }
+    defer { Profiler.activeProfiler.withLock { $0 = nil } }
     let previous = TraceFlags.current
     TraceDefinitions.define(root: model)
     let recorder = GraphRecorder(label: "trace", step: 0)

@@ -40,8 +40,11 @@ public struct GraphView {
             graphs.append(graph)
         }
         self.graphs = graphs
+        // Direct evidence of a bypass wins over "never ran", which may also mean unused.
         var bypassed: [Int64: (Int64, String)] = [:]
-        for b in try Report.loadBypassRows(reader, model) where bypassed[b.module] == nil { bypassed[b.module] = (b.caller, b.evidence) }
+        for b in try Report.loadBypassRows(reader, model) where bypassed[b.module] == nil || bypassed[b.module]!.1 == "never_ran" {
+            bypassed[b.module] = (b.caller, b.evidence)
+        }
         self.bypassed = bypassed
     }
 
@@ -92,7 +95,8 @@ public struct GraphView {
             let calledIDs = Set(called.map(\.0))
             for child in model.modules.values.filter({ $0.parentID == id && !calledIDs.contains($0.id) })
                 .sorted(by: { $0.ordinal < $1.ordinal }) {
-                let note = bypassed[child.id].map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called"
+                let note = bypassed[child.id].flatMap { $0.evidence == "never_ran" ? nil : $0 }
+                    .map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called: unused or bypassed"
                 lines.append("\(indent)  \(child.path) (\(child.type))  \(note)")
             }
         }
@@ -135,7 +139,7 @@ public struct GraphView {
                 lines += clusters[scope]!.map { "  " + $0 }
                 continue
             }
-            lines.append("  subgraph \(GraphView.dotQuote("cluster_\(scope)")) {")
+            lines.append("  subgraph \(GraphView.dotQuote("cluster_" + (m.path.isEmpty ? m.type : m.path))) {")
             lines.append("    label=\(GraphView.dotQuote(m.path.isEmpty ? m.type : "\(m.path) (\(m.type))"));")
             lines += clusters[scope]!.map { "    " + $0 }
             lines.append("  }")
@@ -156,7 +160,7 @@ public struct GraphView {
         for c in graph.calls {
             lines.append("  \(node(Int64(c.caller))) -> \(node(Int64(c.callee))) [label=\"\(c.count)\"];")
         }
-        for (module, finding) in bypassed.sorted(by: { $0.key < $1.key }) {
+        for (module, finding) in bypassed.sorted(by: { $0.key < $1.key }) where finding.evidence != "never_ran" {
             lines.append("  \(node(finding.caller)) -> \(node(module)) [style=dashed, color=red, fontcolor=red, label=\"bypass\"];")
         }
         lines.append("}")

@@ -20,7 +20,20 @@ func startExclusively(_ profiler: Profiler) throws {
         do {
             try profiler.start()
             return
-        } catch let error as ProfilerError where error.description.contains("already running") && Date() < deadline {
+        } catch let error as ProfilerError where error.description.contains("running") && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
+}
+
+/// `trace(model, example)`, waiting while a profiler of another test runs.
+func traceExclusively<I, O>(_ model: Module<I, O>, _ example: I) throws -> TracedGraph {
+    let deadline = Date().addingTimeInterval(120)
+    while true {
+        do {
+            return try trace(model, example)
+        } catch let error as ProfilerError where Date() < deadline {
+            _ = error
             Thread.sleep(forTimeInterval: 0.01)
         }
     }

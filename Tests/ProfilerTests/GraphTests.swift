@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import Modules
+@testable import Profiler
+import Tensors
+import TraceStore
+import TraceTools
+
+/// Compares `text` with `Golden/<name>`; `UPDATE_GOLDEN=1` rewrites the file instead.
+func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name)")
+    if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return
+    }
+    #expect(text == (try String(contentsOf: url, encoding: .utf8)), "differs from Golden/\(name)", sourceLocation: sourceLocation)
+}
+
+final class Branchy: Module<Tensor, Tensor> {
+    let fc = Linear(3, 3)
+    let up = ReLU()
+    let down = Tanh()
+    override func forward(_ x: Tensor) throws -> Tensor {
+        let h = try fc(x)
+        return x.sum().item > 0 ? try up(h) : try down(h)  // data-dependent control flow
+    }
+}
+
+@Suite("Static graphs")
+struct GraphTests {
+    @Test func traceTextAndDot() throws {
+        let model = Outer()
+        let traced = try traceExclusively(model, Tensor.ones([4, 3]))
+        try expectGolden(traced.text, "outer.txt")
+        #expect(traced.graph.nodes.map(\.op) == ["linear", "relu", "linear"])
+        #expect(traced.graph.calls.count == 5)
+
+        // The same graph through the profiler, stored, and printed by tracectl's views.
+        let path = try profile(watch: model) { _ in _ = try model(Tensor.ones([4, 3])) }
+        let view = try GraphView(reader: TraceReader(path: path), run: nil)
+        let stored = try view.graph(step: nil)
+        #expect(view.opsText(stored) == traced.text)
+        try expectGolden(view.opsDot(stored), "outer.dot")
+        try expectGolden(view.modulesText(stored), "outer-modules.txt")
+        try expectGolden(view.modulesDot(stored), "outer-modules.dot")
+    }
+
+    @Test func bypassIsMarkedOnTheOp() throws {
+        let traced = try traceExclusively(BypassesLinear(), Tensor.ones([2, 3]))
+        #expect(traced.text.contains("= linear(%x, %fc.weight, %fc.bias), scope: BypassesLinear  # bypass: fc.forward called from BypassesLinear"))
+    }
+
+    @Test func graphsOfTwoStepsAreCompared() throws {
+        let model = Branchy()
+        var options = ProfilerOptions()
+        options.graphCompareAfter = 2
+        let path = try profile(options, watch: model) { p in
+            for step in 0..<3 {
+                // Step 0 goes one way, step 2 the other.
+                _ = try model(Tensor(repeating: step == 0 ? 1 : -1, shape: [1, 3]) * 100)
+                p.step()
+            }
+        }
+        let view = try GraphView(reader: TraceReader(path: path), run: nil)
+        #expect(view.graphs.map(\.step) == [0, 2])
+        let comparison = try #require(view.comparison)
+        // Nodes: the input scaling, linear, the sum the branch reads, then relu or tanh.
+        #expect(comparison == "The graphs of steps 0 and 2 differ (data-dependent control flow?): node 4 differs: "
+            + "step 0 has `%4 : Float(1, 3) = relu(%2), scope: up (ReLU)`, step 2 has `%4 : Float(1, 3) = tanh(%2), scope: down (Tanh)`")
+    }
+
+    @Test func sameGraphsSaySo() throws {
+        let model = Outer()
+        var options = ProfilerOptions()
+        options.graphCompareAfter = 1
+        let path = try profile(options) { p in
+            for _ in 0..<2 {
+                _ = try model(Tensor.ones([4, 3]))
+                p.step()
+            }
+        }
+        let view = try GraphView(reader: TraceReader(path: path), run: nil)
+        #expect(view.comparison == "The graphs of steps 0 and 1 are the same.")
+    }
+}
