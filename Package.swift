@@ -9,9 +9,13 @@ let package = Package(
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "Modules", targets: ["Modules"]),
         .library(name: "Profiler", targets: ["Profiler"]),
+        .executable(name: "tracectl", targets: ["tracectl"]),
+        .executable(name: "tracectl-lint", targets: ["tracectl-lint"]),
+        .executable(name: "train", targets: ["train"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.0"),
     ],
     targets: [
         .target(name: "CTracing"),
@@ -26,6 +30,13 @@ let package = Package(
         .executableTarget(name: "tracectl", dependencies: [
             "TraceTools", "TraceStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // swift-syntax only here: tracectl and the runtime never build it.
+        .target(name: "LintRules", dependencies: [
+            .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
+        ]),
+        .executableTarget(name: "tracectl-lint", dependencies: [
+            "LintRules", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .target(name: "ProfilerAutostart"),
         .target(name: "Profiler", dependencies: ["Modules", "Tensors", "TraceStore", "Tracing", "ProfilerAutostart"]),
         .target(name: "Examples", dependencies: ["Modules", "Tensors", "Profiler"]),
@@ -34,6 +45,7 @@ let package = Package(
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),
+        .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore"]),
         .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "Tracing", "Examples"]),
     ]

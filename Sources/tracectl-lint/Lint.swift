@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import LintRules
+
+/// `tracectl lint`: runs as its own executable so that swift-syntax (minutes to build in
+/// release) stays out of tracectl and the runtime; `tracectl lint` finds and runs it.
+@main
+struct Lint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tracectl lint",
+        abstract: "Find direct calls of a module's forward in Swift sources (exit 1 when there is one).",
+        discussion: """
+            Parses the sources with swift-syntax. Reports x.forward(...), self.forward(...) or forward(...) \
+            from a method other than forward, and super.forward(...) outside an override of forward: each \
+            skips the call wrapper, so hooks do not fire and the profiler cannot see the call. \
+            Output: file:line:col: warning: ..., as compilers print it.
+            """)
+
+    @Argument(help: "Swift files or folders (searched recursively).")
+    var paths: [String]
+    @Option(help: "text or json.")
+    var format: Format = .text
+
+    enum Format: String, ExpressibleByArgument { case text, json }
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch let error as LintError {
+            FileHandle.standardError.write("tracectl lint: \(error)\n".data(using: .utf8)!)
+            Foundation.exit(2)
+        } catch {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write((fullMessage(for: error) + "\n").data(using: .utf8)!)
+            Foundation.exit(2)
+        }
+    }
+
+    func run() throws {
+        let findings = try Linter.lint(paths)
+        switch format {
+        case .text:
+            for f in findings { print(f.diagnostic) }
+            let files = Set(findings.map(\.file)).count
+            FileHandle.standardError.write((findings.isEmpty ? "no direct forward calls\n"
+                : "\(findings.count) direct forward call\(findings.count == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s")\n").data(using: .utf8)!)
+        case .json:
+            func quote(_ s: String) -> String {
+                String(decoding: try! JSONEncoder().encode(s), as: UTF8.self)
+            }
+            let items = findings.map {
+                "{\"file\":\(quote($0.file)),\"line\":\($0.line),\"column\":\($0.column),\"call\":\(quote($0.call)),\"fix\":\(quote($0.fix)),\"message\":\(quote($0.message))}"
+            }
+            print("[" + items.joined(separator: ",\n ") + "]")
+        }
+        if !findings.isEmpty { throw ExitCode(1) }
+    }
+}
