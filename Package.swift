@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "tracectl", targets: ["tracectl"]),
         .executable(name: "tracectl-lint", targets: ["tracectl-lint"]),
         .executable(name: "train", targets: ["train"]),
+        .executable(name: "bench", targets: ["bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,10 @@ let package = Package(
         .executableTarget(name: "tracectl-lint", dependencies: [
             "LintRules", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "bench", dependencies: [
+            "Examples", "Modules", "Profiler", "Tensors", "TraceStore", "TraceTools", "Tracing",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], exclude: ["pytorch_compare.py"]),
         .target(name: "ProfilerAutostart"),
         .target(name: "Profiler", dependencies: ["Modules", "Tensors", "TraceStore", "Tracing", "ProfilerAutostart"]),
         .target(name: "Examples", dependencies: ["Modules", "Tensors", "Profiler"]),

@@ -1,40 +1,41 @@
 /// The shapes of a call's tensors, built on the stack and interned to an id
 /// through a per-thread cache: no allocation and no lock once a shape has been seen.
+/// A plain value (no references), so building one costs a few stores.
 public struct ShapeKey {
-    public static let inlineCapacity = 24
+    @inlinable public static var inlineCapacity: Int { 24 }
 
     @usableFromInline var tokens: InlineArray<24, Int32>
     @usableFromInline var count: Int
     @usableFromInline var hash: UInt64
-    /// Holds every token when there are more than fit inline (rare: many high-rank inputs).
-    @usableFromInline var spill: [Int32]?
 
     @inlinable public init() {
         tokens = InlineArray(repeating: 0)
         count = 0
         hash = 0xcbf2_9ce4_8422_2325
-        spill = nil
     }
 
-    @inlinable mutating func add(_ token: Int32) {
+    @inlinable @inline(__always) mutating func add(_ token: Int32) {
         hash = (hash ^ UInt64(UInt32(bitPattern: token))) &* 0x100_0000_01b3
-        if count < ShapeKey.inlineCapacity {
-            tokens[count] = token
-        } else {
-            if spill == nil { spill = (0..<count).map { tokens[$0] } }
-            spill!.append(token)
-        }
+        if count < ShapeKey.inlineCapacity { tokens[count] = token }
         count += 1
     }
 
     /// Appends one tensor.
-    @inlinable public mutating func append(dtype: DTypeCode, dims: UnsafeBufferPointer<Int>) {
+    @inlinable @inline(__always) public mutating func append(dtype: DTypeCode, dims: UnsafeBufferPointer<Int>) {
         add(Int32(dtype.rawValue) | Int32(dims.count) << 8)
         for d in dims { add(Int32(truncatingIfNeeded: d)) }
     }
 
-    /// All tokens as an array (slow path only).
-    public var allTokens: [Int32] { spill ?? (0..<count).map { tokens[$0] } }
+    /// False when there were more tokens than fit (many high-rank tensors): such a key is
+    /// interned from `ShapeList` tokens built on the slow path instead.
+    @inlinable public var isComplete: Bool { count <= ShapeKey.inlineCapacity }
+
+    var allTokens: [Int32] { (0..<min(count, ShapeKey.inlineCapacity)).map { tokens[$0] } }
+
+    /// The token form of shape lists too long for a key (the slow path).
+    public static func tokens(_ entries: [(dtype: DTypeCode, dims: [Int])]) -> [Int32] {
+        entries.flatMap { [Int32(Int32($0.dtype.rawValue) | Int32($0.dims.count) << 8)] + $0.dims.map { Int32(truncatingIfNeeded: $0) } }
+    }
 }
 
 /// One entry of the per-thread shape cache.
@@ -48,31 +49,28 @@ public struct ShapeKey {
 extension ThreadTrace {
     @usableFromInline static let shapeSlotCount = 1024
 
-    /// The interned id of `key`.
+    /// The interned id of a complete `key` (see `ShapeKey.isComplete`).
     @inlinable public mutating func intern(_ key: inout ShapeKey) -> UInt32 {
-        if key.count <= ShapeKey.inlineCapacity {
-            let mask = ThreadTrace.shapeSlotCount - 1
-            var index = Int(truncatingIfNeeded: key.hash ^ (key.hash >> 29)) & mask
-            for _ in 0..<8 {
-                let slot = shapeSlots + index
-                if slot.pointee.id == 0 { break }
-                if slot.pointee.hash == key.hash && Int(slot.pointee.count) == key.count {
-                    var same = true
-                    for i in 0..<key.count where slot.pointee.tokens[i] != key.tokens[i] {
-                        same = false
-                        break
-                    }
-                    if same { return slot.pointee.id }
+        let mask = ThreadTrace.shapeSlotCount - 1
+        var index = Int(truncatingIfNeeded: key.hash ^ (key.hash >> 29)) & mask
+        for _ in 0..<8 {
+            let slot = shapeSlots + index
+            if slot.pointee.id == 0 { break }
+            if slot.pointee.hash == key.hash && Int(slot.pointee.count) == key.count {
+                var same = true
+                for i in 0..<key.count where slot.pointee.tokens[i] != key.tokens[i] {
+                    same = false
+                    break
                 }
-                index = (index + 1) & mask
+                if same { return slot.pointee.id }
             }
+            index = (index + 1) & mask
         }
         return internSlow(&key)
     }
 
     @usableFromInline mutating func internSlow(_ key: inout ShapeKey) -> UInt32 {
         let id = Interner.shared.intern(shapeTokens: key.allTokens)
-        guard key.count <= ShapeKey.inlineCapacity else { return id }
         let mask = ThreadTrace.shapeSlotCount - 1
         var index = Int(truncatingIfNeeded: key.hash ^ (key.hash >> 29)) & mask
         for _ in 0..<8 {

@@ -29,21 +29,21 @@ public enum SpanKind: UInt8, Sendable, CaseIterable {
 /// Bits of `SpanRecord.flags`.
 public enum SpanFlag {
     /// The module was in training mode.
-    public static let training: UInt8 = 1 << 0
+    @inlinable public static var training: UInt8 { 1 << 0 }
     /// `forward` threw.
-    public static let failed: UInt8 = 1 << 1
+    @inlinable public static var failed: UInt8 { 1 << 1 }
     /// Memory fields are valid.
-    public static let memory: UInt8 = 1 << 2
+    @inlinable public static var memory: UInt8 { 1 << 2 }
 }
 
 /// Bits of `SpanRecord.hooks`: which kinds of hooks ran in a module call.
 public enum HookBit {
-    public static let globalForwardPre: UInt8 = 1 << 0
-    public static let forwardPre: UInt8 = 1 << 1
-    public static let globalForward: UInt8 = 1 << 2
-    public static let forward: UInt8 = 1 << 3
-    public static let backwardPre: UInt8 = 1 << 4
-    public static let backward: UInt8 = 1 << 5
+    @inlinable public static var globalForwardPre: UInt8 { 1 << 0 }
+    @inlinable public static var forwardPre: UInt8 { 1 << 1 }
+    @inlinable public static var globalForward: UInt8 { 1 << 2 }
+    @inlinable public static var forward: UInt8 { 1 << 3 }
+    @inlinable public static var backwardPre: UInt8 { 1 << 4 }
+    @inlinable public static var backward: UInt8 { 1 << 5 }
 
     /// Human-readable names of the bits in `mask`, in call order.
     public static func names(_ mask: UInt8) -> [String] {

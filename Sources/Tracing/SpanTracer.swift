@@ -55,33 +55,37 @@ public enum SpanTracer {
         let trace = ThreadTrace.current
         let frame = trace.pointee.frames + Int(token)
         trace.pointee.depth = Int(token)
-        var record = SpanRecord()
+        var allocated: Int64 = 0, freed: Int64 = 0, peak: Int64 = 0, live: Int64 = 0
         if frame.pointee.flags & SpanFlag.memory != 0 {
             let state = ct_state()!
-            let peak = state.pointee.windowPeak
+            peak = state.pointee.windowPeak
             state.pointee.windowPeak = max(frame.pointee.savedPeak, peak)
-            record.allocated = state.pointee.allocated &- frame.pointee.allocated
-            record.freed = state.pointee.freed &- frame.pointee.freed
-            record.peak = peak
-            record.live = ct_get_live_bytes()
+            allocated = state.pointee.allocated &- frame.pointee.allocated
+            freed = state.pointee.freed &- frame.pointee.freed
+            live = ct_get_live_bytes()
         }
         let flags = ct_get_flags()
         guard frame.pointee.epoch == ct_get_epoch(), flags & TraceFlags.spans.rawValue != 0,
-              flags & TraceFlags.silent.rawValue == 0 else { return }
-        record.id = frame.pointee.id
-        record.parent = frame.pointee.parent
-        record.start = frame.pointee.start
-        record.end = now
-        record.subject = frame.pointee.subject
-        record.inputShapes = frame.pointee.inputShapes
-        record.outputShapes = outputShapes
-        record.step = frame.pointee.step
-        record.thread = trace.pointee.index
-        record.depth = frame.pointee.depth
-        record.kind = frame.pointee.kind
-        record.flags = frame.pointee.flags | (failed ? SpanFlag.failed : 0)
-        record.hooks = hooks
-        trace.pointee.push(record)
+              flags & TraceFlags.silent.rawValue == 0, let slot = trace.pointee.reserve() else { return }
+        // Written in place: the record is never built on the stack and copied.
+        slot.pointee.id = frame.pointee.id
+        slot.pointee.parent = frame.pointee.parent
+        slot.pointee.start = frame.pointee.start
+        slot.pointee.end = now
+        slot.pointee.allocated = allocated
+        slot.pointee.freed = freed
+        slot.pointee.peak = peak
+        slot.pointee.live = live
+        slot.pointee.subject = frame.pointee.subject
+        slot.pointee.inputShapes = frame.pointee.inputShapes
+        slot.pointee.outputShapes = outputShapes
+        slot.pointee.step = frame.pointee.step
+        slot.pointee.thread = trace.pointee.index
+        slot.pointee.depth = frame.pointee.depth
+        slot.pointee.kind = frame.pointee.kind
+        slot.pointee.flags = frame.pointee.flags | (failed ? SpanFlag.failed : 0)
+        slot.pointee.hooks = hooks
+        trace.pointee.commit()
     }
 
     /// Closes span `token` (and any left open above it) without writing it.
@@ -103,7 +107,7 @@ public enum SpanTracer {
         return trace.pointee.nextID != trace.pointee.frames[Int(token)].id &+ 1
     }
 
-    /// Interns the shapes in `key` for the calling thread.
+    /// Interns the shapes in a complete `key` for the calling thread.
     @inlinable public static func intern(_ key: inout ShapeKey) -> UInt32 {
         ThreadTrace.current.pointee.intern(&key)
     }

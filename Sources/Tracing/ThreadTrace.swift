@@ -92,13 +92,24 @@ public struct ThreadTrace {
 
     @inlinable mutating func countDropped() { _ = ct_fetch_add(shared + 16, 1) }
 
-    @inlinable mutating func push(_ record: SpanRecord) {
+    /// The next free slot of the ring, or nil (counted as a drop) when the ring is full.
+    @inlinable mutating func reserve() -> UnsafeMutablePointer<SpanRecord>? {
         let head = shared.pointee
         if head &- ct_load_acquire(shared + 8) >= UInt64(ThreadTrace.ringCapacity) {
             countDropped()
-            return
+            return nil
         }
-        ring[Int(head & UInt64(ThreadTrace.ringCapacity - 1))] = record
-        ct_store_release(shared, head &+ 1)
+        return ring + Int(head & UInt64(ThreadTrace.ringCapacity - 1))
+    }
+
+    /// Publishes the slot `reserve()` returned.
+    @inlinable mutating func commit() {
+        let head = shared.pointee &+ 1
+        ct_store_release(shared, head)
+        // The next slot is cold (the ring is larger than the caches): fetch it now, not when
+        // the next span ends, so that the next write does not stall the pipeline.
+        let next = UnsafeRawPointer(ring + Int(head & UInt64(ThreadTrace.ringCapacity - 1)))
+        ct_prefetch_write(next)
+        ct_prefetch_write(next + 64)
     }
 }

@@ -110,6 +110,9 @@ static inline uint64_t ct_load_acquire(const uint64_t *p) { return __atomic_load
 static inline void ct_store_release(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline uint64_t ct_fetch_add(uint64_t *p, uint64_t v) { return __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
 
+/// Brings the cache line at `p` in for writing before it is written.
+static inline void ct_prefetch_write(const void *p) { __builtin_prefetch(p, 1, 3); }
+
 /// Calls `destructor(context)` when the calling thread exits (once registered).
 void ct_register_thread_exit(void (*destructor)(void *), void *context);
 

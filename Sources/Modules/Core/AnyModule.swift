@@ -9,11 +9,12 @@ open class AnyModule {
     /// Unique in the process; names the module in traces.
     public let traceID: UInt32
     /// Training mode (the default) or eval mode; Dropout and BatchNorm honour it.
-    public private(set) var isTraining = true
+    /// (Read on every traced call: exclusivity checks would cost more than the call.)
+    @exclusivity(unchecked) public private(set) final var isTraining = true
     /// This module's hooks; nil keeps the wrapper on its fast path.
-    @usableFromInline final var hooks: HookStorage?
+    @exclusivity(unchecked) @usableFromInline final var hooks: HookStorage?
     /// The trace session in which this module's tree was last described to the tracer.
-    @usableFromInline final var definedEpoch: UInt32 = 0
+    @exclusivity(unchecked) @usableFromInline final var definedEpoch: UInt32 = 0
 
     private static let ids = Atomic<UInt32>(1)
 

@@ -1,39 +1,50 @@
 import Tensors
 import Tracing
 
-/// The forward span of one wrapped call, when tracing is on.
+/// The forward span of one wrapped call, when tracing is on. Inlined into the wrapper.
+@usableFromInline
 struct ForwardSpan {
-    let flags: TraceFlags
-    var token: Int32 = -1
+    @usableFromInline let flags: TraceFlags
+    @usableFromInline var token: Int32 = -1
     /// `HookBit`s of the hooks that ran.
-    var hooks: UInt8 = 0
+    @usableFromInline var hooks: UInt8 = 0
 
-    init(flags: TraceFlags) { self.flags = flags }
+    @inlinable init(flags: TraceFlags) { self.flags = flags }
 
+    @inlinable
     mutating func begin<Input: ModuleIO>(_ module: AnyModule, _ input: Input) {
         guard flags.contains(.spans) else { return }
         TraceDefinitions.ensureDefined(module)
-        if flags.contains(.graph) {
-            OpObservers.graph?.recordCall(caller: SpanTracer.innermostModule, callee: module.traceID)
-        }
+        if flags.contains(.graph) { ForwardSpan.recordCall(module) }
         var shapes: UInt32 = 0
-        if flags.contains(.shapes) {
-            var key = ShapeKey()
-            input.forEachTensor { $0.appendShape(to: &key) }
-            shapes = SpanTracer.intern(&key)
-        }
+        if flags.contains(.shapes) { shapes = ForwardSpan.shapeID(input) }
         token = SpanTracer.begin(.forward, subject: module.traceID,
                                  flags: module.isTraining ? SpanFlag.training : 0, inputShapes: shapes)
     }
 
-    func end<Output: ModuleIO>(_ output: Output?, failed: Bool) {
-        guard token >= 0 else { return }
-        var shapes: UInt32 = 0
-        if let output, flags.contains(.shapes) {
-            var key = ShapeKey()
-            output.forEachTensor { $0.appendShape(to: &key) }
-            shapes = SpanTracer.intern(&key)
-        }
-        SpanTracer.end(token, outputShapes: shapes, hooks: hooks, failed: failed)
+    /// The interned shapes of a module's input or output.
+    @inlinable static func shapeID<Value: ModuleIO>(_ value: borrowing Value) -> UInt32 {
+        var key = ShapeKey()
+        value.forEachTensor { $0.appendShape(to: &key) }
+        return key.isComplete ? SpanTracer.intern(&key) : Tensor.shapeID(value.tensors)
     }
+
+    @usableFromInline static func recordCall(_ module: AnyModule) {
+        OpObservers.graph?.recordCall(caller: SpanTracer.innermostModule, callee: module.traceID)
+    }
+
+    /// Ends the span after `forward` returned `output` (borrowed: no retain on the hot path).
+    @inlinable
+    func end<Output: ModuleIO>(_ output: borrowing Output) {
+        guard token >= 0 else { return }
+        let shapes: UInt32 = flags.contains(.shapes) ? ForwardSpan.shapeID(output) : 0
+        SpanTracer.end(token, outputShapes: shapes, hooks: hooks)
+    }
+
+    /// Ends the span of a call that threw.
+    @inlinable
+    func fail() {
+        if token >= 0 { SpanTracer.end(token, hooks: hooks, failed: true) }
+    }
+
 }

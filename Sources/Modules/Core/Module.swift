@@ -14,11 +14,30 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
     /// The call wrapper (PyTorch's `_call_impl`).
     @inlinable
     public final func callAsFunction(_ input: Input) throws -> Output {
-        if ct_get_flags() == 0 && hooks == nil {
+        let flags = ct_get_flags()
+        if _fastPath(flags == 0) && hooks == nil {
             // Catching costs nothing until something throws.
             do { return try forward(input) } catch { throw annotate(error, input: input) }
         }
+        if hooks == nil && flags & TraceFlags.globalHooks.rawValue == 0 {
+            return try tracedCall(input, TraceFlags(rawValue: flags))
+        }
         return try wrappedCall(input)
+    }
+
+    /// Tracing without hooks: the span around `forward`, and nothing else.
+    @inlinable
+    final func tracedCall(_ input: Input, _ flags: TraceFlags) throws -> Output {
+        var span = ForwardSpan(flags: flags)
+        span.begin(self, input)
+        do {
+            let output = try forward(input)
+            span.end(output)
+            return output
+        } catch {
+            span.fail()
+            throw annotate(error, input: input)
+        }
     }
 
     /// The computation. Override it; call other modules through their wrapper (`fc(x)`).
@@ -87,14 +106,14 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
                 span.hooks |= HookBit.forward
             }
             if let backward { result = backward.wrapOutputs(result) }
-            span.end(result, failed: false)
+            span.end(result)
             return result
         } catch {
             // Hooks registered with alwaysCall still run; their own errors are dropped.
             for entry in globals.forward + local.forward where entry.alwaysCall && !calledAlways.contains(entry.id) {
                 _ = try? entry.hook(self, args, output.map { $0 as any ModuleIO } ?? args)
             }
-            span.end(nil as Output?, failed: true)
+            span.fail()
             throw annotate(error, input: input)
         }
     }

@@ -46,16 +46,10 @@ public enum Autograd {
         if forward && flags.contains(.bypass) { OpObservers.checkParameterReads(inputs, innermost: scope) }
         var token: Int32 = -1
         if flags.contains(.ops) && flags.contains(.spans) {
-            var key = ShapeKey()
-            for t in inputs { t.appendShape(to: &key) }
-            token = SpanTracer.begin(.op, subject: OpObservers.nameID(name), inputShapes: SpanTracer.intern(&key))
+            token = SpanTracer.begin(.op, subject: OpObservers.nameID(name), inputShapes: Tensor.shapeID(inputs))
         }
         let output = compute()
-        if token >= 0 {
-            var key = ShapeKey()
-            output.appendShape(to: &key)
-            SpanTracer.end(token, outputShapes: SpanTracer.intern(&key))
-        }
+        if token >= 0 { SpanTracer.end(token, outputShapes: Tensor.shapeID([output])) }
         if forward && flags.contains(.graph) { OpObservers.graph?.record(op: name, inputs: inputs, output: output, scope: scope) }
         return attach(name, inputs, output, scope: scope, backward: backward)
     }
@@ -66,5 +60,17 @@ extension Tensor {
     @inlinable public func appendShape(to key: inout ShapeKey) {
         let code = dtype == .float32 ? DTypeCode.float32 : DTypeCode.int32
         shape.withUnsafeBufferPointer { key.append(dtype: code, dims: $0) }
+    }
+
+    /// The interned id of these tensors' shapes.
+    @inlinable public static func shapeID(_ tensors: [Tensor]) -> UInt32 {
+        var key = ShapeKey()
+        for t in tensors { t.appendShape(to: &key) }
+        return key.isComplete ? SpanTracer.intern(&key) : longShapeID(tensors)
+    }
+
+    /// Shapes with more tokens than a key holds (many high-rank tensors).
+    @usableFromInline static func longShapeID(_ tensors: [Tensor]) -> UInt32 {
+        Interner.shared.intern(shapeTokens: ShapeKey.tokens(tensors.map { ($0.dtype == .float32 ? .float32 : .int32, $0.shape) }))
     }
 }

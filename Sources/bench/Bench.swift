@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the wrapper, the tracer, the store and the export against their targets.",
+        discussion: "Run in release: swift run -c release bench. Medians of interleaved rounds; see BENCHMARKS.md.")
+
+    @Option(help: "table or json.")
+    var format: Format = .table
+    @Option(help: "Rounds per measurement (more: steadier medians).")
+    var rounds = 21
+    @Flag(help: "Skip the 10-million-span report (it builds a 400 MB trace the first time).")
+    var skip10m = false
+    @Option(help: "Only these groups: wrapper, train, store, matmul (comma-separated).")
+    var only: String?
+
+    enum Format: String, ExpressibleByArgument { case table, json }
+
+    func run() throws {
+        let groups = Set((only ?? "wrapper,train,store,matmul").split(separator: ",").map(String.init))
+        var results: [Result] = []
+        if groups.contains("wrapper") {
+            note("wrapper and hot path...")
+            results += try WrapperBench.run(rounds: rounds)
+        }
+        print(render(results))
+    }
+
+    func render(_ results: [Result]) -> String {
+        switch format {
+        case .json:
+            return "{" + results.map { "\"\($0.key)\":\($0.value.isFinite ? String($0.value) : "null")" }.joined(separator: ",") + "}"
+        case .table:
+            var lines = ["key                     value      unit   target      pass  what"]
+            for r in results {
+                let pass = r.pass.map { $0 ? "yes" : "NO" } ?? ""
+                lines.append(r.key.padding(toLength: 22, withPad: " ", startingAt: 0) + "  "
+                    + Result.format(r.value).leftPadded(9) + "  " + r.unit.padding(toLength: 5, withPad: " ", startingAt: 0)
+                    + "  " + r.target.padding(toLength: 10, withPad: " ", startingAt: 0) + "  "
+                    + pass.padding(toLength: 4, withPad: " ", startingAt: 0) + "  " + r.what + " [\(r.samples)]")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Modules
+import Tensors
+import Tracing
+
+/// A module that does nothing, so that only the call mechanics are measured. `forward` is
+/// not optimized: otherwise the compiler returns the input borrowed (no retain) on the
+/// direct path only, which no real layer does (a layer returns a new tensor it owns).
+class Empty: Module<Tensor, Tensor> {
+    @_optimize(none) @inline(never) override func forward(_ x: Tensor) throws -> Tensor { x }
+}
+
+class FastEmpty: Module<Tensor, Tensor> {
+    @inline(never) override func forward(_ x: Tensor) throws -> Tensor { x }
+}
+
+/// Counts what a session drains, without storing it (the hot path alone is measured).
+final class NullSink: TraceSink {
+    var records = 0
+    func write(_ records: UnsafeBufferPointer<SpanRecord>, dropped: UInt64) throws { self.records += records.count }
+}
+
+/// The call wrapper's cost, per call, above calling `forward` directly.
+enum WrapperBench {
+    static let calls = 50_000
+
+    /// Per-call ns of `body` run `calls` times.
+    @inline(__always)
+    static func perCall(_ body: () throws -> Void) rethrows -> Double {
+        try Measure.nanoseconds { for _ in 0..<calls { try body() } } / Double(calls)
+    }
+
+    /// Medians over `rounds` of (wrapped − direct), alternating the two in every round.
+    static func overhead(_ module: Empty, rounds: Int, between: () -> Void = {}) throws -> (delta: Double, direct: Double) {
+        let x = Tensor.zeros([1])
+        var deltas: [Double] = [], directs: [Double] = []
+        for round in 0..<rounds {
+            var direct = 0.0, wrapped = 0.0
+            // Alternate which goes first so drift does not favour one.
+            for order in (round % 2 == 0 ? [0, 1] : [1, 0]) {
+                between()
+                if order == 0 {
+                    direct = try perCall { blackHole(try module.forward(x)) }
+                } else {
+                    wrapped = try perCall { blackHole(try module(x)) }
+                }
+            }
+            deltas.append(wrapped - direct)
+            directs.append(direct)
+        }
+        return (Measure.median(deltas), Measure.median(directs))
+    }
+
+    /// For profiling the traced call alone: `BENCH_SPIN=1 perf record bench --only wrapper`.
+    static func spin() throws {
+        let session = try TraceSession(sink: NullSink(), flags: [.spans], drainInterval: .seconds(3600))
+        let module = FastEmpty()
+        let x = Tensor.zeros([1])
+        for _ in 0..<2000 {
+            session.flush()
+            for _ in 0..<50_000 { blackHole(try module(x)) }
+        }
+        session.stop()
+    }
+
+    static func run(rounds: Int) throws -> [Result] {
+        if ProcessInfo.processInfo.environment["BENCH_SPIN"] != nil { try spin() }
+        let samples = "median of \(rounds) rounds × \(calls) calls"
+        let plain = Empty()
+        if rounds < 0 { blackHole(try probeWrapped(plain, Tensor.zeros([1]))); blackHole(try probeDirect(plain, Tensor.zeros([1]))) }
+        let (wrapper, direct) = try overhead(plain, rounds: rounds)
+        let base: Module<Tensor, Tensor> = plain
+        let x1 = Tensor.zeros([1])
+        var viaBase: [Double] = [], viaDirect: [Double] = [], viaWrapper: [Double] = []
+        for _ in 0..<rounds {
+            viaDirect.append(try perCall { blackHole(try plain.forward(x1)) })
+            viaBase.append(try perCall { blackHole(try base.forward(x1)) })
+            viaWrapper.append(try perCall { blackHole(try plain(x1)) })
+        }
+        note("probe: direct \(Measure.median(viaDirect)) base-class forward \(Measure.median(viaBase)) wrapper \(Measure.median(viaWrapper))")
+        let hooked = Empty()
+        hooked.registerForwardHook { _, _, _ in nil }
+        let (hook, _) = try overhead(hooked, rounds: rounds)
+
+        do {
+            let sink = NullSink()
+            let session = try TraceSession(sink: sink, flags: [.spans], drainInterval: .seconds(3600))
+            var pairs: [Double] = [], ticks: [Double] = []
+            for _ in 0..<rounds {
+                session.flush()
+                pairs.append(perCall { SpanTracer.end(SpanTracer.begin(.forward, subject: 1)) })
+                ticks.append(perCall { blackHole(Clock.ticks()) })
+            }
+            let fast = FastEmpty()
+            let base: Module<Tensor, Tensor> = fast
+            let x = Tensor.zeros([1])
+            _ = try fast(x)
+            var viaBase: [Double] = [], viaWrapper: [Double] = []
+            for _ in 0..<rounds {
+                session.flush()
+                viaBase.append(try perCall { blackHole(try base.forward(x)) })
+                session.flush()
+                viaWrapper.append(try perCall { blackHole(try fast(x)) })
+            }
+            session.stop()
+            note("probe: begin+end \(Measure.median(pairs)) ns, ticks \(Measure.median(ticks)) ns; optimized identity: base forward \(Measure.median(viaBase)), traced wrapper \(Measure.median(viaWrapper))")
+        }
+        func traced(_ flags: TraceFlags) throws -> Double {
+            let sink = NullSink()
+            let session = try TraceSession(sink: sink, flags: flags, drainInterval: .seconds(3600))
+            defer { session.stop() }
+            let module = Empty()
+            _ = try module(Tensor.zeros([1]))
+            // Drain between measurements so the ring never fills (a full ring drops, which is cheaper).
+            let result = try overhead(module, rounds: rounds, between: { session.flush() })
+            return result.delta
+        }
+        if ProcessInfo.processInfo.environment["BENCH_PROBE"] != nil {
+            note("probe: silent spans (stack only, no record) \(try traced([.spans, .silent])) ns")
+        }
+        let timing = try traced([.spans])
+        let full = try traced([.spans, .shapes, .memory, .bypass])
+        return [
+            .atMost("wrapper_ns", "wrapper, no hooks, no tracer (ns/call above forward; forward itself \(Result.format(direct)) ns)",
+                    wrapper, "ns", 2, samples: samples),
+            Result("hook_ns", "wrapper with one no-op forward hook (ns/call above forward)", hook, "ns", samples: samples),
+            .atMost("span_timing_ns", "profiler on, timing only (ns added per module call)", timing, "ns", 20, samples: samples),
+            .atMost("span_full_ns", "timing + shapes + memory (+ bypass checks) (ns added per call)", full, "ns", 50, samples: samples),
+        ]
+    }
+}
+
+@inline(never) func probeWrapped(_ m: Empty, _ x: Tensor) throws -> Tensor { try m(x) }
+@inline(never) func probeDirect(_ m: Empty, _ x: Tensor) throws -> Tensor { try m.forward(x) }
