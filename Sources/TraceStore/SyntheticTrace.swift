@@ -48,8 +48,38 @@ public struct SyntheticTrace {
 
     /// Appends one run to `path` and returns its id.
     @discardableResult
-    public func write(to path: String, name: String = "synthetic", batchSize: Int = 65_536,
-                      progress: ((Int) -> Void)? = nil) throws -> Int64 {
+    public func write(to path: String, name: String = "synthetic", batchSize: Int = 65_536) throws -> Int64 {
+        let writer = try open(path, name: name)
+        try generate(batchSize: batchSize) { batch in try batch.withUnsafeBufferPointer { try writer.write($0, dropped: 0) } }
+        try finish(writer)
+        return writer.runID
+    }
+
+    /// Starts a run in `path` for this trace's spans.
+    public func open(_ path: String, name: String = "synthetic") throws -> TraceWriter {
+        try TraceWriter(path: path, run: RunDescription(name: name, options: "{\"synthetic\":true}",
+                                                         startWallNanoseconds: 1_800_000_000_000_000_000,
+                                                         command: "synthetic", host: "fixture", pid: 4242),
+                        firstSpanID: 1)
+    }
+
+    /// Ends the run `writer` holds: the module tree, threads, steps.
+    public func finish(_ writer: TraceWriter) throws {
+        let modules = self.modules
+        let loss = modules.count + 1
+        var infos = modules.map {
+            ModuleInfo(id: $0.id, path: $0.path, type: $0.type, parent: $0.parent, directParameters: $0.params,
+                       totalParameters: $0.params, hooks: 0, isBuiltIn: $0.id != 1)
+        }
+        infos[0].totalParameters = modules.reduce(0) { $0 + $1.params }
+        infos.append(ModuleInfo(id: UInt32(loss), path: "", type: "CrossEntropyLoss", parent: 0, directParameters: 0,
+                                totalParameters: 0, hooks: 0, isBuiltIn: true))
+        try writer.finish(modules: infos, bypasses: [], threads: [(0, 4242)],
+                          endWallNanoseconds: 1_800_000_000_000_000_000 + UInt64(1_000 + steps * 1_500_000), dropped: 0, pid: 4242)
+    }
+
+    /// The spans, in batches of about `batchSize` as a drain would hand them over (times in ns).
+    public func generate(batchSize: Int = 65_536, _ body: ([SpanRecord]) throws -> Void) throws {
         let modules = self.modules
         let layers = modules.filter { $0.parent == 1 && $0.path != "unused" }
         let loss = modules.count + 1
@@ -61,10 +91,6 @@ public struct SyntheticTrace {
                       logits: Interner.shared.intern(shapeTokens: [0 | 2 << 8, 64, 10]),
                       lossIn: Interner.shared.intern(shapeTokens: [0 | 2 << 8, 64, 10, 1 | 1 << 8, 64]),
                       scalar: Interner.shared.intern(shapeTokens: [0]))
-        let writer = try TraceWriter(path: path, run: RunDescription(name: name, options: "{\"synthetic\":true}",
-                                                                         startWallNanoseconds: 1_800_000_000_000_000_000,
-                                                                         command: "synthetic", host: "fixture", pid: 4242),
-                                     firstSpanID: 1)
         var records: [SpanRecord] = []
         records.reserveCapacity(batchSize + spansPerStep)
         var nextID: UInt64 = 1
@@ -137,21 +163,10 @@ public struct SyntheticTrace {
             leaf(.optimizer, strings.step, parent: stepSpan.id, depth: 1, step: step, cost: 120_000)
             close(&stepSpan, freed: live - 1_000_000 - Int64(layers.reduce(0) { $0 + $1.params }) * 4)
             if records.count >= batchSize {
-                try records.withUnsafeBufferPointer { try writer.write($0, dropped: 0) }
+                try body(records)
                 records.removeAll(keepingCapacity: true)
-                progress?(step)
             }
         }
-        try records.withUnsafeBufferPointer { try writer.write($0, dropped: 0) }
-        var infos = modules.map {
-            ModuleInfo(id: $0.id, path: $0.path, type: $0.type, parent: $0.parent, directParameters: $0.params,
-                       totalParameters: $0.params, hooks: 0, isBuiltIn: $0.id != 1)
-        }
-        infos[0].totalParameters = modules.reduce(0) { $0 + $1.params }
-        infos.append(ModuleInfo(id: UInt32(loss), path: "", type: "CrossEntropyLoss", parent: 0, directParameters: 0,
-                                totalParameters: 0, hooks: 0, isBuiltIn: true))
-        try writer.finish(modules: infos, bypasses: [], threads: [(0, 4242)],
-                          endWallNanoseconds: 1_800_000_000_000_000_000 + UInt64(clock), dropped: 0, pid: 4242)
-        return writer.runID
+        if !records.isEmpty { try body(records) }
     }
 }

@@ -17,17 +17,22 @@ public final class TraceWriter: TraceSink {
     private let insertOne: Statement
     private let insertSignature: Statement
     private let insertStep: Statement
-    private static let batchRows = 50
+    /// Rows per INSERT statement: many rows per statement halve SQLite's per-row cost.
+    private static let batchRows = 100
     private static let columns = 10
 
     private var idOffset: Int64 = 0
     private var signatures: [SignatureKey: Int64] = [:]
+    private var signatureCache = SignatureCache()
+    private let updateRun: Statement
+    /// The step of the last span written, its base time and id range (flushed to `steps` when it changes).
+    private var current: (step: UInt32, base: Int64, range: StepRange)?
     private var stringIDs: [UInt32: Int64] = [:]
     private var textIDs: [String: Int64] = [:]
     private var shapeIDs: [UInt32: Int64] = [:]
     private var steps: [UInt32: StepRange] = [:]
     private var stepBases: [UInt32: Int64] = [:]
-    private var modulesThatRan = Set<UInt32>()
+    private var modulesThatRan: [Bool] = []
     private var firstStep: UInt32?
     private let pendingGraphs = Mutex<[StaticGraph]>([])
 
@@ -53,6 +58,7 @@ public final class TraceWriter: TraceSink {
             (0..<TraceWriter.batchRows).map { _ in "(\(row))" }.joined(separator: ","))
         insertOne = try db.prepare("INSERT INTO span_data VALUES (\(row))")
         insertStep = try db.prepare("INSERT OR IGNORE INTO steps(run_id, step, base_ns) VALUES (?, ?, ?)")
+        updateRun = try db.prepare("UPDATE runs SET dropped_events = ?, span_count = ? WHERE id = ?")
         insertSignature = try db.prepare("""
             INSERT INTO signatures(run_id, kind, module_id, name_id, thread, depth, input_shapes, output_shapes, flags, hooks_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -72,7 +78,13 @@ public final class TraceWriter: TraceSink {
 
     /// Creates the schema in a new file, or checks the version of an existing one.
     static func prepareSchema(_ db: Database) throws {
-        try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000")
+        // WAL with synchronous=NORMAL: a killed process loses nothing committed. Checkpoints
+        // (which fsync and copy pages) cost more than the inserts, so the writer runs them
+        // itself, rarely (see `checkpointEvery`), and once when the run ends.
+        try db.execute("""
+            PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000;
+            PRAGMA wal_autocheckpoint = 0
+            """)
         let hasMeta = try db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'") ?? 0
         if hasMeta == 0 {
             let objects = try db.scalar("SELECT count(*) FROM sqlite_master") ?? 0
@@ -92,40 +104,54 @@ public final class TraceWriter: TraceSink {
     public func write(_ unordered: UnsafeBufferPointer<SpanRecord>, dropped: UInt64) throws {
         // Spans finish children-first but ids are given in start order; inserting in id
         // order keeps the table's pages full.
-        let records = unordered.sorted { $0.id < $1.id }
+        // Sorting (id, position) pairs moves 16 bytes per span instead of the whole record.
+        var order = (0..<unordered.count).map { (unordered[$0].id, UInt32($0)) }
+        order.sort { $0.0 < $1.0 }
+        let records = UnsafeBufferPointer(start: unordered.baseAddress, count: unordered.count)
         try db.transaction {
             var index = 0
-            while index + TraceWriter.batchRows <= records.count {
+            while index + TraceWriter.batchRows <= order.count {
                 for row in 0..<TraceWriter.batchRows {
-                    try bindSpan(records[index + row], insertBatch, base: Int32(row * TraceWriter.columns))
+                    try bindSpan(records[Int(order[index + row].1)], insertBatch, base: Int32(row * TraceWriter.columns))
                 }
                 try insertBatch.step()
-                insertBatch.reset()
+                insertBatch.resetKeepingBindings()
                 index += TraceWriter.batchRows
             }
-            while index < records.count {
-                try bindSpan(records[index], insertOne, base: 0)
+            while index < order.count {
+                try bindSpan(records[Int(order[index].1)], insertOne, base: 0)
                 try insertOne.step()
-                insertOne.reset()
+                insertOne.resetKeepingBindings()
                 index += 1
             }
-            try db.prepare("UPDATE runs SET dropped_events = ?, span_count = ? WHERE id = ?")
-                .run([.int(Int64(dropped)), .int(spanCount + Int64(records.count)), .int(runID)])
+            try updateRun.run([.int(Int64(dropped)), .int(spanCount + Int64(records.count)), .int(runID)])
             try writePendingGraphs()
         }
         spanCount += Int64(records.count)
+        sinceCheckpoint += records.count
+        if sinceCheckpoint >= TraceWriter.checkpointEvery {
+            sinceCheckpoint = 0
+            try db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        }
     }
 
+    /// Spans between checkpoints: bounds the WAL to about 150 MB.
+    static let checkpointEvery = 4_000_000
+    private var sinceCheckpoint = 0
+
+    @inline(__always)
     private func bindSpan(_ r: SpanRecord, _ s: Statement, base: Int32) throws {
         let id = Int64(r.id) + idOffset
         s.bind(id, at: base + 1)
-        s.bind(try signature(r), at: base + 2)
+        let cached = signatureCache.lookup(r)
+        s.bind(cached >= 0 ? cached : try signature(r), at: base + 2)
         if r.parent == 0 { s.bindNull(at: base + 3) } else { s.bind(Int64(r.id &- r.parent), at: base + 3) }
         s.bind(Int64(r.step), at: base + 4)
         let ts = Int64(bitPattern: r.start)
         let dur = Int64(bitPattern: r.end) - ts
         // Times are stored relative to a per-step base, which keeps them to 3-4 bytes.
-        s.bind(ts - (try stepBase(r.step, ts)), at: base + 5)
+        if current?.step != r.step { try enterStep(r.step, ts, id) }
+        s.bind(ts - current!.base, at: base + 5)
         s.bind(max(dur, 0), at: base + 6)
         if r.flags & SpanFlag.memory != 0 {
             s.bind(r.allocated, at: base + 7)
@@ -139,27 +165,38 @@ public final class TraceWriter: TraceSink {
         track(r, id: id, ts: ts, dur: dur)
     }
 
-    /// The base time of `step`, recorded (in `steps`) with the first span of it that arrives.
-    private func stepBase(_ step: UInt32, _ ts: Int64) throws -> Int64 {
-        if let base = stepBases[step] { return base }
-        try insertStep.run([.int(runID), .int(Int64(step)), .int(ts)])
-        stepBases[step] = ts
-        return ts
+    /// Makes `step` current. Its base time is recorded (in `steps`) with the first span of it that arrives.
+    private func enterStep(_ step: UInt32, _ ts: Int64, _ id: Int64) throws {
+        if let previous = current { steps[previous.step] = previous.range }
+        let base: Int64
+        if let known = stepBases[step] {
+            base = known
+        } else {
+            try insertStep.run([.int(runID), .int(Int64(step)), .int(ts)])
+            stepBases[step] = ts
+            base = ts
+        }
+        current = (step, base, steps[step] ?? StepRange(first: id, last: id))
+        if firstStep == nil || step < firstStep! { firstStep = step }
     }
 
+    @inline(__always)
     private func track(_ r: SpanRecord, id: Int64, ts: Int64, dur: Int64) {
-        if firstStep == nil || r.step < firstStep! { firstStep = r.step }
-        var range = steps[r.step] ?? StepRange(first: id, last: id)
-        range.first = min(range.first, id)
-        range.last = max(range.last, id)
+        current!.range.first = min(current!.range.first, id)
+        current!.range.last = max(current!.range.last, id)
         if r.kind == SpanKind.step.rawValue {
-            range.span = id
-            range.ts = ts
-            range.dur = dur
+            current!.range.span = id
+            current!.range.ts = ts
+            current!.range.dur = dur
         }
-        steps[r.step] = range
-        if r.kind == SpanKind.forward.rawValue { modulesThatRan.insert(r.subject) }
+        if r.kind == SpanKind.forward.rawValue {
+            let m = Int(r.subject)
+            if m >= modulesThatRan.count { modulesThatRan += [Bool](repeating: false, count: m + 64 - modulesThatRan.count) }
+            modulesThatRan[m] = true
+        }
     }
+
+    private func ran(_ module: UInt32) -> Bool { Int(module) < modulesThatRan.count && modulesThatRan[Int(module)] }
 
     private func signature(_ r: SpanRecord) throws -> Int64 {
         // A step span's subject is its step number, already in the `step` column.
@@ -167,7 +204,10 @@ public final class TraceWriter: TraceSink {
         let key = SignatureKey(kind: r.kind, subject: subject, thread: r.thread, depth: r.depth,
                                inputs: r.inputShapes, outputs: r.outputShapes,
                                flags: r.flags & (SpanFlag.training | SpanFlag.failed), hooks: r.hooks)
-        if let id = signatures[key] { return id }
+        if let id = signatures[key] {
+            signatureCache.insert(r, id)
+            return id
+        }
         let isModule = r.kind == SpanKind.forward.rawValue || r.kind == SpanKind.backward.rawValue
         let names = HookBit.names(r.hooks)
         try insertSignature.run([
@@ -182,6 +222,7 @@ public final class TraceWriter: TraceSink {
         ])
         let id = db.lastInsertID
         signatures[key] = id
+        signatureCache.insert(r, id)
         return id
     }
 
@@ -247,6 +288,7 @@ public final class TraceWriter: TraceSink {
     /// and marks the run complete.
     public func finish(modules: [ModuleInfo], bypasses: [BypassFinding], threads: [(index: UInt16, osThreadID: Int32)],
                        endWallNanoseconds: UInt64, dropped: UInt64, pid: Int32) throws {
+        if let last = current { steps[last.step] = last.range }
         try db.transaction {
             try writePendingGraphs()
             let module = try db.prepare("INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -291,10 +333,75 @@ public final class TraceWriter: TraceSink {
             return parent == 0 ? nil : parent
         }
         return modules.compactMap { m in
-            guard !m.isContainer, !modulesThatRan.contains(m.id), let parent = caller(m),
-                  modulesThatRan.contains(parent) else { return nil }
+            guard !m.isContainer, !ran(m.id), let parent = caller(m), ran(parent) else { return nil }
             return BypassFinding(module: m.id, caller: parent, evidence: .neverRan, count: 1,
                                  firstStep: firstStep ?? 0, detail: "")
         }
+    }
+}
+
+/// Signature ids by the fields that make a signature, in an open-addressing table with a
+/// cheap hash (the writer looks one up per span).
+struct SignatureCache {
+    private var keys: [(UInt64, UInt64, UInt64)]
+    private var ids: [Int64]
+    private var used = 0
+
+    init() {
+        keys = Array(repeating: (0, 0, 0), count: 1024)
+        ids = Array(repeating: -1, count: 1024)
+    }
+
+    /// The fields of `r` that a signature is made of, packed exactly.
+    @inline(__always)
+    static func key(_ r: SpanRecord) -> (UInt64, UInt64, UInt64) {
+        let subject = r.kind == SpanKind.step.rawValue ? 0 : r.subject
+        let a = UInt64(subject) | UInt64(r.thread) << 32 | UInt64(r.depth) << 48
+        let b = UInt64(r.inputShapes) | UInt64(r.outputShapes) << 32
+        let c = UInt64(r.kind) | UInt64(r.flags & (SpanFlag.training | SpanFlag.failed)) << 8 | UInt64(r.hooks) << 16
+        return (a, b, c)
+    }
+
+    @inline(__always)
+    static func slot(_ k: (UInt64, UInt64, UInt64), _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (k.0 &* 0x9e37_79b9_7f4a_7c15 ^ k.1 &* 0xc2b2_ae3d_27d4_eb4f ^ k.2 &* 0x1656_67b1_9e37_79f9) >> 20) & mask
+    }
+
+    @inline(__always)
+    func lookup(_ r: SpanRecord) -> Int64 {
+        let k = SignatureCache.key(r)
+        let mask = keys.count - 1
+        var i = SignatureCache.slot(k, mask)
+        while ids[i] >= 0 {
+            if keys[i] == k { return ids[i] }
+            i = (i + 1) & mask
+        }
+        return -1
+    }
+
+    mutating func insert(_ r: SpanRecord, _ id: Int64) {
+        if (used + 1) * 2 > keys.count { grow() }
+        let k = SignatureCache.key(r)
+        put(k, id)
+    }
+
+    private mutating func put(_ k: (UInt64, UInt64, UInt64), _ id: Int64) {
+        let mask = keys.count - 1
+        var i = SignatureCache.slot(k, mask)
+        while ids[i] >= 0 {
+            if keys[i] == k { return }
+            i = (i + 1) & mask
+        }
+        keys[i] = k
+        ids[i] = id
+        used += 1
+    }
+
+    private mutating func grow() {
+        let old = zip(keys, ids).filter { $0.1 >= 0 }
+        keys = Array(repeating: (0, 0, 0), count: keys.count * 2)
+        ids = Array(repeating: -1, count: ids.count * 2)
+        used = 0
+        for (k, id) in old { put(k, id) }
     }
 }

@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
     var rounds = 21
     @Flag(help: "Skip the 10-million-span report (it builds a 400 MB trace the first time).")
     var skip10m = false
-    @Option(help: "Only these groups: wrapper, train, store, matmul (comma-separated).")
+    @Option(help: "Only these groups: wrapper, train, store, matmul, ingest (comma-separated).")
     var only: String?
 
     enum Format: String, ExpressibleByArgument { case table, json }
@@ -25,6 +25,26 @@ struct Bench: ParsableCommand {
         if groups.contains("wrapper") {
             note("wrapper and hot path...")
             results += try WrapperBench.run(rounds: rounds)
+        }
+        if groups.contains("train") {
+            note("training step, traced and untraced...")
+            let train = try TrainBench.run(blocks: rounds)
+            results += train
+        }
+        if groups.contains("store") || groups.contains("ingest") {
+            note("store: bytes per span, ingest, export...")
+            if groups.contains("store") { results.append(try StoreBench.bytesPerSpan(steps: 2000)) }
+            let (ingest, path) = try StoreBench.ingest(spans: 1_000_000)
+            results.append(ingest)
+            if groups.contains("store") { results.append(try StoreBench.export(path)) }
+            if !skip10m && groups.contains("store") {
+                note("report on 10M spans...")
+                results.append(try StoreBench.report10M())
+            }
+        }
+        if groups.contains("matmul") {
+            note("matmul...")
+            results += try MatmulBench.run(rounds: 5)
         }
         print(render(results))
     }

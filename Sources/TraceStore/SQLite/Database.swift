@@ -167,6 +167,9 @@ public final class Statement {
         sqlite3_clear_bindings(handle)
     }
 
+    /// Resets for the next step when every parameter is bound again anyway.
+    @inline(__always) public func resetKeepingBindings() { sqlite3_reset(handle) }
+
     public var columnCount: Int32 { sqlite3_column_count(handle) }
     public func columnName(_ i: Int32) -> String { String(cString: sqlite3_column_name(handle, i)) }
     public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
