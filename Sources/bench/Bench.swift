@@ -31,12 +31,12 @@ struct Bench: ParsableCommand {
             let train = try TrainBench.run(blocks: rounds)
             results += train
         }
-        if groups.contains("store") || groups.contains("ingest") {
+        if groups.contains("store") || groups.contains("ingest") || groups.contains("export") {
             note("store: bytes per span, ingest, export...")
             if groups.contains("store") { results.append(try StoreBench.bytesPerSpan(steps: 2000)) }
             let (ingest, path) = try StoreBench.ingest(spans: 1_000_000)
             results.append(ingest)
-            if groups.contains("store") { results.append(try StoreBench.export(path)) }
+            if groups.contains("store") || groups.contains("export") { results.append(try StoreBench.export(path)) }
             if !skip10m && groups.contains("store") {
                 note("report on 10M spans...")
                 results.append(try StoreBench.report10M())

@@ -71,35 +71,98 @@ public struct ChromeExporter {
             try event("{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":\(pid),\"tid\":\(tid(index)),\"args\":{\"sort_index\":\(index)}}")
         }
 
-        // Forward spans waiting for their backward span: per (thread, module), most recent last.
+        // Everything in an event that depends only on its signature, rendered once.
+        // Signature ids are small and dense: arrays beat dictionaries per row.
+        let maxSig = Int(model.signatures.keys.max() ?? 0)
+        var prefixes = [(head: [UInt8], args: [UInt8])?](repeating: nil, count: maxSig + 1)
+        var signatures = [TraceModel.Signature?](repeating: nil, count: maxSig + 1)
+        for (id, sig) in model.signatures {
+            prefixes[Int(id)] = prefix(sig, pid: pid, tid: tid(sig.thread))
+            signatures[Int(id)] = sig
+        }
+        let flowStart = Array(",\"cat\":\"fwdbwd\",\"name\":\"fwdbwd\"}\n,{\"ph\":\"f\",\"id\":".utf8)
+        let flowEnd = Array(",\"cat\":\"fwdbwd\",\"name\":\"fwdbwd\",\"bp\":\"e\"}".utf8)
+        let counterHead = Array("\n,{\"ph\":\"C\",\"name\":\"Memory\",\"pid\":\(pid),\"ts\":".utf8)
+        var buffer = ByteBuffer(capacity: 1 << 21)
+        // Forward spans waiting for their backward span, per module, most recent last.
         var pendingForward: [Int64: [(ts: Int64, thread: Int64)]] = [:]
         var pendingStep: Int64 = -1
         var lastLive: Int64?
         var flowID: Int64 = 0
         try SpanScan.forEach(reader, model, steps: steps, label: "export") { row in
-            guard let sig = model.signatures[row.sig] else { return }
+            guard row.sig >= 0, row.sig <= maxSig, let sig = signatures[Int(row.sig)], let prefix = prefixes[Int(row.sig)] else { return }
             if row.step != pendingStep {
                 pendingForward.removeAll(keepingCapacity: true)
                 pendingStep = row.step
             }
-            let t = tid(sig.thread)
-            try event(span(row, sig, pid: pid, tid: t))
+            buffer.append(prefix.head)
+            if sig.kind == 4 {
+                buffer.append(int: row.step)
+                buffer.append("\",\"pid\":")
+                buffer.append(int: pid)
+                buffer.append(",\"tid\":")
+                buffer.append(int: tid(sig.thread))
+                buffer.append(",\"ts\":")
+            }
+            buffer.append(micros: row.ts)
+            buffer.append(",\"dur\":")
+            buffer.append(micros: row.dur)
+            buffer.append(prefix.args)
+            if let alloc = row.alloc, let freed = row.freed, let peak = row.peak {
+                buffer.append("\"Allocated Bytes\":")
+                buffer.append(int: alloc)
+                buffer.append(",\"Freed Bytes\":")
+                buffer.append(int: freed)
+                buffer.append(",\"Peak Bytes\":")
+                buffer.append(int: peak)
+                buffer.append(byte: UInt8(ascii: ","))
+            }
+            buffer.append("\"Step\":")
+            buffer.append(int: row.step)
+            buffer.append(",\"Span Id\":")
+            buffer.append(int: row.id)
+            buffer.append("}}")
             summary.spans += 1
+            summary.events += 1
             if let live = row.live, live != lastLive {
-                try event("{\"ph\":\"C\",\"name\":\"Memory\",\"pid\":\(pid),\"ts\":\(ChromeExporter.micros(row.ts + row.dur)),\"args\":{\"live bytes\":\(live)}}")
+                buffer.append(counterHead)
+                buffer.append(micros: row.ts + row.dur)
+                buffer.append(",\"args\":{\"live bytes\":")
+                buffer.append(int: live)
+                buffer.append("}}")
                 lastLive = live
                 summary.counters += 1
+                summary.events += 1
             }
-            guard let module = sig.moduleID else { return }
-            if sig.kind == 0 {
-                pendingForward[module, default: []].append((row.ts, sig.thread))
-            } else if sig.kind == 1, let forward = pendingForward[module]?.popLast() {
-                flowID += 1
-                try event("{\"ph\":\"s\",\"id\":\(flowID),\"pid\":\(pid),\"tid\":\(tid(forward.thread)),\"ts\":\(ChromeExporter.micros(forward.ts)),\"cat\":\"fwdbwd\",\"name\":\"fwdbwd\"}")
-                try event("{\"ph\":\"f\",\"id\":\(flowID),\"pid\":\(pid),\"tid\":\(t),\"ts\":\(ChromeExporter.micros(row.ts)),\"cat\":\"fwdbwd\",\"name\":\"fwdbwd\",\"bp\":\"e\"}")
-                summary.flows += 1
+            if let module = sig.moduleID {
+                if sig.kind == 0 {
+                    pendingForward[module, default: []].append((row.ts, sig.thread))
+                } else if sig.kind == 1, let forward = pendingForward[module]?.popLast() {
+                    flowID += 1
+                    buffer.append("\n,{\"ph\":\"s\",\"id\":")
+                    buffer.append(int: flowID)
+                    buffer.append(",\"pid\":")
+                    buffer.append(int: pid)
+                    buffer.append(",\"tid\":")
+                    buffer.append(int: tid(forward.thread))
+                    buffer.append(",\"ts\":")
+                    buffer.append(micros: forward.ts)
+                    buffer.append(flowStart)
+                    buffer.append(int: flowID)
+                    buffer.append(",\"pid\":")
+                    buffer.append(int: pid)
+                    buffer.append(",\"tid\":")
+                    buffer.append(int: tid(sig.thread))
+                    buffer.append(",\"ts\":")
+                    buffer.append(micros: row.ts)
+                    buffer.append(flowEnd)
+                    summary.flows += 1
+                    summary.events += 2
+                }
             }
+            if buffer.bytes.count >= 1 << 20 { try out.write(&buffer) }
         }
+        try out.write(&buffer)
         try out.write("\n]}\n")
         try out.close()
         summary.bytes = out.bytesWritten
@@ -112,10 +175,11 @@ public struct ChromeExporter {
         return os >= 0 && os <= Int64(UInt32.max) ? os : thread
     }
 
-    func span(_ row: SpanRow, _ sig: TraceModel.Signature, pid: Int64, tid: Int64) -> String {
+    /// The constant parts of a span event: up to `"ts":` (for steps, up to the step number in
+    /// the name), and the args that do not change from call to call.
+    func prefix(_ sig: TraceModel.Signature, pid: Int64, tid: Int64) -> (head: [UInt8], args: [UInt8]) {
         let category: String
         var name = sig.name
-        var args: [String] = []
         switch sig.kind {
         case 0:
             category = "forward"
@@ -123,12 +187,11 @@ public struct ChromeExporter {
         case 1:
             category = "backward"
             name = "nn.Module: \(sig.name).backward"
-        case 4:
-            category = "user_annotation"
-            name = "ProfilerStep#\(row.step)"
+        case 4: category = "user_annotation"
         case 5: category = "cpu_op"
         default: category = "user_annotation"
         }
+        var args: [String] = []
         if let id = sig.moduleID, let module = model.modules[id] {
             args.append("\"Module\":\(JSON.quote(module.path))")
             args.append("\"Module Type\":\(JSON.quote(module.type))")
@@ -138,11 +201,9 @@ public struct ChromeExporter {
         if sig.kind == 0 { args.append("\"Training\":\(sig.training)") }
         if !sig.hooks.isEmpty { args.append("\"Hooks\":\(JSON.quote(sig.hooks))") }
         if sig.failed { args.append("\"Failed\":true") }
-        if let alloc = row.alloc, let freed = row.freed, let peak = row.peak {
-            args.append("\"Allocated Bytes\":\(alloc),\"Freed Bytes\":\(freed),\"Peak Bytes\":\(peak)")
-        }
-        args.append("\"Step\":\(row.step),\"Span Id\":\(row.id)")
-        return "{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\(JSON.quote(name)),\"pid\":\(pid),\"tid\":\(tid),"
-            + "\"ts\":\(ChromeExporter.micros(row.ts)),\"dur\":\(ChromeExporter.micros(row.dur)),\"args\":{\(args.joined(separator: ","))}}"
+        let head = sig.kind == 4
+            ? "\n,{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\"ProfilerStep#"
+            : "\n,{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\(JSON.quote(name)),\"pid\":\(pid),\"tid\":\(tid),\"ts\":"
+        return (Array(head.utf8), Array((",\"args\":{" + args.map { $0 + "," }.joined()).utf8))
     }
 }

@@ -30,6 +30,18 @@ public final class TraceOutputStream {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
+    /// Writes `bytes` and empties them.
+    func write(_ bytes: inout ByteBuffer) throws {
+        try flush()
+        let ok = bytes.bytes.withUnsafeBytes { raw -> Bool in
+            if let gz { return gzwrite(gz, raw.baseAddress, UInt32(raw.count)) == Int32(raw.count) }
+            return fwrite(raw.baseAddress, 1, raw.count, file) == raw.count
+        }
+        guard ok else { throw ExportError("writing \(path) failed (disk full?)") }
+        bytesWritten += Int64(bytes.bytes.count)
+        bytes.bytes.removeAll(keepingCapacity: true)
+    }
+
     func flush() throws {
         guard !buffer.isEmpty else { return }
         let ok = buffer.withUnsafeBytes { raw -> Bool in

@@ -29,17 +29,14 @@ public enum SpanScan {
         try s.bind(values)
         let progress = ProgressBar(label, total: ids.upperBound - ids.lowerBound + 1)
         defer { progress.finish() }
-        var bases: [Int64: Int64] = [:]
+        var lastStep: Int64 = -1, base: Int64 = 0
         var n: Int64 = 0
         while try s.step() {
             let id = s.int(0)
             let step = s.int(3)
-            let base: Int64
-            if let b = bases[step] {
-                base = b
-            } else {
+            if step != lastStep {
                 base = model.steps[step]?.baseNanoseconds ?? 0
-                bases[step] = base
+                lastStep = step
             }
             let hasMemory = !s.isNull(9)
             let live = hasMemory ? s.int(9) : nil
