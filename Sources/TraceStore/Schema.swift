@@ -74,6 +74,17 @@ public enum Schema {
             first_span_id INTEGER,
             last_span_id INTEGER,
             PRIMARY KEY(run_id, step)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS span_stats(
+            run_id INTEGER NOT NULL,
+            sig INTEGER NOT NULL,
+            calls INTEGER NOT NULL,
+            total_ns INTEGER NOT NULL,
+            self_ns INTEGER NOT NULL,
+            alloc_bytes INTEGER NOT NULL,
+            freed_bytes INTEGER NOT NULL,
+            peak_bytes INTEGER,
+            histogram BLOB NOT NULL,
+            PRIMARY KEY(run_id, sig)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS bypasses(
             run_id INTEGER NOT NULL,
             module_id INTEGER NOT NULL,

@@ -33,6 +33,11 @@ public final class TraceWriter: TraceSink {
     private var steps: [UInt32: StepRange] = [:]
     private var stepBases: [UInt32: Int64] = [:]
     private var modulesThatRan: [Bool] = []
+    /// Statistics per signature of this run (index: signature id − `firstSignature`).
+    private var statistics = SignatureStatistics()
+    private var firstSignature: Int64?
+    private var selfTimes = SelfTimeAccumulator()
+    private var signatureOfRecord: [Int64] = []
     private var firstStep: UInt32?
     private let pendingGraphs = Mutex<[StaticGraph]>([])
 
@@ -104,6 +109,19 @@ public final class TraceWriter: TraceSink {
     public func write(_ unordered: UnsafeBufferPointer<SpanRecord>, dropped: UInt64) throws {
         // Spans finish children-first but ids are given in start order; inserting in id
         // order keeps the table's pages full.
+        // In arrival order (children before parents per thread): signatures and statistics,
+        // so that reports of whole runs need not scan the spans.
+        signatureOfRecord.removeAll(keepingCapacity: true)
+        for r in unordered {
+            let cached = signatureCache.lookup(r)
+            let sig = cached >= 0 ? cached : try signature(r)
+            signatureOfRecord.append(sig)
+            let duration = max(Int64(bitPattern: r.end) - Int64(bitPattern: r.start), 0)
+            let selfTime = selfTimes.arrive(thread: Int(r.thread), depth: Int(r.depth), duration: duration)
+            let first = firstSignature ?? sig
+            firstSignature = first
+            statistics.add(slot: Int(sig - first), r, duration: duration, selfTime: selfTime)
+        }
         // Sorting (id, position) pairs moves 16 bytes per span instead of the whole record.
         var order = (0..<unordered.count).map { (unordered[$0].id, UInt32($0)) }
         order.sort { $0.0 < $1.0 }
@@ -112,14 +130,16 @@ public final class TraceWriter: TraceSink {
             var index = 0
             while index + TraceWriter.batchRows <= order.count {
                 for row in 0..<TraceWriter.batchRows {
-                    try bindSpan(records[Int(order[index + row].1)], insertBatch, base: Int32(row * TraceWriter.columns))
+                    let i = Int(order[index + row].1)
+                    try bindSpan(records[i], signatureOfRecord[i], insertBatch, base: Int32(row * TraceWriter.columns))
                 }
                 try insertBatch.step()
                 insertBatch.resetKeepingBindings()
                 index += TraceWriter.batchRows
             }
             while index < order.count {
-                try bindSpan(records[Int(order[index].1)], insertOne, base: 0)
+                let i = Int(order[index].1)
+                try bindSpan(records[i], signatureOfRecord[i], insertOne, base: 0)
                 try insertOne.step()
                 insertOne.resetKeepingBindings()
                 index += 1
@@ -140,11 +160,10 @@ public final class TraceWriter: TraceSink {
     private var sinceCheckpoint = 0
 
     @inline(__always)
-    private func bindSpan(_ r: SpanRecord, _ s: Statement, base: Int32) throws {
+    private func bindSpan(_ r: SpanRecord, _ sig: Int64, _ s: Statement, base: Int32) throws {
         let id = Int64(r.id) + idOffset
         s.bind(id, at: base + 1)
-        let cached = signatureCache.lookup(r)
-        s.bind(cached >= 0 ? cached : try signature(r), at: base + 2)
+        s.bind(sig, at: base + 2)
         if r.parent == 0 { s.bindNull(at: base + 3) } else { s.bind(Int64(r.id &- r.parent), at: base + 3) }
         s.bind(Int64(r.step), at: base + 4)
         let ts = Int64(bitPattern: r.start)
@@ -316,6 +335,11 @@ public final class TraceWriter: TraceSink {
                 try bypass.run([.int(runID), .int(Int64(f.module)), .int(Int64(f.caller)), .text(f.evidence.name),
                                 .int(Int64(f.count)), .int(Int64(f.firstStep)), .text(f.detail)])
             }
+            let stat = try db.prepare("INSERT OR REPLACE INTO span_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            for (slot, st) in statistics.all.enumerated() where st.calls > 0 {
+                try stat.run([.int(runID), .int(firstSignature! + Int64(slot)), .int(st.calls), .int(st.total), .int(st.selfTime),
+                              .int(st.allocated), .int(st.freed), st.peak.map { .int($0) } ?? .null, .blob(st.histogram.serialized)])
+            }
             try db.prepare("UPDATE runs SET status = 'complete', end_wall_ns = ?, dropped_events = ?, span_count = ? WHERE id = ?")
                 .run([.int(Int64(endWallNanoseconds)), .int(Int64(dropped)), .int(spanCount), .int(runID)])
             try db.execute(Schema.indexes)
@@ -403,5 +427,54 @@ struct SignatureCache {
         ids = Array(repeating: -1, count: ids.count * 2)
         used = 0
         for (k, id) in old { put(k, id) }
+    }
+}
+
+/// Per-signature statistics in flat memory: the writer adds every span to them.
+struct SignatureStatistics {
+    struct Counters {
+        var calls: Int64 = 0, total: Int64 = 0, selfTime: Int64 = 0, allocated: Int64 = 0, freed: Int64 = 0
+        var peak: Int64 = .min
+    }
+    private var counters: [Counters] = []
+    /// `Histogram` buckets, one block per slot.
+    private var buckets: [UInt32] = []
+    private static let width = Histogram.bucketCount
+
+    @inline(__always)
+    mutating func add(slot: Int, _ r: SpanRecord, duration: Int64, selfTime: Int64) {
+        if slot >= counters.count {
+            counters += [Counters](repeating: Counters(), count: slot + 8 - counters.count)
+            buckets += [UInt32](repeating: 0, count: counters.count * SignatureStatistics.width - buckets.count)
+        }
+        let memory = r.flags & SpanFlag.memory != 0
+        counters.withUnsafeMutableBufferPointer { c in
+            c[slot].calls += 1
+            c[slot].total += duration
+            c[slot].selfTime += selfTime
+            if memory {
+                c[slot].allocated += r.allocated
+                c[slot].freed += r.freed
+                c[slot].peak = max(c[slot].peak, r.peak)
+            }
+        }
+        buckets.withUnsafeMutableBufferPointer { b in
+            b[slot * SignatureStatistics.width + Histogram.bucket(duration)] &+= 1
+        }
+    }
+
+    /// The statistics as `SpanStats`, by slot.
+    var all: [SpanStats] {
+        counters.enumerated().map { slot, c in
+            var st = SpanStats()
+            st.calls = c.calls
+            st.total = c.total
+            st.selfTime = c.selfTime
+            st.allocated = c.allocated
+            st.freed = c.freed
+            st.peak = c.peak == .min ? nil : c.peak
+            st.histogram = Histogram(buckets: Array(buckets[slot * SignatureStatistics.width..<(slot + 1) * SignatureStatistics.width]))
+            return st
+        }
     }
 }

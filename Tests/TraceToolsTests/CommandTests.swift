@@ -43,6 +43,14 @@ struct CommandTests {
         #expect(report.stepCount == 5)
         let check = try reader.db.scalar("SELECT sum(dur_ns) FROM spans WHERE run_id = 1 AND kind = 'step'")
         #expect(report.stepTime == check)
+        // The statistics the writer stored agree with a scan of the spans.
+        let scanned = try Report(reader: reader, run: 1, steps: 0...4)
+        for (a, b) in zip(report.modules, scanned.modules) {
+            #expect(a.module.id == b.module.id)
+            #expect(a.forward.total == b.forward.total && a.forward.selfTime == b.forward.selfTime, "\(a.module.displayName)")
+            #expect(a.backward.total == b.backward.total && a.backward.selfTime == b.backward.selfTime)
+            #expect(a.allocated == b.allocated && a.peak == b.peak && a.forward.p95 == b.forward.p95)
+        }
     }
 
     @Test func query() throws {

@@ -12,10 +12,11 @@ public struct Report {
         public var p50: Double { histogram.percentile(0.5) }
         public var p95: Double { histogram.percentile(0.95) }
 
-        mutating func add(_ dur: Int64) {
-            calls += 1
-            total += dur
-            histogram.add(dur)
+        mutating func add(_ stats: SpanStats) {
+            calls += stats.calls
+            total += stats.total
+            selfTime += stats.selfTime
+            histogram.merge(stats.histogram)
         }
     }
 
@@ -62,65 +63,97 @@ public struct Report {
     public private(set) var stepTime: Int64 = 0
     public private(set) var spanCount: Int64 = 0
 
+    /// Statistics of run `run` (the latest when nil), or of steps `steps` of it. Whole runs that
+    /// completed read the statistics the writer kept (`span_stats`); anything else scans the spans.
     public init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
         let model = try TraceModel(reader: reader, run: reader.run(run))
         self.model = model
         self.steps = steps
+        let perSignature = try steps == nil && model.run.status == "complete"
+            ? Report.storedStatistics(reader, model) : nil
+        let (stats, spans) = try perSignature.map { ($0, model.run.spanCount) } ?? Report.scan(reader, model, steps: steps)
+        spanCount = spans
+
         var byModule: [Int64: ModuleStats] = [:]
         for id in model.moduleOrder {
             byModule[id] = ModuleStats(module: model.modules[id]!, depth: model.treeDepth(id))
         }
         var byName: [String: NamedStats] = [:]
-        var tracker = SelfTimeTracker()
-        let signatures = model.signatures
-        var stepCount: Int64 = 0, stepTime: Int64 = 0, spans: Int64 = 0
-
-        func finished(_ row: SpanRow, _ selfTime: Int64) {
-            guard let sig = signatures[row.sig] else { return }
-            if sig.kind <= 1, let id = sig.moduleID {
-                if sig.kind == 0 { byModule[id]?.forward.selfTime += selfTime } else { byModule[id]?.backward.selfTime += selfTime }
-            } else {
-                byName[TraceModel.kindNames[sig.kind] + "\u{0}" + sig.name]?.timing.selfTime += selfTime
-            }
-        }
-
-        try SpanScan.forEach(reader, model, steps: steps, label: "report") { row in
-            spans += 1
-            guard let sig = signatures[row.sig] else { return }
+        for (sigID, st) in stats.sorted(by: { $0.key < $1.key }) where st.calls > 0 {
+            guard let sig = model.signatures[sigID] else { continue }
             if sig.kind <= 1, let id = sig.moduleID {
                 if byModule[id] == nil {
                     byModule[id] = ModuleStats(module: .init(id: id, path: "", type: "module \(id)", parentID: nil, parameters: 0,
                                                              totalParameters: 0, hooks: "", builtIn: false, ordinal: 0), depth: 0)
                 }
                 if sig.kind == 0 {
-                    byModule[id]!.forward.add(row.dur)
+                    byModule[id]!.forward.add(st)
                     if sig.training { byModule[id]!.training = true } else { byModule[id]!.eval = true }
                     if let shapes = sig.inputShapes, !byModule[id]!.inputShapes.contains(shapes) { byModule[id]!.inputShapes.append(shapes) }
                     if let shapes = sig.outputShapes, !byModule[id]!.outputShapes.contains(shapes) { byModule[id]!.outputShapes.append(shapes) }
                 } else {
-                    byModule[id]!.backward.add(row.dur)
+                    byModule[id]!.backward.add(st)
                 }
-                if let alloc = row.alloc { byModule[id]!.allocated += alloc }
-                if let peak = row.peak { byModule[id]!.peak = max(byModule[id]!.peak ?? 0, peak) }
+                byModule[id]!.allocated += st.allocated
+                if let peak = st.peak { byModule[id]!.peak = max(byModule[id]!.peak ?? 0, peak) }
             } else {
                 let kind = TraceModel.kindNames[sig.kind]
                 let name = sig.kind == 4 ? "ProfilerStep" : sig.name
-                byName[kind + "\u{0}" + name, default: NamedStats(kind: kind, name: name)].timing.add(row.dur)
+                byName[kind + "\u{0}" + name, default: NamedStats(kind: kind, name: name)].timing.add(st)
                 if sig.kind == 4 {
-                    stepCount += 1
-                    stepTime += row.dur
+                    stepCount += st.calls
+                    stepTime += st.total
                 }
             }
-            tracker.add(row, thread: sig.thread, finished)
         }
-        tracker.finish(finished)
-        self.stepCount = stepCount
-        self.stepTime = stepTime
-        spanCount = spans
         modules = model.moduleOrder.compactMap { byModule[$0] }
             + byModule.values.filter { model.modules[$0.module.id] == nil }
-        others = byName.values.sorted { $0.timing.total > $1.timing.total }
+        others = byName.values.sorted { ($0.timing.total, $0.name) > ($1.timing.total, $1.name) }
         bypasses = try Report.loadBypasses(reader, model)
+    }
+
+    /// Per-signature statistics the writer stored when the run ended, if it did.
+    static func storedStatistics(_ reader: TraceReader, _ model: TraceModel) throws -> [Int64: SpanStats]? {
+        let s = try reader.db.prepare("""
+            SELECT sig, calls, total_ns, self_ns, alloc_bytes, freed_bytes, peak_bytes, histogram FROM span_stats WHERE run_id = ?
+            """)
+        try s.bind([.int(model.run.id)])
+        var result: [Int64: SpanStats] = [:]
+        while try s.step() {
+            var st = SpanStats()
+            st.calls = s.int(1)
+            st.total = s.int(2)
+            st.selfTime = s.int(3)
+            st.allocated = s.int(4)
+            st.freed = s.int(5)
+            st.peak = s.optionalInt(6)
+            if case .blob(let bytes) = s.value(7) { st.histogram = Histogram(serialized: bytes) }
+            result[s.int(0)] = st
+        }
+        return result.isEmpty && model.run.spanCount > 0 ? nil : result
+    }
+
+    /// Statistics from the spans themselves, one pass in start order.
+    static func scan(_ reader: TraceReader, _ model: TraceModel, steps: ClosedRange<Int64>?) throws -> ([Int64: SpanStats], Int64) {
+        let maxSig = Int(model.signatures.keys.max() ?? 0)
+        var stats = [SpanStats](repeating: SpanStats(), count: maxSig + 1)
+        var threads = [Int64](repeating: 0, count: maxSig + 1)
+        for (id, sig) in model.signatures { threads[Int(id)] = sig.thread }
+        var tracker = SelfTimeTracker()
+        var spans: Int64 = 0
+        func finished(_ row: SpanRow, _ selfTime: Int64) {
+            guard row.sig >= 0, row.sig <= maxSig else { return }
+            stats[Int(row.sig)].add(duration: row.dur, selfTime: selfTime, allocated: row.alloc, freed: row.freed, peak: row.peak)
+        }
+        try SpanScan.forEach(reader, model, steps: steps, label: "report") { row in
+            spans += 1
+            guard row.sig >= 0, row.sig <= maxSig else { return }
+            tracker.add(row, thread: threads[Int(row.sig)], finished)
+        }
+        tracker.finish(finished)
+        var result: [Int64: SpanStats] = [:]
+        for (i, st) in stats.enumerated() where st.calls > 0 { result[Int64(i)] = st }
+        return (result, spans)
     }
 
     /// Bypass findings as stored: module and caller ids.
