@@ -133,6 +133,20 @@ public final class Profiler {
         }
     }
 
+    /// Stops recording without ending the run (the wrapper is back on its fast path);
+    /// `resume()` continues. Like PyTorch's `toggle_collection_dynamic`.
+    public func pause() {
+        lock.lock()
+        defer { lock.unlock() }
+        session?.setFlags([])
+    }
+
+    public func resume() {
+        lock.lock()
+        defer { lock.unlock() }
+        session?.setFlags(graphRecorder == nil ? options.flags : options.flags.union(.graph))
+    }
+
     /// Stops profiling and writes the current run. Returns every run written.
     @discardableResult
     public func stop() -> [TraceResult] {

@@ -172,6 +172,7 @@ public final class TraceSession: @unchecked Sendable {
         }
         if !wasStopped {
             TraceFlags.set([])
+            requestStop()
             if let thread { pthread_join(thread, nil) }
             drain()
             state.withLock { $0.stopped = true }
@@ -181,6 +182,8 @@ public final class TraceSession: @unchecked Sendable {
     }
 
     private func startDrainThread() {
+        pthread_mutex_init(&wakeLock, nil)
+        pthread_cond_init(&wake, nil)
         let box = Unmanaged.passRetained(self)
         var t = pthread_t()
         let rc = pthread_create(&t, nil, { raw in
@@ -191,19 +194,35 @@ public final class TraceSession: @unchecked Sendable {
         if rc == 0 { thread = t } else { box.release() }
     }
 
+    /// Wakes once per interval (or when stopped), so the drain costs the traced threads nothing between.
     private func drainLoop() {
-        let step: UInt64 = 5_000_000
         let interval = UInt64(drainInterval.components.seconds) * 1_000_000_000
             + UInt64(drainInterval.components.attoseconds / 1_000_000_000)
-        var waited: UInt64 = 0
-        while !state.withLock({ $0.stopping }) {
-            usleep(useconds_t(step / 1000))
-            waited += step
-            if waited >= interval {
-                waited = 0
-                drain()
+        while true {
+            pthread_mutex_lock(&wakeLock)
+            if !stopRequested {
+                var now = timespec()
+                clock_gettime(CLOCK_REALTIME, &now)
+                let deadline = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec) + interval
+                var until = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+                pthread_cond_timedwait(&wake, &wakeLock, &until)
             }
+            let stop = stopRequested
+            pthread_mutex_unlock(&wakeLock)
+            if stop { return }
+            drain()
         }
+    }
+
+    private var wakeLock = pthread_mutex_t()
+    private var wake = pthread_cond_t()
+    private var stopRequested = false
+
+    private func requestStop() {
+        pthread_mutex_lock(&wakeLock)
+        stopRequested = true
+        pthread_cond_signal(&wake)
+        pthread_mutex_unlock(&wakeLock)
     }
 
     /// Copies every thread's finished spans into one batch and hands it to the sink.

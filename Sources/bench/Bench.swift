@@ -28,7 +28,7 @@ struct Bench: ParsableCommand {
         }
         if groups.contains("train") {
             note("training step, traced and untraced...")
-            let train = try TrainBench.run(blocks: rounds)
+            let train = try TrainBench.run(blocks: rounds * 5)
             results += train
         }
         if groups.contains("store") || groups.contains("ingest") || groups.contains("export") {

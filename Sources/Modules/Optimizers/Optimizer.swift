@@ -84,10 +84,19 @@ public final class SGD: Optimizer {
         }
         let b = buffers[index].floats
         let damp = started ? 1 - dampening : 1
-        for i in 0..<n {
-            let d = g[i] + wd * p[i]
-            b[i] = mu * b[i] + damp * d
-            p[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
+        // Separate loops without branches, so that they vectorize.
+        if nesterov {
+            for i in 0..<n {
+                let d = g[i] + wd * p[i]
+                b[i] = mu * b[i] + damp * d
+                p[i] -= lr * (d + mu * b[i])
+            }
+        } else {
+            for i in 0..<n {
+                let d = g[i] + wd * p[i]
+                b[i] = mu * b[i] + damp * d
+                p[i] -= lr * b[i]
+            }
         }
     }
 

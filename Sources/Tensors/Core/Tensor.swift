@@ -179,12 +179,13 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-/// What a module tree says about a parameter tensor.
-public struct ParameterInfo: Sendable {
+/// What a module tree says about a parameter tensor. A class, so that the per-op bypass
+/// check reads one reference instead of copying a string and an array.
+public final class ParameterInfo: Sendable {
     /// Dotted name from the root (`fc1.weight`).
-    public var path: String
+    public let path: String
     /// Trace ids of every module that holds it (several when weights are tied).
-    public var owners: [UInt32]
+    public let owners: [UInt32]
 
     public init(path: String, owners: [UInt32]) {
         self.path = path
