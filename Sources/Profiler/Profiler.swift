@@ -135,16 +135,21 @@ public final class Profiler {
 
     /// Stops recording without ending the run (the wrapper is back on its fast path);
     /// `resume()` continues. Like PyTorch's `toggle_collection_dynamic`.
+    /// A graph being captured when paused is dropped: it would miss ops.
     public func pause() {
         lock.lock()
         defer { lock.unlock() }
+        if graphRecorder != nil {
+            OpObservers.graph = nil
+            graphRecorder = nil
+        }
         session?.setFlags([])
     }
 
     public func resume() {
         lock.lock()
         defer { lock.unlock() }
-        session?.setFlags(graphRecorder == nil ? options.flags : options.flags.union(.graph))
+        session?.setFlags(options.flags)
     }
 
     /// Stops profiling and writes the current run. Returns every run written.

@@ -45,6 +45,8 @@ public final class ModuleRegistry: Sendable {
     private struct State {
         var modules: [UInt32: ModuleInfo] = [:]
         var order: [UInt32] = []
+        /// Parent ids by module id, for lookups that must not take the lock per module.
+        var parents: [UInt32] = []
     }
     private let state = Mutex(State())
 
@@ -53,11 +55,17 @@ public final class ModuleRegistry: Sendable {
         state.withLock { s in
             for info in infos {
                 if s.modules.updateValue(info, forKey: info.id) == nil { s.order.append(info.id) }
+                let i = Int(info.id)
+                if i >= s.parents.count { s.parents += [UInt32](repeating: 0, count: i + 1 - s.parents.count) }
+                s.parents[i] = info.parent
             }
         }
     }
 
     public func info(_ id: UInt32) -> ModuleInfo? { state.withLock { $0.modules[id] } }
+
+    /// Parent ids indexed by module id (0: a root, or unknown), as of now.
+    public var parents: [UInt32] { state.withLock { $0.parents } }
 
     /// Every module defined in this session, in definition order.
     public func all() -> [ModuleInfo] { state.withLock { s in s.order.compactMap { s.modules[$0] } } }

@@ -17,9 +17,21 @@ struct Bench: ParsableCommand {
     @Option(help: "Only these groups: wrapper, train, store, matmul, ingest (comma-separated).")
     var only: String?
 
+    @Flag(help: "Print how costs grow with model size and trace size (markdown tables for BENCHMARKS.md).")
+    var scaling = false
+
     enum Format: String, ExpressibleByArgument { case table, json }
 
     func run() throws {
+        if scaling {
+            note("model size...")
+            print(try Scaling.modelSize())
+            print()
+            if ProcessInfo.processInfo.environment["BENCH_MODEL_ONLY"] != nil { return }
+            note("trace size...")
+            print(try Scaling.traceSize(includeTenMillion: !skip10m))
+            return
+        }
         let groups = Set((only ?? "wrapper,train,store,matmul").split(separator: ",").map(String.init))
         var results: [Result] = []
         if groups.contains("wrapper") {

@@ -94,18 +94,32 @@ enum BackwardEngine {
 /// parents' backward spans; with op-level tracing each rule is a child op span.
 final class BackwardSpans {
     private let flags = TraceFlags.current
+    /// Open backward spans, outermost first.
     private var open: [(module: UInt32, token: Int32)] = []
     private var opToken: Int32 = -1
-    private var chains: [UInt32: [UInt32]] = [:]
+    /// Parent ids by module id, read once per backward pass.
+    private lazy var parents = ModuleRegistry.shared.parents
+    private var missing: [UInt32] = []
 
     func enter(_ node: GradNode) {
         guard flags.contains(.spans) else { return }
-        let chain = self.chain(node.scope)
-        var common = 0
-        while common < open.count && common < chain.count && open[common].module == chain[common] { common += 1 }
-        while open.count > common { SpanTracer.end(open.removeLast().token) }
-        for module in chain[common...] {
-            open.append((module, SpanTracer.begin(.backward, subject: module)))
+        let module = node.scope
+        if open.last?.module != module {
+            // Walk up from the op's module until a module whose backward span is open; close what
+            // is above that, open what is between.
+            missing.removeAll(keepingCapacity: true)
+            var current = module, keep = 0
+            while current != 0 {
+                if let i = open.lastIndex(where: { $0.module == current }) {
+                    keep = i + 1
+                    break
+                }
+                missing.append(current)
+                current = Int(current) < parents.count ? parents[Int(current)] : 0
+                if missing.count > 256 { break }
+            }
+            while open.count > keep { SpanTracer.end(open.removeLast().token) }
+            for m in missing.reversed() { open.append((m, SpanTracer.begin(.backward, subject: m))) }
         }
         if flags.contains(.ops) {
             opToken = SpanTracer.begin(.op, subject: OpObservers.nameID(BackwardSpans.backwardName(node.op)))
@@ -120,21 +134,6 @@ final class BackwardSpans {
     func closeAll() {
         leaveOp()
         while let last = open.popLast() { SpanTracer.end(last.token) }
-    }
-
-    /// Module ids from the root down to `module`, from the registry's parent links.
-    private func chain(_ module: UInt32) -> [UInt32] {
-        if module == 0 { return [] }
-        if let known = chains[module] { return known }
-        var ids: [UInt32] = []
-        var current = module
-        while current != 0, ids.count < 256 {
-            ids.append(current)
-            current = ModuleRegistry.shared.info(current)?.parent ?? 0
-        }
-        let chain = Array(ids.reversed())
-        chains[module] = chain
-        return chain
     }
 
     /// `linear` → `LinearBackward`.

@@ -27,11 +27,12 @@ public enum OpObservers {
     /// Bypass signature 1: a parameter read while none of its owners' wrappers is active.
     /// Reported once per op and module, however many of its parameters the op reads.
     @usableFromInline static func checkParameterReads(_ inputs: [Tensor], innermost: UInt32) {
-        var reported: [UInt32] = []
+        var reported: UInt32 = 0
         for t in inputs {
-            guard let info = t.parameter, let owner = info.owners.first, !reported.contains(owner) else { continue }
-            if info.owners.contains(where: SpanTracer.isActive(module:)) { continue }
-            reported.append(owner)
+            guard let info = t.parameter, let owner = info.owners.first, owner != reported else { continue }
+            // The common case first: the op runs in the wrapper of the parameter's module.
+            if owner == innermost || info.owners.contains(where: SpanTracer.isActive(module:)) { continue }
+            reported = owner
             BypassLog.shared.report(module: owner, caller: innermost, evidence: .parameterRead,
                                     step: TraceSession.step, detail: info.path)
         }
