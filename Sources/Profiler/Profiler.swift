@@ -226,6 +226,8 @@ public final class Profiler {
         OpObservers.graph = nil
         graphRecorder = nil
         let graph = recorder.finish()
+        // A step that ran no op (the one open when the profiler stops) has no graph.
+        guard !graph.nodes.isEmpty else { return }
         graphs.append(graph)
         writer?.enqueue(graph)
     }

@@ -19,10 +19,16 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "Print how costs grow with model size and trace size (markdown tables for BENCHMARKS.md).")
     var scaling = false
+    @Option(help: "Compare with PyTorch, using this Python (which must have torch), alternating rounds.")
+    var pytorch: String?
 
     enum Format: String, ExpressibleByArgument { case table, json }
 
     func run() throws {
+        if let pytorch {
+            print(try PyTorchComparison.run(python: pytorch, rounds: 5))
+            return
+        }
         if scaling {
             note("model size...")
             print(try Scaling.modelSize())

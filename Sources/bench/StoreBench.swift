@@ -32,6 +32,25 @@ enum StoreBench {
                        fileSize(path) / Double(spans), "B", 40, samples: "\(spans) spans, one file")
     }
 
+    /// Our Chrome export of `steps` traced MLP steps: bytes per event.
+    static func chromeBytesPerEvent(steps: Int) throws -> Double {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracewell-chrome-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("t.sqlite").path
+        let trainer = Trainer(TrainingConfig(model: .mlp, steps: steps))
+        let profiler = Profiler(output: path)
+        try profiler.start()
+        for _ in 0..<steps {
+            _ = try trainer.trainStep()
+            profiler.step()
+        }
+        profiler.stop()
+        let json = dir.appendingPathComponent("t.json").path
+        let summary = try ChromeExporter(reader: TraceReader(path: path), run: nil).export(to: json)
+        return fileSize(json) / Double(summary.events)
+    }
+
     /// Synthetic spans through the SQLite writer (batches of 65536, as the drain hands them).
     static func ingest(spans: Int) throws -> (Result, String) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracewell-ingest-\(getpid()).sqlite").path

@@ -67,56 +67,22 @@ enum WrapperBench {
         if ProcessInfo.processInfo.environment["BENCH_SPIN"] != nil { try spin() }
         let samples = "median of \(rounds) rounds × \(calls) calls"
         let plain = Empty()
-        if rounds < 0 { blackHole(try probeWrapped(plain, Tensor.zeros([1]))); blackHole(try probeDirect(plain, Tensor.zeros([1]))) }
         let (wrapper, direct) = try overhead(plain, rounds: rounds)
-        let base: Module<Tensor, Tensor> = plain
-        let x1 = Tensor.zeros([1])
-        var viaBase: [Double] = [], viaDirect: [Double] = [], viaWrapper: [Double] = []
-        for _ in 0..<rounds {
-            viaDirect.append(try perCall { blackHole(try plain.forward(x1)) })
-            viaBase.append(try perCall { blackHole(try base.forward(x1)) })
-            viaWrapper.append(try perCall { blackHole(try plain(x1)) })
-        }
-        note("probe: direct \(Measure.median(viaDirect)) base-class forward \(Measure.median(viaBase)) wrapper \(Measure.median(viaWrapper))")
         let hooked = Empty()
         hooked.registerForwardHook { _, _, _ in nil }
         let (hook, _) = try overhead(hooked, rounds: rounds)
+        let paired = Empty()
+        paired.registerForwardPreHook { _, _ in nil }
+        paired.registerForwardHook { _, _, _ in nil }
+        let (pair, _) = try overhead(paired, rounds: rounds)
 
-        do {
-            let sink = NullSink()
-            let session = try TraceSession(sink: sink, flags: [.spans], drainInterval: .seconds(3600))
-            var pairs: [Double] = [], ticks: [Double] = []
-            for _ in 0..<rounds {
-                session.flush()
-                pairs.append(perCall { SpanTracer.end(SpanTracer.begin(.forward, subject: 1)) })
-                ticks.append(perCall { blackHole(Clock.ticks()) })
-            }
-            let fast = FastEmpty()
-            let base: Module<Tensor, Tensor> = fast
-            let x = Tensor.zeros([1])
-            _ = try fast(x)
-            var viaBase: [Double] = [], viaWrapper: [Double] = []
-            for _ in 0..<rounds {
-                session.flush()
-                viaBase.append(try perCall { blackHole(try base.forward(x)) })
-                session.flush()
-                viaWrapper.append(try perCall { blackHole(try fast(x)) })
-            }
-            session.stop()
-            note("probe: begin+end \(Measure.median(pairs)) ns, ticks \(Measure.median(ticks)) ns; optimized identity: base forward \(Measure.median(viaBase)), traced wrapper \(Measure.median(viaWrapper))")
-        }
         func traced(_ flags: TraceFlags) throws -> Double {
-            let sink = NullSink()
-            let session = try TraceSession(sink: sink, flags: flags, drainInterval: .seconds(3600))
+            let session = try TraceSession(sink: NullSink(), flags: flags, drainInterval: .seconds(3600))
             defer { session.stop() }
             let module = Empty()
             _ = try module(Tensor.zeros([1]))
             // Drain between measurements so the ring never fills (a full ring drops, which is cheaper).
-            let result = try overhead(module, rounds: rounds, between: { session.flush() })
-            return result.delta
-        }
-        if ProcessInfo.processInfo.environment["BENCH_PROBE"] != nil {
-            note("probe: silent spans (stack only, no record) \(try traced([.spans, .silent])) ns")
+            return try overhead(module, rounds: rounds, between: { session.flush() }).delta
         }
         let timing = try traced([.spans])
         let full = try traced([.spans, .shapes, .memory, .bypass])
@@ -124,11 +90,10 @@ enum WrapperBench {
             .atMost("wrapper_ns", "wrapper, no hooks, no tracer (ns/call above forward; forward itself \(Result.format(direct)) ns)",
                     wrapper, "ns", 2, samples: samples),
             Result("hook_ns", "wrapper with one no-op forward hook (ns/call above forward)", hook, "ns", samples: samples),
+            Result("hook_pair_ns", "wrapper with a no-op pre-hook and forward hook (ns/call above forward)", pair, "ns",
+                   samples: samples),
             .atMost("span_timing_ns", "profiler on, timing only (ns added per module call)", timing, "ns", 20, samples: samples),
             .atMost("span_full_ns", "timing + shapes + memory (+ bypass checks) (ns added per call)", full, "ns", 50, samples: samples),
         ]
     }
 }
-
-@inline(never) func probeWrapped(_ m: Empty, _ x: Tensor) throws -> Tensor { try m(x) }
-@inline(never) func probeDirect(_ m: Empty, _ x: Tensor) throws -> Tensor { try m.forward(x) }
