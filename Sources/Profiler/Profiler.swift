@@ -245,7 +245,6 @@ public final class Profiler {
 
     private func openSession() throws {
         let startWall = Clock.wallNanoseconds()
-        let firstID = TraceSession.nextSpanID
         do {
             try FileManager.default.createDirectory(at: URL(fileURLWithPath: output).deletingLastPathComponent(),
                                                     withIntermediateDirectories: true)
@@ -256,7 +255,7 @@ public final class Profiler {
         let run = RunDescription(name: name, options: options.json, startWallNanoseconds: startWall)
         let writer: TraceWriter
         do {
-            writer = try TraceWriter(path: output, run: run, firstSpanID: firstID)
+            writer = try TraceWriter(path: output, run: run)
         } catch {
             throw ProfilerError(description: "cannot write the trace: \(error)")
         }

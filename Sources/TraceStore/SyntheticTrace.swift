@@ -59,8 +59,7 @@ public struct SyntheticTrace {
     public func open(_ path: String, name: String = "synthetic") throws -> TraceWriter {
         try TraceWriter(path: path, run: RunDescription(name: name, options: "{\"synthetic\":true}",
                                                          startWallNanoseconds: 1_800_000_000_000_000_000,
-                                                         command: "synthetic", host: "fixture", pid: 4242),
-                        firstSpanID: 1)
+                                                         command: "synthetic", host: "fixture", pid: 4242))
     }
 
     /// Ends the run `writer` holds: the module tree, threads, steps.

@@ -10,34 +10,35 @@ import Tracing
 public final class TraceWriter: TraceSink {
     public let path: String
     public private(set) var runID: Int64 = 0
-    public private(set) var spanCount: Int64 = 0
+    @exclusivity(unchecked) public private(set) var spanCount: Int64 = 0
 
     private let db: Database
     private let insertBatch: Statement
     private let insertOne: Statement
     private let insertSignature: Statement
     private let insertStep: Statement
+    private let updateSpan: Statement
     /// Rows per INSERT statement: many rows per statement halve SQLite's per-row cost.
     private static let batchRows = 100
     private static let columns = 10
 
-    private var idOffset: Int64 = 0
-    private var signatures: [SignatureKey: Int64] = [:]
-    private var signatureCache = SignatureCache()
+    @exclusivity(unchecked) private var signatures: [SignatureKey: Int64] = [:]
+    @exclusivity(unchecked) private var signatureCache = SignatureCache()
     private let updateRun: Statement
     /// The step of the last span written, its base time and id range (flushed to `steps` when it changes).
-    private var current: (step: UInt32, base: Int64, range: StepRange)?
+    @exclusivity(unchecked) private var current: (step: UInt32, base: Int64, range: StepRange)?
     private var stringIDs: [UInt32: Int64] = [:]
     private var textIDs: [String: Int64] = [:]
     private var shapeIDs: [UInt32: Int64] = [:]
-    private var steps: [UInt32: StepRange] = [:]
-    private var stepBases: [UInt32: Int64] = [:]
-    private var modulesThatRan: [Bool] = []
+    @exclusivity(unchecked) private var steps: [UInt32: StepRange] = [:]
+    /// Step base times by step number (`Int64.min`: not seen yet), and new ones to insert into `steps`.
+    @exclusivity(unchecked) private var stepBases: [Int64] = []
+    @exclusivity(unchecked) private var newSteps: [(step: UInt32, base: Int64)] = []
+    @exclusivity(unchecked) private var modulesThatRan: [Bool] = []
     /// Statistics per signature of this run (index: signature id − `firstSignature`).
-    private var statistics = SignatureStatistics()
-    private var firstSignature: Int64?
-    private var selfTimes = SelfTimeAccumulator()
-    private var signatureOfRecord: [Int64] = []
+    @exclusivity(unchecked) private var statistics = SignatureStatistics()
+    @exclusivity(unchecked) private var firstSignature: Int64?
+    @exclusivity(unchecked) private var selfTimes = SelfTimeAccumulator()
     private var firstStep: UInt32?
     private let pendingGraphs = Mutex<[StaticGraph]>([])
 
@@ -52,9 +53,7 @@ public final class TraceWriter: TraceSink {
     }
 
     /// Opens (creating if needed) the database at `path` and starts a run in it.
-    /// `firstSpanID` is the lowest span id the session can produce (`TraceSession.nextSpanID`
-    /// read before it starts).
-    public init(path: String, run: RunDescription, firstSpanID: UInt64) throws {
+    public init(path: String, run: RunDescription) throws {
         self.path = path
         db = try Database(path: path, mode: .readWrite)
         try TraceWriter.prepareSchema(db)
@@ -63,6 +62,10 @@ public final class TraceWriter: TraceSink {
             (0..<TraceWriter.batchRows).map { _ in "(\(row))" }.joined(separator: ","))
         insertOne = try db.prepare("INSERT INTO span_data VALUES (\(row))")
         insertStep = try db.prepare("INSERT OR IGNORE INTO steps(run_id, step, base_ns) VALUES (?, ?, ?)")
+        updateSpan = try db.prepare("""
+            UPDATE span_data SET sig = ?2, up = ?3, step = ?4, ts = ?5, dur = ?6, alloc = ?7, freed = ?8, peak = ?9, live = ?10
+            WHERE id = ?11
+            """)
         updateRun = try db.prepare("UPDATE runs SET dropped_events = ?, span_count = ? WHERE id = ?")
         insertSignature = try db.prepare("""
             INSERT INTO signatures(run_id, kind, module_id, name_id, thread, depth, input_shapes, output_shapes, flags, hooks_id)
@@ -70,7 +73,7 @@ public final class TraceWriter: TraceSink {
             """)
         try db.transaction {
             let maxID = try db.scalar("SELECT COALESCE(MAX(id), 0) FROM span_data") ?? 0
-            idOffset = maxID + 1 - Int64(firstSpanID)
+            nextRow = maxID + 1
             try db.prepare("""
                 INSERT INTO runs(name, start_wall_ns, status, command, host, pid, rank, world_size, options, first_span_id)
                 VALUES (?, ?, 'incomplete', ?, ?, ?, ?, ?, ?, ?)
@@ -106,48 +109,34 @@ public final class TraceWriter: TraceSink {
 
     // MARK: TraceSink
 
-    public func write(_ unordered: UnsafeBufferPointer<SpanRecord>, dropped: UInt64) throws {
-        // Spans finish children-first but ids are given in start order; inserting in id
-        // order keeps the table's pages full.
-        // In arrival order (children before parents per thread): signatures and statistics,
-        // so that reports of whole runs need not scan the spans.
-        signatureOfRecord.removeAll(keepingCapacity: true)
-        for r in unordered {
-            let cached = signatureCache.lookup(r)
-            let sig = cached >= 0 ? cached : try signature(r)
-            signatureOfRecord.append(sig)
-            let duration = max(Int64(bitPattern: r.end) - Int64(bitPattern: r.start), 0)
-            let selfTime = selfTimes.arrive(thread: Int(r.thread), depth: Int(r.depth), duration: duration)
-            let first = firstSignature ?? sig
-            firstSignature = first
-            statistics.add(slot: Int(sig - first), r, duration: duration, selfTime: selfTime)
-        }
-        // Sorting (id, position) pairs moves 16 bytes per span instead of the whole record.
-        var order = (0..<unordered.count).map { (unordered[$0].id, UInt32($0)) }
-        order.sort { $0.0 < $1.0 }
-        let records = UnsafeBufferPointer(start: unordered.baseAddress, count: unordered.count)
+    public func write(_ records: UnsafeBufferPointer<SpanRecord>, dropped: UInt64) throws {
         try db.transaction {
-            var index = 0
-            while index + TraceWriter.batchRows <= order.count {
-                for row in 0..<TraceWriter.batchRows {
-                    let i = Int(order[index + row].1)
-                    try bindSpan(records[i], signatureOfRecord[i], insertBatch, base: Int32(row * TraceWriter.columns))
-                }
-                try insertBatch.step()
-                insertBatch.resetKeepingBindings()
-                index += TraceWriter.batchRows
+            plan.removeAll(keepingCapacity: true)
+            updates.removeAll(keepingCapacity: true)
+            // In arrival order (children before parents on each thread): signatures, statistics
+            // (so that whole-run reports need not scan spans), and the order rows are written in.
+            for r in records {
+                let cached = signatureCache.lookup(r)
+                let sig = cached >= 0 ? cached : try signature(r)
+                let duration = max(Int64(bitPattern: r.end) - Int64(bitPattern: r.start), 0)
+                let selfTime = selfTimes.arrive(thread: Int(r.thread), depth: Int(r.depth), duration: duration)
+                let first = firstSignature ?? sig
+                firstSignature = first
+                statistics.add(slot: Int(sig - first), r, duration: duration, selfTime: selfTime)
+                try arrive(r, sig)
             }
-            while index < order.count {
-                let i = Int(order[index].1)
-                try bindSpan(records[i], signatureOfRecord[i], insertOne, base: 0)
-                try insertOne.step()
-                insertOne.resetKeepingBindings()
-                index += 1
+            // Spans waiting since the previous batch for a parent that is still open (a long step)
+            // are written now, under placeholder rows for the open parents: nothing waits more
+            // than two drain intervals to be committed.
+            for t in queues.indices where !queues[t].buffer.isEmpty {
+                queues[t].waited += 1
+                if queues[t].waited >= 2 || queues[t].buffer.count > 1 << 20 { try emitBuffer(thread: t) }
             }
-            try updateRun.run([.int(Int64(dropped)), .int(spanCount + Int64(records.count)), .int(runID)])
+            let written = try executePlan()
+            try updateRun.run([.int(Int64(dropped)), .int(spanCount + written), .int(runID)])
             try writePendingGraphs()
+            spanCount += written
         }
-        spanCount += Int64(records.count)
         sinceCheckpoint += records.count
         if sinceCheckpoint >= TraceWriter.checkpointEvery {
             sinceCheckpoint = 0
@@ -157,14 +146,173 @@ public final class TraceWriter: TraceSink {
 
     /// Spans between checkpoints: bounds the WAL to about 150 MB.
     static let checkpointEvery = 4_000_000
-    private var sinceCheckpoint = 0
+    @exclusivity(unchecked) private var sinceCheckpoint = 0
+
+    // MARK: Row order
+
+    /// One thread's spans that wait for their parent's row.
+    struct ThreadQueue {
+        var buffer: [(record: SpanRecord, sig: Int64)] = []
+        /// Rows reserved for spans that had not ended when their children were written.
+        var placeholders: [UInt64: Int64] = [:]
+        /// Batches the buffer has waited through.
+        var waited = 0
+    }
+
+    /// A row to insert (its id is implied by its position): span `index` of emitted group
+    /// `group`, or a placeholder (`group` −1).
+    struct PlannedRow {
+        var group: Int32
+        var index: Int32
+        var up: Int64?
+        var step: UInt32
+    }
+
+    /// Buffers whose spans are planned in this batch (plan rows point into them).
+    @exclusivity(unchecked) private var groups: [[(record: SpanRecord, sig: Int64)]] = []
+    @exclusivity(unchecked) private var spare: [[(record: SpanRecord, sig: Int64)]] = []
+    @exclusivity(unchecked) private var order: [Int32] = []
+
+    @exclusivity(unchecked) private var queues: [ThreadQueue] = []
+    @exclusivity(unchecked) private var plan: [PlannedRow] = []
+    @exclusivity(unchecked) private var updates: [(row: Int64, record: SpanRecord, sig: Int64, up: Int64?)] = []
+    /// The id the next inserted row gets (SQLite gives max(id) + 1; rows are written in this order).
+    @exclusivity(unchecked) private var nextRow: Int64 = 1
+    @exclusivity(unchecked) private var opened: [(id: UInt64, row: Int64)] = []
+
+    /// Rows are written in start order (pre-order) with ids SQLite assigns — appending, the
+    /// fastest insert there is — and each row stores `id - parent id`. A span's row can be written
+    /// once its parent's row exists, so a finished subtree waits for its root: a step's spans
+    /// are written together when the step ends.
+    private func arrive(_ r: SpanRecord, _ sig: Int64) throws {
+        let t = Int(r.thread)
+        if t >= queues.count { queues += [ThreadQueue](repeating: ThreadQueue(), count: t + 1 - queues.count) }
+        if let row = queues[t].placeholders.removeValue(forKey: r.id) {
+            // It ended after its children were written: fill in its reserved row.
+            updates.append((row, r, sig, try parentRow(r, thread: t).map { row - $0 }))
+            try emitBuffer(thread: t)
+            return
+        }
+        if r.parent == 0 || (!queues[t].placeholders.isEmpty && queues[t].placeholders[r.parent] != nil) {
+            queues[t].buffer.append((r, sig))
+            try emitBuffer(thread: t)
+        } else {
+            queues[t].buffer.append((r, sig))
+        }
+    }
+
+    /// Plans the rows of a thread's buffered spans in start order; parents not among them get
+    /// placeholder rows.
+    private func emitBuffer(thread t: Int) throws {
+        guard !queues[t].buffer.isEmpty else { return }
+        // Take the buffer (no copy) and give the queue a recycled one.
+        var spans = spare.popLast() ?? []
+        swap(&spans, &queues[t].buffer)
+        queues[t].waited = 0
+        let group = Int32(groups.count)
+        // Arrived children first; start order is id order: sort positions, not records.
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: 0..<Int32(spans.count))
+        spans.withUnsafeBufferPointer { b in order.sort { b[Int($0)].record.id < b[Int($1)].record.id } }
+        opened.removeAll(keepingCapacity: true)
+        for i in order {
+            let r = spans[Int(i)].record
+            while let top = opened.last, top.id != r.parent { opened.removeLast() }
+            let up: Int64?
+            if r.parent == 0 {
+                up = nil
+            } else if let parent = opened.last {
+                up = nextRow - parent.row
+            } else {
+                let parent = placeholder(r.parent, thread: t, step: r.step)
+                up = nextRow - parent
+            }
+            opened.append((r.id, nextRow))
+            plan.append(PlannedRow(group: group, index: i, up: up, step: r.step))
+            nextRow += 1
+        }
+        groups.append(spans)
+    }
+
+    /// The row of `r`'s parent, reserving one if the parent is still open.
+    private func parentRow(_ r: SpanRecord, thread t: Int) throws -> Int64? {
+        r.parent == 0 ? nil : placeholder(r.parent, thread: t, step: r.step)
+    }
+
+    private func placeholder(_ id: UInt64, thread t: Int, step: UInt32) -> Int64 {
+        if let row = queues[t].placeholders[id] { return row }
+        let row = nextRow
+        nextRow += 1
+        plan.append(PlannedRow(group: -1, index: 0, up: nil, step: step))
+        queues[t].placeholders[id] = row
+        return row
+    }
+
+    /// Inserts the planned rows, many per statement, then fills in placeholders whose spans ended.
+    /// Returns the number of spans written (placeholders are not spans yet).
+    @discardableResult
+    private func executePlan() throws -> Int64 {
+        let firstRow = nextRow - Int64(plan.count)
+        var index = 0
+        while index + TraceWriter.batchRows <= plan.count {
+            for row in 0..<TraceWriter.batchRows {
+                try bind(plan[index + row], id: firstRow + Int64(index + row), insertBatch, base: Int32(row * TraceWriter.columns))
+            }
+            try insertBatch.step()
+            insertBatch.resetKeepingBindings()
+            index += TraceWriter.batchRows
+        }
+        while index < plan.count {
+            try bind(plan[index], id: firstRow + Int64(index), insertOne, base: 0)
+            try insertOne.step()
+            insertOne.resetKeepingBindings()
+            index += 1
+        }
+        if !plan.isEmpty && db.lastInsertID != nextRow - 1 {
+            throw StoreError("\(path): span rows got ids \(db.lastInsertID) instead of \(nextRow - 1); is another process writing?")
+        }
+        // Step base times, in the same transaction as the spans that need them.
+        for new in newSteps { try insertStep.run([.int(runID), .int(Int64(new.step)), .int(new.base)]) }
+        newSteps.removeAll(keepingCapacity: true)
+        for u in updates {
+            try bind(u.record, u.sig, up: u.up, id: u.row, updateSpan, base: 0)
+            updateSpan.bind(u.row, at: Int32(TraceWriter.columns) + 1)
+            try updateSpan.step()
+            updateSpan.resetKeepingBindings()
+        }
+        let written = Int64(plan.lazy.filter { $0.group >= 0 }.count + updates.count)
+        for var g in groups {
+            g.removeAll(keepingCapacity: true)
+            spare.append(g)
+        }
+        groups.removeAll(keepingCapacity: true)
+        return written
+    }
 
     @inline(__always)
-    private func bindSpan(_ r: SpanRecord, _ sig: Int64, _ s: Statement, base: Int32) throws {
-        let id = Int64(r.id) + idOffset
-        s.bind(id, at: base + 1)
+    private func bind(_ p: PlannedRow, id: Int64, _ s: Statement, base: Int32) throws {
+        guard p.group >= 0 else {
+            // A placeholder: a span still open; filled in when it ends.
+            s.bindNull(at: base + 1)
+            s.bind(0, at: base + 2)
+            s.bindNull(at: base + 3)
+            s.bind(Int64(p.step), at: base + 4)
+            if current?.step != p.step { try enterStep(p.step, 0, id) }
+            s.bind(0, at: base + 5)
+            s.bind(0, at: base + 6)
+            for c in Int32(7)...10 { s.bindNull(at: base + c) }
+            return
+        }
+        let span = groups[Int(p.group)][Int(p.index)]
+        try bind(span.record, span.sig, up: p.up, id: id, s, base: base)
+    }
+
+    @inline(__always)
+    private func bind(_ r: SpanRecord, _ sig: Int64, up: Int64?, id: Int64, _ s: Statement, base: Int32) throws {
+        // The id column is left NULL: SQLite appends with max(id) + 1, which is `id`.
+        s.bindNull(at: base + 1)
         s.bind(sig, at: base + 2)
-        if r.parent == 0 { s.bindNull(at: base + 3) } else { s.bind(Int64(r.id &- r.parent), at: base + 3) }
+        if let up { s.bind(up, at: base + 3) } else { s.bindNull(at: base + 3) }
         s.bind(Int64(r.step), at: base + 4)
         let ts = Int64(bitPattern: r.start)
         let dur = Int64(bitPattern: r.end) - ts
@@ -184,15 +332,17 @@ public final class TraceWriter: TraceSink {
         track(r, id: id, ts: ts, dur: dur)
     }
 
-    /// Makes `step` current. Its base time is recorded (in `steps`) with the first span of it that arrives.
+    /// Makes `step` current. Its base time is recorded (in `steps`) with the first span of it written.
     private func enterStep(_ step: UInt32, _ ts: Int64, _ id: Int64) throws {
         if let previous = current { steps[previous.step] = previous.range }
         let base: Int64
-        if let known = stepBases[step] {
-            base = known
+        let i = Int(step)
+        if i >= stepBases.count { stepBases += [Int64](repeating: .min, count: max(i + 1 - stepBases.count, 1024)) }
+        if stepBases[i] != .min {
+            base = stepBases[i]
         } else {
-            try insertStep.run([.int(runID), .int(Int64(step)), .int(ts)])
-            stepBases[step] = ts
+            newSteps.append((step, ts))
+            stepBases[i] = ts
             base = ts
         }
         current = (step, base, steps[step] ?? StepRange(first: id, last: id))
@@ -307,8 +457,13 @@ public final class TraceWriter: TraceSink {
     /// and marks the run complete.
     public func finish(modules: [ModuleInfo], bypasses: [BypassFinding], threads: [(index: UInt16, osThreadID: Int32)],
                        endWallNanoseconds: UInt64, dropped: UInt64, pid: Int32) throws {
-        if let last = current { steps[last.step] = last.range }
         try db.transaction {
+            // Whatever still waits for a parent that never ended (the session stopped inside it).
+            plan.removeAll(keepingCapacity: true)
+            updates.removeAll(keepingCapacity: true)
+            for t in queues.indices { try emitBuffer(thread: t) }
+            spanCount += try executePlan()
+            if let last = current { steps[last.step] = last.range }
             try writePendingGraphs()
             let module = try db.prepare("INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             for (ordinal, m) in modules.enumerated() {

@@ -127,9 +127,6 @@ public final class TraceSession: @unchecked Sendable {
         startDrainThread()
     }
 
-    /// The first span id this process may hand out from now on (for id offsets in stores).
-    public static var nextSpanID: UInt64 { ct_peek_span_block() }
-
     /// Changes what is recorded (a schedule moving between phases). Empty stops recording
     /// without ending the session.
     public func setFlags(_ flags: TraceFlags) {

@@ -93,3 +93,54 @@ struct SessionTests {
         #expect(perRun == [[.int(1), .int(2)], [.int(2), .int(3)]])
     }
 }
+
+@Suite("Spans of long steps")
+struct LongStepTests {
+    final class Slow: Module<Tensor, Tensor> {
+        let child = ReLU()
+        override func forward(_ x: Tensor) throws -> Tensor {
+            var y = x
+            for _ in 0..<12 {
+                y = try child(y)
+                Thread.sleep(forTimeInterval: 0.005)
+            }
+            return y
+        }
+    }
+
+    /// Spans whose parents are still open after two drains are written under placeholder rows,
+    /// which are filled in when the parents end: the tree comes out the same.
+    @Test func openParentsAcrossBatches() throws {
+        let model = Slow()
+        var options = ProfilerOptions()
+        options.drainInterval = .milliseconds(10)
+        let path = try profile(options, watch: model) { p in
+            for _ in 0..<2 {
+                _ = try model(Tensor.ones([2]))
+                p.step()
+            }
+        }
+        let t = myThread
+        let tree = try rows(path, """
+            SELECT s.name, p.name, count(*) FROM spans s LEFT JOIN spans p ON p.id = s.parent_id
+            WHERE s.thread = \(t) GROUP BY 1, 2 ORDER BY 1, 2
+            """)
+        #expect(tree == [
+            [.text("ProfilerStep#0"), .null, .int(1)],
+            [.text("ProfilerStep#1"), .null, .int(1)],
+            [.text("Slow"), .text("ProfilerStep#0"), .int(1)],
+            [.text("Slow"), .text("ProfilerStep#1"), .int(1)],
+            [.text("child"), .text("Slow"), .int(24)],
+        ])
+        // Filled-in rows carry their real times: the step contains its children.
+        let outside = try rows(path, """
+            SELECT count(*) FROM spans s JOIN spans p ON p.id = s.parent_id
+            WHERE s.ts_ns < p.ts_ns OR s.ts_ns + s.dur_ns > p.ts_ns + p.dur_ns
+            """)
+        #expect(outside == [[.int(0)]])
+        let steps = try rows(path, "SELECT step, dur_ns > 50000000 FROM steps WHERE run_id = 1 ORDER BY step")
+        #expect(steps == [[.int(0), .int(1)], [.int(1), .int(1)]])
+        let placeholders = try rows(path, "SELECT count(*) FROM span_data WHERE sig = 0")
+        #expect(placeholders == [[.int(0)]], "every placeholder was filled in")
+    }
+}
