@@ -59,7 +59,7 @@ struct SessionTests {
         } throws: { error in
             "\(error)".contains("/proc/tracewell")
         }
-        #expect(Profiler.active == nil)
+        #expect(Profiler.active !== profiler, "a profiler that failed to start does not hold the tracer")
     }
 
     @Test func readerRefusesNewerSchemasAndNonTraces() throws {
