@@ -70,7 +70,20 @@ struct Bench: ParsableCommand {
     func render(_ results: [Result]) -> String {
         switch format {
         case .json:
-            return "{" + results.map { "\"\($0.key)\":\($0.value.isFinite ? String($0.value) : "null")" }.joined(separator: ",") + "}"
+            // Keys measured once are numbers; keys measured per case (matmul) are objects by case.
+            var keys: [String] = []
+            var byKey: [String: [Result]] = [:]
+            for r in results {
+                if byKey[r.key] == nil { keys.append(r.key) }
+                byKey[r.key, default: []].append(r)
+            }
+            func number(_ v: Double) -> String { v.isFinite ? String(v) : "null" }
+            return "{" + keys.map { key in
+                let rs = byKey[key]!
+                let value = rs.count == 1 ? number(rs[0].value)
+                    : "{" + rs.map { "\"\($0.what)\":\(number($0.value))" }.joined(separator: ",") + "}"
+                return "\"\(key)\":\(value)"
+            }.joined(separator: ",") + "}"
         case .table:
             var lines = ["key                     value      unit   target      pass  what"]
             for r in results {

@@ -5,11 +5,11 @@ enum MatmulBench {
     static func run(rounds: Int) throws -> [Result] {
         var generator = RandomGenerator(seed: 1)
         let cases: [(String, [Int], [Int])] = [
-            ("256x256 · 256x256", [256, 256], [256, 256]),
-            ("512x512 · 512x512", [512, 512], [512, 512]),
-            ("MLP fc1: 64x784 · 784x256", [64, 784], [784, 256]),
-            ("MLP fc2: 64x256 · 256x256", [64, 256], [256, 256]),
-            ("MLP fc3: 64x256 · 256x10", [64, 256], [256, 10]),
+            ("256x256 x 256x256", [256, 256], [256, 256]),
+            ("512x512 x 512x512", [512, 512], [512, 512]),
+            ("MLP fc1: 64x784 x 784x256", [64, 784], [784, 256]),
+            ("MLP fc2: 64x256 x 256x256", [64, 256], [256, 256]),
+            ("MLP fc3: 64x256 x 256x10", [64, 256], [256, 10]),
         ]
         return try cases.map { name, a, b in
             let x = Tensor.randn(a, using: &generator), y = Tensor.randn(b, using: &generator)
