@@ -50,6 +50,7 @@ let package = Package(
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["Examples", "Modules", "Tensors"]),
         .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore"]),
         .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "Tracing", "Examples"]),

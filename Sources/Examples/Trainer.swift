@@ -62,7 +62,18 @@ public final class Trainer {
 
     public init(_ config: TrainingConfig) {
         self.config = config
-        Random.seed(config.seed)
+        // A generator of our own: the same seed gives the same run even when other models are
+        // built on other threads meanwhile.
+        (model, optimizer, shapes, corpus, batches) = Random.withSeed(config.seed) { Trainer.build(config) }
+    }
+
+    private static func build(_ config: TrainingConfig)
+        -> (Module<Tensor, Tensor>, Optimizer, (train: ShapesDataset, test: ShapesDataset)?, CharacterCorpus?, Batches) {
+        let model: Module<Tensor, Tensor>
+        let optimizer: Optimizer
+        var shapes: (train: ShapesDataset, test: ShapesDataset)?
+        var corpus: CharacterCorpus?
+        let batches: Batches
         switch config.model {
         case .mlp, .cnn:
             let data = (ShapesDataset(count: 6000, seed: config.seed &+ 1), ShapesDataset(count: 1000, seed: config.seed &+ 2))
@@ -87,6 +98,7 @@ public final class Trainer {
             model = gpt
             optimizer = AdamW(parameters: model.parameters(), learningRate: config.learningRate)
         }
+        return (model, optimizer, shapes, corpus, batches)
     }
 
     /// Registers a forward hook on the model's last layer and returns its name and a call
