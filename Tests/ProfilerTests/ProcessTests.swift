@@ -40,17 +40,9 @@ struct ProcessTests {
     @Test func environmentActivationWinsAndCountsOptimizerSteps() throws {
         let path = temporaryTrace("env")
         let ignored = temporaryTrace("ignored")
-        let train = Process()
-        train.executableURL = trainExecutable
-        train.arguments = ["--steps", "5", "--trace", ignored, "--log-format", "jsonl"]
-        train.environment = ProcessInfo.processInfo.environment.merging(
-            ["TRACEWELL_TRACE": path, "TRACEWELL_OPTIONS": "ops,name=from-env"]) { $1 }
-        let errors = Pipe()
-        train.standardError = errors
-        train.standardOutput = FileHandle.nullDevice
-        try train.run()
-        train.waitUntilExit()
-        #expect(train.terminationStatus == 0)
+        let (status, message) = try runTrain(["--steps", "5", "--trace", ignored],
+                                             environment: ["TRACEWELL_TRACE": path, "TRACEWELL_OPTIONS": "ops,name=from-env"])
+        #expect(status == 0)
         #expect(!FileManager.default.fileExists(atPath: ignored))
         let reader = try TraceReader(path: path)
         let run = try reader.run(nil)
@@ -61,25 +53,30 @@ struct ProcessTests {
         #expect(steps == 6, "five optimizer steps end five steps; the sixth is open at exit")
         let ops = try reader.db.scalar("SELECT count(*) FROM spans WHERE kind = 'op'") ?? 0
         #expect(ops > 0)
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(message.contains("trace: \(path)"))
     }
 
     @Test func badEnvironmentOptionsAreOneLineAndTrainingGoesOn() throws {
-        let train = Process()
-        train.executableURL = trainExecutable
-        train.arguments = ["--steps", "2", "--no-trace", "--log-format", "jsonl"]
-        train.environment = ProcessInfo.processInfo.environment.merging(
-            ["TRACEWELL_TRACE": temporaryTrace(), "TRACEWELL_OPTIONS": "bogus"]) { $1 }
-        let errors = Pipe()
-        train.standardError = errors
-        train.standardOutput = FileHandle.nullDevice
-        try train.run()
-        train.waitUntilExit()
-        #expect(train.terminationStatus == 0)
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (status, message) = try runTrain(["--steps", "2", "--no-trace"],
+                                             environment: ["TRACEWELL_TRACE": temporaryTrace(), "TRACEWELL_OPTIONS": "bogus"])
+        #expect(status == 0)
         #expect(message == "tracewell: TRACEWELL_TRACE is set but tracing could not start: TRACEWELL_OPTIONS: unknown option 'bogus' (known: ops, noshapes, nomemory, nograph, name=, wait=, warmup=, active=, repeat=, skip_first=)\n")
     }
+}
+
+/// Runs `train` (JSON log lines to nowhere) and returns its status and stderr.
+func runTrain(_ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
+    let train = Process()
+    train.executableURL = trainExecutable
+    train.arguments = arguments + ["--log-format", "jsonl"]
+    train.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let errors = Pipe()
+    train.standardError = errors
+    train.standardOutput = FileHandle.nullDevice
+    try train.run()
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    train.waitUntilExit()
+    return (train.terminationStatus, message)
 }
 
 extension Statement {

@@ -1,40 +1,35 @@
 import Tensors
 
-/// Element-wise activations as modules.
-open class ReLU: Module<Tensor, Tensor> {
+/// An element-wise activation: subclasses say what `apply` computes.
+open class Activation: Module<Tensor, Tensor> {
     public override init() { super.init() }
+
+    /// The function, on a tensor.
+    open func apply(_ x: Tensor) -> Tensor { x }
+
     open override func forward(_ x: Tensor) throws -> Tensor {
         checkInsideWrapper()
-        return x.relu()
+        return apply(x)
     }
+
     open override var isBuiltIn: Bool { true }
 }
 
-open class GELU: Module<Tensor, Tensor> {
-    public override init() { super.init() }
-    open override func forward(_ x: Tensor) throws -> Tensor {
-        checkInsideWrapper()
-        return x.gelu()
-    }
-    open override var isBuiltIn: Bool { true }
+open class ReLU: Activation {
+    open override func apply(_ x: Tensor) -> Tensor { x.relu() }
 }
 
-open class Tanh: Module<Tensor, Tensor> {
-    public override init() { super.init() }
-    open override func forward(_ x: Tensor) throws -> Tensor {
-        checkInsideWrapper()
-        return x.tanh()
-    }
-    open override var isBuiltIn: Bool { true }
+/// GELU with the exact erf form.
+open class GELU: Activation {
+    open override func apply(_ x: Tensor) -> Tensor { x.gelu() }
 }
 
-open class Sigmoid: Module<Tensor, Tensor> {
-    public override init() { super.init() }
-    open override func forward(_ x: Tensor) throws -> Tensor {
-        checkInsideWrapper()
-        return x.sigmoid()
-    }
-    open override var isBuiltIn: Bool { true }
+open class Tanh: Activation {
+    open override func apply(_ x: Tensor) -> Tensor { x.tanh() }
+}
+
+open class Sigmoid: Activation {
+    open override func apply(_ x: Tensor) -> Tensor { x.sigmoid() }
 }
 
 /// Zeroes elements with probability `p` in training mode; the identity in eval mode.

@@ -31,8 +31,8 @@ open class Conv2d: Module<Tensor, Tensor> {
     }
 }
 
-/// Max pooling with a square window.
-open class MaxPool2d: Module<Tensor, Tensor> {
+/// Pooling with a square window: subclasses say which.
+open class Pool2d: Module<Tensor, Tensor> {
     public let kernelSize, stride: Int
 
     public init(_ kernelSize: Int, stride: Int? = nil) {
@@ -41,32 +41,26 @@ open class MaxPool2d: Module<Tensor, Tensor> {
         super.init()
     }
 
+    /// The pooling itself.
+    open func pool(_ x: Tensor) throws -> Tensor { x }
+
     open override func forward(_ x: Tensor) throws -> Tensor {
         checkInsideWrapper()
-        return try x.maxPool2d(kernel: kernelSize, stride: stride)
+        return try pool(x)
     }
 
     open override var isBuiltIn: Bool { true }
     open override var extraDescription: String { "kernel_size=\(kernelSize), stride=\(stride)" }
 }
 
+/// Max pooling with a square window.
+open class MaxPool2d: Pool2d {
+    open override func pool(_ x: Tensor) throws -> Tensor { try x.maxPool2d(kernel: kernelSize, stride: stride) }
+}
+
 /// Average pooling with a square window.
-open class AvgPool2d: Module<Tensor, Tensor> {
-    public let kernelSize, stride: Int
-
-    public init(_ kernelSize: Int, stride: Int? = nil) {
-        self.kernelSize = kernelSize
-        self.stride = stride ?? kernelSize
-        super.init()
-    }
-
-    open override func forward(_ x: Tensor) throws -> Tensor {
-        checkInsideWrapper()
-        return try x.avgPool2d(kernel: kernelSize, stride: stride)
-    }
-
-    open override var isBuiltIn: Bool { true }
-    open override var extraDescription: String { "kernel_size=\(kernelSize), stride=\(stride)" }
+open class AvgPool2d: Pool2d {
+    open override func pool(_ x: Tensor) throws -> Tensor { try x.avgPool2d(kernel: kernelSize, stride: stride) }
 }
 
 /// Flattens axes from `startAxis` on (default: everything but the batch).
