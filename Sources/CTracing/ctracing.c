@@ -4,9 +4,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
 
 __thread ct_thread_state ct_tls __attribute__((tls_model("initial-exec")));
 int32_t ct_flags = 0;
@@ -16,17 +13,6 @@ uint32_t ct_epoch = 0;
 uint32_t ct_step = 0;
 uint64_t ct_next_span_block = 1;
 uint64_t ct_next_sequence = 1;
-
-int ct_has_invariant_tsc(void) {
-#if defined(__x86_64__)
-    unsigned a, b, c, d;
-    if (__get_cpuid_max(0x80000000, 0) < 0x80000007) return 0;
-    __cpuid(0x80000007, a, b, c, d);
-    return (d >> 8) & 1;
-#else
-    return 0;
-#endif
-}
 
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;

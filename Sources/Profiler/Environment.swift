@@ -63,7 +63,7 @@ public func tracewellAutostart() {
         Optimizer.stepObserver = { _ in Profiler.active?.stepFromOptimizer() }
         atexit { Profiler.stopFromEnvironment() }
     } catch {
-        FileHandleStderr.write("tracewell: \(Profiler.traceVariable) is set but tracing could not start: \(error)\n")
+        StandardError.write("tracewell: \(Profiler.traceVariable) is set but tracing could not start: \(error)\n")
     }
 }
 
@@ -74,6 +74,6 @@ extension Profiler {
         let results = profiler.stop()
         let spans = results.reduce(0) { $0 + $1.spans }
         let runs = results.map { String($0.runID) }.joined(separator: ", ")
-        FileHandleStderr.write("tracewell: trace written to \(profiler.output) (run \(runs), \(spans) spans)\n")
+        StandardError.write("tracewell: trace written to \(profiler.output) (run \(runs), \(spans) spans)\n")
     }
 }

@@ -238,7 +238,7 @@ public final class Profiler {
         guard graphs.count >= 2, let first = graphs.first, let last = graphs.last else { return }
         let modules = Dictionary(ModuleRegistry.shared.all().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         if let difference = StaticGraph.firstDifference(first, last, module: { modules[$0].map { ($0.path, $0.type) } }) {
-            FileHandleStderr.write("tracewell: the static graph changed between steps \(first.step) and \(last.step) "
+            StandardError.write("tracewell: the static graph changed between steps \(first.step) and \(last.step) "
                 + "(data-dependent control flow?): \(difference)\n")
         }
     }
@@ -307,6 +307,6 @@ public final class Profiler {
         guard failure == nil else { return }
         failure = message
         TraceFlags.set([])
-        FileHandleStderr.write("tracewell: tracing stopped: \(message); the program continues without tracing\n")
+        StandardError.write("tracewell: tracing stopped: \(message); the program continues without tracing\n")
     }
 }

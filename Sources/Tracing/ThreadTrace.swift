@@ -73,9 +73,6 @@ public struct ThreadTrace {
         return Tracer.registerCurrentThread()
     }
 
-    /// The number of open spans on this thread.
-    @inlinable public var openSpans: Int { depth }
-
     @inlinable mutating func takeID(epoch current: UInt32) -> UInt64 {
         if epoch != current {
             // A new session: ids must come from blocks handed out after it began.

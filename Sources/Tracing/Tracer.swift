@@ -263,14 +263,14 @@ public final class TraceSession: @unchecked Sendable {
                     s.flags = []
                 }
                 TraceFlags.set([])
-                FileHandleStderr.write("tracing stopped: \(error); the program continues without tracing\n")
+                StandardError.write("tracing stopped: \(error); the program continues without tracing\n")
             }
         }
     }
 }
 
-/// One line to stderr without Foundation.
-public enum FileHandleStderr {
+/// Text to stderr without Foundation (the tracing core has no dependencies).
+public enum StandardError {
     public static func write(_ text: String) {
         var t = text
         t.withUTF8 { buf in _ = Glibc.write(2, buf.baseAddress, buf.count) }

@@ -33,7 +33,6 @@ struct Bench: ParsableCommand {
             note("model size...")
             print(try Scaling.modelSize())
             print()
-            if ProcessInfo.processInfo.environment["BENCH_MODEL_ONLY"] != nil { return }
             note("trace size...")
             print(try Scaling.traceSize(includeTenMillion: !skip10m))
             return

@@ -1,4 +1,3 @@
-import Foundation
 import Modules
 import Tensors
 import Tracing
@@ -8,10 +7,6 @@ import Tracing
 /// direct path only, which no real layer does (a layer returns a new tensor it owns).
 class Empty: Module<Tensor, Tensor> {
     @_optimize(none) @inline(never) override func forward(_ x: Tensor) throws -> Tensor { x }
-}
-
-class FastEmpty: Module<Tensor, Tensor> {
-    @inline(never) override func forward(_ x: Tensor) throws -> Tensor { x }
 }
 
 /// Counts what a session drains, without storing it (the hot path alone is measured).
@@ -51,20 +46,7 @@ enum WrapperBench {
         return (Measure.median(deltas), Measure.median(directs))
     }
 
-    /// For profiling the traced call alone: `BENCH_SPIN=1 perf record bench --only wrapper`.
-    static func spin() throws {
-        let session = try TraceSession(sink: NullSink(), flags: [.spans], drainInterval: .seconds(3600))
-        let module = FastEmpty()
-        let x = Tensor.zeros([1])
-        for _ in 0..<2000 {
-            session.flush()
-            for _ in 0..<50_000 { blackHole(try module(x)) }
-        }
-        session.stop()
-    }
-
     static func run(rounds: Int) throws -> [Result] {
-        if ProcessInfo.processInfo.environment["BENCH_SPIN"] != nil { try spin() }
         let samples = "median of \(rounds) rounds × \(calls) calls"
         let plain = Empty()
         let (wrapper, direct) = try overhead(plain, rounds: rounds)

@@ -68,9 +68,6 @@ static inline uint64_t ct_realtime_ns(void) {
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-/// 1 when `ct_ticks` reads an invariant time-stamp counter, 0 when it falls back to CLOCK_MONOTONIC.
-int ct_has_invariant_tsc(void);
-
 /// The cheapest monotonic clock: the invariant TSC on x86-64, else CLOCK_MONOTONIC in ns.
 static inline uint64_t ct_ticks(void) {
 #if defined(__x86_64__)
