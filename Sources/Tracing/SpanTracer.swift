@@ -128,6 +128,15 @@ public enum SpanTracer {
         return 0
     }
 
+    /// True when this thread has a span open in the current session. A thread that entered its
+    /// module calls before tracing started has none, and its calls cannot be judged.
+    @inlinable public static var isTracedThread: Bool {
+        guard let raw = ct_state().pointee.context else { return false }
+        let trace = raw.assumingMemoryBound(to: ThreadTrace.self)
+        let depth = trace.pointee.depth
+        return depth > 0 && trace.pointee.frames[depth - 1].epoch == ct_get_epoch()
+    }
+
     /// True when module `id`'s wrapper is open anywhere on this thread's stack.
     @inlinable public static func isActive(module id: UInt32) -> Bool {
         guard let raw = ct_state().pointee.context else { return false }

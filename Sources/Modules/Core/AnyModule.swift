@@ -53,6 +53,8 @@ open class AnyModule {
     }
 
     @usableFromInline final func reportIfOutsideWrapper() {
+        // A thread whose calls began before tracing did has no wrapper spans to compare with.
+        guard SpanTracer.isTracedThread else { return }
         let innermost = SpanTracer.innermostModule
         guard innermost != traceID else { return }
         TraceDefinitions.ensureDefined(self)

@@ -43,7 +43,9 @@ public enum Autograd {
                          _ compute: () -> Tensor, backward: @escaping Backward) -> Tensor {
         let scope = flags.contains(.spans) ? SpanTracer.innermostModule : 0
         let forward = !Autograd.inBackward
-        if forward && flags.contains(.bypass) { OpObservers.checkParameterReads(inputs, innermost: scope) }
+        if forward && flags.contains(.bypass) && SpanTracer.isTracedThread {
+            OpObservers.checkParameterReads(inputs, innermost: scope)
+        }
         var token: Int32 = -1
         if flags.contains(.ops) && flags.contains(.spans) {
             token = SpanTracer.begin(.op, subject: OpObservers.nameID(name), inputShapes: Tensor.shapeID(inputs))
