@@ -245,12 +245,7 @@ public final class Profiler {
 
     private func openSession() throws {
         let startWall = Clock.wallNanoseconds()
-        do {
-            try FileManager.default.createDirectory(at: URL(fileURLWithPath: output).deletingLastPathComponent(),
-                                                    withIntermediateDirectories: true)
-        } catch {
-            throw ProfilerError(description: "cannot create the directory for \(output): \(error.localizedDescription)")
-        }
+        try Profiler.makeDirectories(for: output)
         let name = runName
         let run = RunDescription(name: name, options: options.json, startWallNanoseconds: startWall)
         let writer: TraceWriter
@@ -265,6 +260,17 @@ public final class Profiler {
         self.writer = writer
         self.session = session
         windowFirstStep = nil
+    }
+
+    /// Creates the folders `path` needs, with the system's reason when one cannot be made.
+    static func makeDirectories(for path: String) throws {
+        var folder = ""
+        for part in URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.pathComponents.dropFirst() {
+            folder += "/" + part
+            if mkdir(folder, 0o755) != 0 && errno != EEXIST {
+                throw ProfilerError(description: "cannot create \(folder): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     private func openStepSpan(_ step: Int) {
