@@ -48,6 +48,7 @@ struct GradientTests {
         try gradCheck([random([2, 3, 4])]) { try $0[0].sum(axes: [0, 2]) }
         try gradCheck([random([2, 3, 4])]) { try $0[0].mean(axes: [-1]) }
         try gradCheck([Tensor([1, 5, 2, 8, 3, 4], shape: [2, 3])]) { try $0[0].amax(axis: 1) }
+        try gradCheck([Tensor((0..<24).map { Float(($0 * 7) % 24) }, shape: [2, 3, 4])]) { try $0[0].amax(axes: [0, 2]) }
     }
 
     @Test func softmaxFamily() throws {

@@ -19,6 +19,13 @@ struct TensorTests {
         #expect(throws: TensorError.self) { try Tensor.zeros([6]).reshaped([4, -1]) }
     }
 
+    @Test func maxOverAxes() throws {
+        let x = Tensor([1, 9, 3, 4, 5, 6, 7, 8], shape: [2, 2, 2])
+        #expect(try x.amax(axes: [0, 2]).scalars == [7, 9])
+        #expect(try x.amax(axes: [1], keepDims: true).shape == [2, 1, 2])
+        #expect(throws: TensorError.self) { try x.amax(axes: [3]) }
+    }
+
     @Test func matmulValues() throws {
         let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
         let b = Tensor([1, 0, 0, 1, 1, 1], shape: [3, 2])

@@ -96,6 +96,20 @@ extension Tensor {
         })
     }
 
+    /// The maximum over several axes (one after another, so the gradient goes to the first maximum).
+    public func amax(axes: [Int], keepDims: Bool = false) throws -> Tensor {
+        var normalized: [Int] = []
+        for axis in axes {
+            guard let a = Shape.axis(axis, rank: rank), !normalized.contains(a) else {
+                throw TensorError("amax", [shape], "axes \(axes) out of range or repeated")
+            }
+            normalized.append(a)
+        }
+        var result = self
+        for a in normalized.sorted(by: >) { result = try result.amax(axis: a, keepDims: keepDims) }
+        return result
+    }
+
     /// Index of the largest element along the last axis, per row (for accuracy).
     public func argmaxLastAxis() -> [Int] {
         let c = contiguousStorageTensor
