@@ -250,7 +250,7 @@ public final class Profiler {
         let run = RunDescription(name: name, options: options.json, startWallNanoseconds: startWall)
         let writer: TraceWriter
         do {
-            writer = try TraceWriter(path: output, run: run)
+            writer = try TraceWriter(path: output, run: run, maxBytes: options.maxFileBytes)
         } catch {
             throw ProfilerError(description: "cannot write the trace: \(error)")
         }
@@ -292,7 +292,7 @@ public final class Profiler {
         self.session = nil
         self.writer = nil
         if let problem = session.failure {
-            fail(problem)
+            fail(problem, alreadyReported: true)
             return
         }
         do {
@@ -309,10 +309,12 @@ public final class Profiler {
         onTraceReady?(result)
     }
 
-    private func fail(_ message: String) {
+    private func fail(_ message: String, alreadyReported: Bool = false) {
         guard failure == nil else { return }
         failure = message
         TraceFlags.set([])
-        StandardError.write("tracewell: tracing stopped: \(message); the program continues without tracing\n")
+        if !alreadyReported {
+            StandardError.write("tracewell: tracing stopped: \(message); the program continues without tracing\n")
+        }
     }
 }

@@ -15,6 +15,9 @@ public struct ProfilerOptions: Sendable, Equatable {
     public var graphCompareAfter = 10
     /// How often buffered spans are written (and committed) to the database.
     public var drainInterval: Duration = .milliseconds(50)
+    /// The largest the trace file may grow; past it tracing stops (as on a full disk) and the
+    /// program goes on. Nil: no limit.
+    public var maxFileBytes: Int?
 
     public init(shapes: Bool = true, memory: Bool = true, ops: Bool = false, graph: Bool = true) {
         self.shapes = shapes

@@ -52,11 +52,16 @@ public final class TraceWriter: TraceSink {
         var span: Int64?, ts: Int64 = 0, dur: Int64 = 0
     }
 
-    /// Opens (creating if needed) the database at `path` and starts a run in it.
-    public init(path: String, run: RunDescription) throws {
+    /// Opens (creating if needed) the database at `path` and starts a run in it. With
+    /// `maxBytes`, the file may not grow beyond that size: writing more fails as a full disk does.
+    public init(path: String, run: RunDescription, maxBytes: Int? = nil) throws {
         self.path = path
         db = try Database(path: path, mode: .readWrite)
         try TraceWriter.prepareSchema(db)
+        if let maxBytes {
+            let pageSize = try db.scalar("PRAGMA page_size") ?? 4096
+            try db.execute("PRAGMA max_page_count = \(max(maxBytes / Int(pageSize), 1))")
+        }
         let row = (0..<TraceWriter.columns).map { _ in "?" }.joined(separator: ",")
         insertBatch = try db.prepare("INSERT INTO span_data VALUES " +
             (0..<TraceWriter.batchRows).map { _ in "(\(row))" }.joined(separator: ","))

@@ -263,7 +263,7 @@ public final class TraceSession: @unchecked Sendable {
                     s.flags = []
                 }
                 TraceFlags.set([])
-                StandardError.write("tracing stopped: \(error); the program continues without tracing\n")
+                StandardError.write("tracewell: tracing stopped: \(error); the program continues without tracing\n")
             }
         }
     }

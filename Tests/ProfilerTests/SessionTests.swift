@@ -62,6 +62,33 @@ struct SessionTests {
         #expect(Profiler.active !== profiler, "a profiler that failed to start does not hold the tracer")
     }
 
+    /// A full disk (here: a size limit, which SQLite reports the same way) stops tracing with one
+    /// message; the program goes on and the file keeps every batch committed before.
+    @Test func fullDiskStopsTracingNotTheProgram() throws {
+        var options = ProfilerOptions()
+        options.maxFileBytes = 256 * 1024
+        options.drainInterval = .milliseconds(5)
+        let path = temporaryTrace("full")
+        let relu = ReLU()
+        let profiler = Profiler(output: path, options: options, runName: "full")
+        try startExclusively(profiler)
+        for _ in 0..<200 {
+            for _ in 0..<500 { _ = try relu(Tensor.ones([1])) }
+            profiler.step()
+            if profiler.failure != nil { break }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        _ = try relu(Tensor.ones([1]))  // calls still work once tracing stopped
+        profiler.stop()
+        #expect(profiler.failure?.contains("database or disk is full") == true)
+        let reader = try TraceReader(path: path)
+        #expect(try reader.db.prepare("PRAGMA integrity_check").text0 == "ok")
+        let run = try reader.run(nil)
+        #expect(run.status == "incomplete")
+        #expect(run.spanCount > 1000)
+        #expect(try reader.db.scalar("SELECT count(*) FROM spans") == run.spanCount)
+    }
+
     @Test func readerRefusesNewerSchemasAndNonTraces() throws {
         let path = temporaryTrace()
         try profile(path: path) { _ in }
