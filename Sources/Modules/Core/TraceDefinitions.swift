@@ -10,32 +10,79 @@ public enum TraceDefinitions {
         if module.definedEpoch != ct_get_epoch() { define(root: module) }
     }
 
-    /// Describes the tree under `root`, with `root` as a root (empty path).
+    /// One module of a tree walk, with its children's positions.
+    private struct Node {
+        let module: AnyModule
+        let path: String
+        let parent: UInt32
+        let parameters: [(name: String, tensor: Tensor)]
+        var children: [Int] = []
+    }
+
+    /// Describes the tree under `root`, with `root` as a root (empty path). Each module's
+    /// children and parameters are reflected once (a 10,000-module tree takes one walk).
     public static func define(root: AnyModule) {
         let epoch = ct_get_epoch()
-        let modules = root.namedModules()
-        var parent: [ObjectIdentifier: UInt32] = [:]
-        var owners: [ObjectIdentifier: [UInt32]] = [:]
+        var nodes: [Node] = []
+        var index: [ObjectIdentifier: Int] = [:]
+        var shared = false
+        func visit(_ module: AnyModule, path: String, parent: UInt32) -> Int {
+            if let known = index[ObjectIdentifier(module)] {
+                shared = true
+                return known
+            }
+            let i = nodes.count
+            index[ObjectIdentifier(module)] = i
+            nodes.append(Node(module: module, path: path, parent: parent, parameters: module.directTensors(parameters: true)))
+            for (name, child) in module.children {
+                let c = visit(child, path: path.isEmpty ? name : "\(path).\(name)", parent: module.traceID)
+                nodes[i].children.append(c)
+            }
+            return i
+        }
+        _ = visit(root, path: "", parent: 0)
+
+        // Owners of each parameter, and its name where the walk first meets it (pre-order, as
+        // `namedParameters`).
+        var owners: [ObjectIdentifier: (tensor: Tensor, name: String, modules: [UInt32])] = [:]
+        for node in nodes {
+            for (name, t) in node.parameters {
+                let id = ObjectIdentifier(t)
+                if owners[id] == nil {
+                    owners[id] = (t, node.path.isEmpty ? name : "\(node.path).\(name)", [])
+                } else {
+                    shared = true
+                }
+                owners[id]!.modules.append(node.module.traceID)
+            }
+        }
+        for (_, entry) in owners { entry.tensor.parameter = ParameterInfo(path: entry.name, owners: entry.modules) }
+
+        // Parameters in each subtree: summed bottom-up, or counted with de-duplication when
+        // modules or tensors are shared (tied weights, a module registered twice).
+        var totals = [Int](repeating: 0, count: nodes.count)
+        for i in stride(from: nodes.count - 1, through: 0, by: -1) {
+            if shared {
+                var seen = Set<ObjectIdentifier>(), visited = Set<Int>(), stack = [i]
+                while let j = stack.popLast() {
+                    guard visited.insert(j).inserted else { continue }
+                    for (_, t) in nodes[j].parameters where seen.insert(ObjectIdentifier(t)).inserted { totals[i] += t.count }
+                    stack += nodes[j].children
+                }
+            } else {
+                totals[i] = nodes[i].parameters.reduce(0) { $0 + $1.tensor.count }
+                    + nodes[i].children.reduce(0) { $0 + totals[$1] }
+            }
+        }
         var infos: [ModuleInfo] = []
-        for (_, module) in modules {
-            for (_, child) in module.children where parent[ObjectIdentifier(child)] == nil {
-                parent[ObjectIdentifier(child)] = module.traceID
-            }
-            for (_, t) in module.directTensors(parameters: true) {
-                owners[ObjectIdentifier(t), default: []].append(module.traceID)
-            }
-        }
-        for (path, module) in modules {
-            let direct = module.directTensors(parameters: true).reduce(0) { $0 + $1.tensor.count }
+        infos.reserveCapacity(nodes.count)
+        for (i, node) in nodes.enumerated() {
+            let m = node.module
             infos.append(ModuleInfo(
-                id: module.traceID, path: path, type: module.typeName,
-                parent: module === root ? 0 : parent[ObjectIdentifier(module)] ?? 0,
-                directParameters: direct, totalParameters: module.parameterCount,
-                hooks: module.registeredHookKinds, isBuiltIn: module.isBuiltIn, isContainer: !(module is any CallableModule)))
-            module.definedEpoch = epoch
-        }
-        for (path, t) in root.namedParameters() {
-            t.parameter = ParameterInfo(path: path, owners: owners[ObjectIdentifier(t)] ?? [])
+                id: m.traceID, path: node.path, type: m.typeName, parent: node.parent,
+                directParameters: node.parameters.reduce(0) { $0 + $1.tensor.count }, totalParameters: totals[i],
+                hooks: m.registeredHookKinds, isBuiltIn: m.isBuiltIn, isContainer: !(m is any CallableModule)))
+            m.definedEpoch = epoch
         }
         ModuleRegistry.shared.define(infos)
     }
