@@ -254,6 +254,8 @@ public final class Profiler {
         } catch {
             throw ProfilerError(description: "cannot write the trace: \(error)")
         }
+        writer.describeModules = { ModuleRegistry.shared.all() }
+        writer.describeThreads = { Tracer.threads() }
         BypassLog.shared.reset()
         let session = try TraceSession(sink: writer, flags: options.flags, drainInterval: options.drainInterval)
         for module in watched { TraceDefinitions.define(root: module) }
@@ -298,7 +300,7 @@ public final class Profiler {
         do {
             try writer.finish(modules: ModuleRegistry.shared.all(), bypasses: BypassLog.shared.all(),
                               threads: Tracer.threads(), endWallNanoseconds: Clock.wallNanoseconds(),
-                              dropped: stats.dropped, pid: getpid())
+                              dropped: stats.dropped)
         } catch {
             fail("cannot finish the trace: \(error)")
             return

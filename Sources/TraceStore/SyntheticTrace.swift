@@ -74,7 +74,7 @@ public struct SyntheticTrace {
         infos.append(ModuleInfo(id: UInt32(loss), path: "", type: "CrossEntropyLoss", parent: 0, directParameters: 0,
                                 totalParameters: 0, hooks: 0, isBuiltIn: true))
         try writer.finish(modules: infos, bypasses: [], threads: [(0, 4242)],
-                          endWallNanoseconds: 1_800_000_000_000_000_000 + UInt64(1_000 + steps * 1_500_000), dropped: 0, pid: 4242)
+                          endWallNanoseconds: 1_800_000_000_000_000_000 + UInt64(1_000 + steps * 1_500_000), dropped: 0)
     }
 
     /// The spans, in batches of about `batchSize` as a drain would hand them over (times in ns).

@@ -10,6 +10,11 @@ import Tracing
 public final class TraceWriter: TraceSink {
     public let path: String
     public private(set) var runID: Int64 = 0
+    /// The process's modules and threads, asked for when a span names one not yet written:
+    /// so the trace of a killed run still names them. The profiler points these at the
+    /// process registries; `finish` writes the final lists either way.
+    public var describeModules: () -> [ModuleInfo] = { [] }
+    public var describeThreads: () -> [(index: UInt16, osThreadID: Int32)] = { [] }
     @exclusivity(unchecked) public private(set) var spanCount: Int64 = 0
 
     private let db: Database
@@ -40,6 +45,10 @@ public final class TraceWriter: TraceSink {
     @exclusivity(unchecked) private var firstSignature: Int64?
     @exclusivity(unchecked) private var selfTimes = SelfTimeAccumulator()
     private var firstStep: UInt32?
+    /// Modules and threads whose rows are written (when they first appear in a signature).
+    private var namedModules = Set<UInt32>()
+    private var namedThreads = Set<UInt16>()
+    private let pid: Int
     private let pendingGraphs = Mutex<[StaticGraph]>([])
 
     struct SignatureKey: Hashable {
@@ -56,6 +65,7 @@ public final class TraceWriter: TraceSink {
     /// `maxBytes`, the file may not grow beyond that size: writing more fails as a full disk does.
     public init(path: String, run: RunDescription, maxBytes: Int? = nil) throws {
         self.path = path
+        pid = run.pid
         db = try Database(path: path, mode: .readWrite)
         try TraceWriter.prepareSchema(db)
         if let maxBytes {
@@ -383,6 +393,8 @@ public final class TraceWriter: TraceSink {
             return id
         }
         let isModule = r.kind == SpanKind.forward.rawValue || r.kind == SpanKind.backward.rawValue
+        if isModule && namedModules.insert(r.subject).inserted { try writeModules(describeModules()) }
+        if namedThreads.insert(r.thread).inserted { try writeThreads(describeThreads()) }
         let names = HookBit.names(r.hooks)
         try insertSignature.run([
             .int(runID), .int(Int64(r.kind)),
@@ -461,7 +473,7 @@ public final class TraceWriter: TraceSink {
     /// Writes the module tree, threads, steps and bypass findings, builds the indexes
     /// and marks the run complete.
     public func finish(modules: [ModuleInfo], bypasses: [BypassFinding], threads: [(index: UInt16, osThreadID: Int32)],
-                       endWallNanoseconds: UInt64, dropped: UInt64, pid: Int32) throws {
+                       endWallNanoseconds: UInt64, dropped: UInt64) throws {
         try db.transaction {
             // Whatever still waits for a parent that never ended (the session stopped inside it).
             plan.removeAll(keepingCapacity: true)
@@ -470,18 +482,8 @@ public final class TraceWriter: TraceSink {
             spanCount += try executePlan()
             if let last = current { steps[last.step] = last.range }
             try writePendingGraphs()
-            let module = try db.prepare("INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            for (ordinal, m) in modules.enumerated() {
-                try module.run([.int(runID), .int(Int64(m.id)), .text(m.path), .text(m.type),
-                                m.parent == 0 ? .null : .int(Int64(m.parent)), .int(Int64(m.directParameters)),
-                                .int(Int64(m.totalParameters)), .text(HookBit.names(m.hooks).joined(separator: ",")),
-                                .int(m.isBuiltIn ? 1 : 0), .int(Int64(ordinal))])
-            }
-            let thread = try db.prepare("INSERT OR REPLACE INTO threads VALUES (?, ?, ?, ?)")
-            for t in threads {
-                try thread.run([.int(runID), .int(Int64(t.index)), .int(Int64(t.osThreadID)),
-                                .text(t.osThreadID == pid ? "main" : "thread \(t.index)")])
-            }
+            try writeModules(modules)
+            try writeThreads(threads)
             let step = try db.prepare("""
                 UPDATE steps SET span_id = ?, ts_ns = ?, dur_ns = ?, first_span_id = ?, last_span_id = ?
                 WHERE run_id = ? AND step = ?
@@ -505,6 +507,26 @@ public final class TraceWriter: TraceSink {
             try db.execute(Schema.indexes)
         }
         try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    private func writeModules(_ modules: [ModuleInfo]) throws {
+        let module = try db.prepare("INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        for (ordinal, m) in modules.enumerated() {
+            try module.run([.int(runID), .int(Int64(m.id)), .text(m.path), .text(m.type),
+                            m.parent == 0 ? .null : .int(Int64(m.parent)), .int(Int64(m.directParameters)),
+                            .int(Int64(m.totalParameters)), .text(HookBit.names(m.hooks).joined(separator: ",")),
+                            .int(m.isBuiltIn ? 1 : 0), .int(Int64(ordinal))])
+            namedModules.insert(m.id)
+        }
+    }
+
+    private func writeThreads(_ threads: [(index: UInt16, osThreadID: Int32)]) throws {
+        let thread = try db.prepare("INSERT OR REPLACE INTO threads VALUES (?, ?, ?, ?)")
+        for t in threads {
+            try thread.run([.int(runID), .int(Int64(t.index)), .int(Int64(t.osThreadID)),
+                            .text(Int(t.osThreadID) == pid ? "main" : "thread \(t.index)")])
+            namedThreads.insert(t.index)
+        }
     }
 
     /// Bypass signature 3: modules that never entered their wrapper although the module

@@ -8,7 +8,8 @@ struct Bypass: ParsableCommand {
         discussion: """
             Evidence: parameter_read (an op read the module's parameter outside its wrapper), \
             forward_without_wrapper (a built-in layer's forward ran inside another module's wrapper), \
-            never_ran (registered, never called although its parent was). Hooks on such modules did not fire.
+            never_ran (registered, never called although its parent was). Hooks on such modules did not fire. \
+            Findings are written when a run ends: for an incomplete run (killed, or still running) this exits 2.
             """)
 
     @OptionGroup var trace: TraceOptions
@@ -19,6 +20,10 @@ struct Bypass: ParsableCommand {
         let reader = try trace.open()
         let model = try TraceModel(reader: reader, run: reader.run(trace.run))
         let findings = try TraceTools.Report.loadBypasses(reader, model)
+        if findings.isEmpty && model.run.status != "complete" {
+            throw Failure("run \(model.run.id) is \(model.run.status) (still running, or its process was killed): "
+                + "bypass findings are written when a run ends, so none are known")
+        }
         let table = ReportRenderer.bypassTable(findings)
         switch format {
         case .json: print("{\"run\":\(model.run.id),\"bypasses\":\(table.render(.json))}")

@@ -35,6 +35,15 @@ struct ProcessTests {
         #expect(run.spanCount >= committed)
         let visible = try reader.db.scalar("SELECT count(*) FROM spans WHERE run_id = \(run.id)")
         #expect(visible == run.spanCount, "every committed span is readable through the view")
+        // Modules and threads are named as they first appear, not only when the run ends.
+        let unnamed = try reader.db.scalar("""
+            SELECT count(DISTINCT s.module_id) FROM signatures s LEFT JOIN modules m
+            ON m.run_id = s.run_id AND m.id = s.module_id
+            WHERE s.run_id = \(run.id) AND s.module_id IS NOT NULL AND m.path IS NULL
+            """)
+        #expect(unnamed == 0)
+        #expect(try reader.db.scalar("SELECT count(*) FROM modules WHERE run_id = \(run.id) AND type = 'Linear'") ?? 0 > 0)
+        #expect(try reader.db.scalar("SELECT count(*) FROM threads WHERE run_id = \(run.id) AND name = 'main'") == 1)
     }
 
     @Test func environmentActivationWinsAndCountsOptimizerSteps() throws {

@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 @testable import Tensors
 
@@ -86,6 +88,29 @@ struct TensorTests {
             #expect(MemoryStats.threadLiveBytes > baseline)
         }
         #expect(MemoryStats.threadLiveBytes == baseline)
+    }
+
+    @Test func matmulsOnSeveralThreadsAgreeWithOneThread() throws {
+        // OpenBLAS's serial build shares buffers between concurrent calls unless they are serialized.
+        var g = RandomGenerator(seed: 7)
+        let a = Tensor.uniform([128, 160], in: -1...1, using: &g).scalars
+        let b = Tensor.uniform([160, 64], in: -1...1, using: &g).scalars
+        let expected = try Tensor(a, shape: [128, 160]).matmul(Tensor(b, shape: [160, 64])).scalars
+        let wrong = Mutex(0)
+        let done = DispatchGroup()
+        // More threads than cores: a thread preempted inside SGEMM is what exposes shared buffers.
+        for _ in 0..<8 {
+            done.enter()
+            Thread {
+                let x = Tensor(a, shape: [128, 160]), y = Tensor(b, shape: [160, 64])
+                for _ in 0..<1000 where (try? x.matmul(y).scalars) != expected {
+                    wrong.withLock { $0 += 1 }
+                }
+                done.leave()
+            }.start()
+        }
+        done.wait()
+        #expect(wrong.withLock { $0 } == 0)
     }
 
     @Test func seededRandomIsDeterministic() {

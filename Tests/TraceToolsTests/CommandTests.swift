@@ -136,6 +136,22 @@ struct CommandTests {
         let json = try run(["bypass", path, "--format", "json"])
         #expect(json.stdout.hasPrefix("{\"run\":2,\"bypasses\":[{\"module\":\"unused\",\"type\":\"Dropout\",\"caller\":\"MLP\",\"evidence\":\"never_ran\""))
     }
+
+    @Test func bypassOfAnIncompleteRunIsUnknown() throws {
+        let path = temporaryPath("killed.sqlite")
+        try SyntheticTrace(steps: 3).write(to: path)
+        // What a killed process leaves: the run is not marked complete and findings were never written.
+        try Database(path: path, mode: .readWrite).execute("UPDATE runs SET status = 'incomplete'; DELETE FROM bypasses")
+        let out = try run(["bypass", path])
+        #expect(out.status == 2)
+        #expect(out.stdout.isEmpty)
+        #expect(out.stderr == "tracectl: run 1 is incomplete (still running, or its process was killed): "
+            + "bypass findings are written when a run ends, so none are known\n")
+        let report = try run(["report", path])
+        #expect(report.status == 0)
+        #expect(report.stdout.contains("\nBypasses: unknown. They are written when a run ends, and this run is incomplete"))
+        #expect(!report.stdout.contains("No bypasses"))
+    }
 }
 
 @Suite("tracectl record")

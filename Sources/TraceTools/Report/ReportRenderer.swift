@@ -146,7 +146,10 @@ public struct ReportRenderer {
                 : "Never ran (registered but not called through their wrapper): "
                     + never.map { "\($0.module.displayName) (\($0.module.type))" }.joined(separator: ", "))
             out.append("")
-            if report.bypasses.isEmpty {
+            if report.bypasses.isEmpty && run.status != "complete" {
+                out.append("Bypasses: unknown. They are written when a run ends, and this run is \(run.status) "
+                    + "(still running, or its process was killed).")
+            } else if report.bypasses.isEmpty {
                 out.append("No bypasses: every module call went through its wrapper.")
             } else {
                 out.append("Bypasses (forward called directly: hooks did not fire, nothing was measured):")
