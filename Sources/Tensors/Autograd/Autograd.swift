@@ -16,7 +16,10 @@ public enum Autograd {
         if flags.rawValue & TraceFlags.tracerMask.rawValue == 0 {
             return attach(name, inputs, compute(), scope: 0, backward: backward)
         }
-        return tracedOp(name, inputs, flags, compute, backward: backward)
+        // `compute` runs here, not inside the traced path, so the kernel is always specialized
+        // with its element function (a closure passed on would be called per element).
+        let traced = beginTracedOp(name, inputs, flags)
+        return endTracedOp(traced, name, inputs, compute(), flags, backward: backward)
     }
 
     /// Attaches a backward rule to an already computed `output`.
@@ -38,9 +41,15 @@ public enum Autograd {
         return output
     }
 
+    /// What the traced path of an op keeps between its kernel's start and end.
+    @usableFromInline struct TracedOp {
+        @usableFromInline var scope: UInt32
+        @usableFromInline var token: Int32
+        @usableFromInline var forward: Bool
+    }
+
     @usableFromInline
-    static func tracedOp(_ name: String, _ inputs: [Tensor], _ flags: TraceFlags,
-                         _ compute: () -> Tensor, backward: @escaping Backward) -> Tensor {
+    static func beginTracedOp(_ name: String, _ inputs: [Tensor], _ flags: TraceFlags) -> TracedOp {
         let scope = flags.contains(.spans) ? SpanTracer.innermostModule : 0
         let forward = !Autograd.inBackward
         if forward && flags.contains(.bypass) && SpanTracer.isTracedThread {
@@ -50,10 +59,17 @@ public enum Autograd {
         if flags.contains(.ops) && flags.contains(.spans) {
             token = SpanTracer.begin(.op, subject: OpObservers.nameID(name), inputShapes: Tensor.shapeID(inputs))
         }
-        let output = compute()
-        if token >= 0 { SpanTracer.end(token, outputShapes: Tensor.shapeID([output])) }
-        if forward && flags.contains(.graph) { OpObservers.graph?.record(op: name, inputs: inputs, output: output, scope: scope) }
-        return attach(name, inputs, output, scope: scope, backward: backward)
+        return TracedOp(scope: scope, token: token, forward: forward)
+    }
+
+    @usableFromInline
+    static func endTracedOp(_ op: TracedOp, _ name: String, _ inputs: [Tensor], _ output: Tensor, _ flags: TraceFlags,
+                            backward: @escaping Backward) -> Tensor {
+        if op.token >= 0 { SpanTracer.end(op.token, outputShapes: Tensor.shapeID([output])) }
+        if op.forward && flags.contains(.graph) {
+            OpObservers.graph?.record(op: name, inputs: inputs, output: output, scope: op.scope)
+        }
+        return attach(name, inputs, output, scope: op.scope, backward: backward)
     }
 }
 
