@@ -1,28 +1,28 @@
 /// Durations in log-linear buckets (exact below 64 ns, then 32 buckets per power of two):
-/// percentiles within 1.6% in constant memory, whatever the number of spans.
+/// percentiles within 1.6% whatever the number of spans. Only the range of buckets in use is
+/// stored (a few octaves for one signature: a few hundred bytes).
 public struct Histogram {
     static let bucketCount = 64 + 58 * 32
-    private var counts = [UInt32](repeating: 0, count: bucketCount)
+    /// Counts of buckets `first ..< first + counts.count`.
+    private var first = 0
+    private var counts: [UInt32] = []
     public private(set) var count: Int64 = 0
+    /// Buckets held in memory.
+    var storedBuckets: Int { counts.count }
 
     public init() {}
 
-    init(buckets: [UInt32]) {
-        counts = buckets
-        count = buckets.reduce(0) { $0 + Int64($1) }
-    }
-
     /// Adds every count of `other`.
     public mutating func merge(_ other: Histogram) {
-        for (i, c) in other.counts.enumerated() where c > 0 { counts[i] &+= c }
-        count += other.count
+        for (i, c) in other.counts.enumerated() where c > 0 { add(bucket: other.first + i, c) }
     }
 
     /// Non-zero buckets as little-endian (UInt16 bucket, UInt32 count) pairs, for storage.
     public var serialized: [UInt8] {
         var bytes: [UInt8] = []
         for (i, c) in counts.enumerated() where c > 0 {
-            bytes += [UInt8(i & 0xff), UInt8(i >> 8), UInt8(c & 0xff), UInt8(c >> 8 & 0xff), UInt8(c >> 16 & 0xff), UInt8(c >> 24)]
+            let b = first + i
+            bytes += [UInt8(b & 0xff), UInt8(b >> 8), UInt8(c & 0xff), UInt8(c >> 8 & 0xff), UInt8(c >> 16 & 0xff), UInt8(c >> 24)]
         }
         return bytes
     }
@@ -32,12 +32,34 @@ public struct Histogram {
         while i + 6 <= bytes.count {
             let bucket = Int(bytes[i]) | Int(bytes[i + 1]) << 8
             let c = UInt32(bytes[i + 2]) | UInt32(bytes[i + 3]) << 8 | UInt32(bytes[i + 4]) << 16 | UInt32(bytes[i + 5]) << 24
-            if bucket < counts.count {
-                counts[bucket] &+= c
-                count += Int64(c)
-            }
+            if bucket < Histogram.bucketCount { add(bucket: bucket, c) }
             i += 6
         }
+    }
+
+    @inline(__always)
+    public mutating func add(_ value: Int64) { add(bucket: Histogram.bucket(value), 1) }
+
+    @inline(__always)
+    private mutating func add(bucket: Int, _ n: UInt32) {
+        if bucket < first || bucket >= first + counts.count { widen(toInclude: bucket) }
+        counts[bucket - first] &+= n
+        count += Int64(n)
+    }
+
+    /// Extends the stored range, an octave (32 buckets) at a time.
+    private mutating func widen(toInclude bucket: Int) {
+        let low = bucket & ~31
+        guard !counts.isEmpty else {
+            first = low
+            counts = [UInt32](repeating: 0, count: 32)
+            return
+        }
+        let start = min(first, low), end = max(first + counts.count, low + 32)
+        var wider = [UInt32](repeating: 0, count: end - start)
+        wider.replaceSubrange((first - start)..<(first - start + counts.count), with: counts)
+        first = start
+        counts = wider
     }
 
     @inline(__always) static func bucket(_ value: Int64) -> Int {
@@ -52,11 +74,6 @@ public struct Histogram {
         return Double(Int64(32 + sub) << (e - 5))
     }
 
-    public mutating func add(_ value: Int64) {
-        counts[Histogram.bucket(value)] &+= 1
-        count += 1
-    }
-
     /// The value at quantile `q` (0...1), the middle of its bucket.
     public func percentile(_ q: Double) -> Double {
         guard count > 0 else { return 0 }
@@ -65,8 +82,9 @@ public struct Histogram {
         for (i, c) in counts.enumerated() where c > 0 {
             seen += Int64(c)
             if seen >= rank {
-                let lo = Histogram.lowerBound(i), hi = Histogram.lowerBound(i + 1)
-                return i < 64 ? lo : (lo + hi) / 2
+                let b = first + i
+                let lo = Histogram.lowerBound(b), hi = Histogram.lowerBound(b + 1)
+                return b < 64 ? lo : (lo + hi) / 2
             }
         }
         return 0

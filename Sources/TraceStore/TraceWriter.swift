@@ -619,15 +619,13 @@ struct SignatureStatistics {
         var peak: Int64 = .min
     }
     private var counters: [Counters] = []
-    /// `Histogram` buckets, one block per slot.
-    private var buckets: [UInt32] = []
-    private static let width = Histogram.bucketCount
+    private var histograms: [Histogram] = []
 
     @inline(__always)
     mutating func add(slot: Int, _ r: SpanRecord, duration: Int64, selfTime: Int64) {
         if slot >= counters.count {
             counters += [Counters](repeating: Counters(), count: slot + 8 - counters.count)
-            buckets += [UInt32](repeating: 0, count: counters.count * SignatureStatistics.width - buckets.count)
+            histograms += [Histogram](repeating: Histogram(), count: counters.count - histograms.count)
         }
         let memory = r.flags & SpanFlag.memory != 0
         counters.withUnsafeMutableBufferPointer { c in
@@ -640,9 +638,7 @@ struct SignatureStatistics {
                 c[slot].peak = max(c[slot].peak, r.peak)
             }
         }
-        buckets.withUnsafeMutableBufferPointer { b in
-            b[slot * SignatureStatistics.width + Histogram.bucket(duration)] &+= 1
-        }
+        histograms[slot].add(duration)
     }
 
     /// The statistics as `SpanStats`, by slot.
@@ -655,7 +651,7 @@ struct SignatureStatistics {
             st.allocated = c.allocated
             st.freed = c.freed
             st.peak = c.peak == .min ? nil : c.peak
-            st.histogram = Histogram(buckets: Array(buckets[slot * SignatureStatistics.width..<(slot + 1) * SignatureStatistics.width]))
+            st.histogram = histograms[slot]
             return st
         }
     }
