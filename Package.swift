@@ -52,7 +52,8 @@ let package = Package(
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),
         .testTarget(name: "ExamplesTests", dependencies: ["Examples", "Modules", "Tensors"]),
         .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),
-        .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore"]),
-        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "Tracing", "Examples"]),
+        .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore"], exclude: ["Golden"]),
+        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "Tracing", "Examples"],
+                    exclude: ["Golden"]),
     ]
 )

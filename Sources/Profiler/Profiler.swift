@@ -76,7 +76,7 @@ public final class Profiler {
 
     /// The profiler that is running, if any (there is at most one per process).
     public static var active: Profiler? { activeProfiler.withLock { $0?.value } }
-    nonisolated(unsafe) static let activeProfiler = Mutex<Box?>(nil)
+    static let activeProfiler = Mutex<Box?>(nil)
     /// What holds the process's tracing: a profiler, or `trace(_:_:)` (value nil).
     final class Box: @unchecked Sendable {
         let value: Profiler?

@@ -45,10 +45,34 @@ struct HookTests {
     @Test func alwaysCallHooksRunWhenForwardThrows() throws {
         let m = Linear(3, 2)
         var seen: [String] = []
-        m.registerForwardHook(alwaysCall: true) { _, _, _ in seen.append("always"); return nil }
+        m.registerForwardHook(alwaysCall: true) { _, _, y in seen.append("always, output \(y == nil ? "nil" : "set")"); return nil }
         m.registerForwardHook { _, _, _ in seen.append("normal"); return nil }
         #expect(throws: ModuleError.self) { try m(Tensor.ones([1, 5])) }
-        #expect(seen == ["always"])
+        #expect(seen == ["always, output nil"])
+    }
+
+    @Test func alwaysCallHooksSeeNoOutputWhenInputAndOutputTypesDiffer() throws {
+        // Attention maps AttentionInput to Tensor: nothing of the input's type may stand in for the output.
+        let m = MultiheadSelfAttention(dimension: 4, heads: 2)
+        var seen: [String] = []
+        let global = GlobalHooks.registerForwardHook(alwaysCall: true) { module, _, y in
+            if module === m { seen.append("global, output \(y == nil ? "nil" : "set")") }
+            return nil
+        }
+        defer { global.remove() }
+        m.registerForwardHook(alwaysCall: true) { _, x, y in
+            seen.append("local, input \(x.x.shape), output \(y == nil ? "nil" : "set")")
+            return nil
+        }
+        #expect(throws: ModuleError.self) { try m(AttentionInput(Tensor.ones([1, 3, 5]))) }
+        #expect(seen == ["global, output nil", "local, input [1, 3, 5], output nil"])
+        // After a hook throws, the output exists and always-called hooks that did not run yet see it.
+        let failing = ReLU()
+        var outputs: [[Float]?] = []
+        failing.registerForwardHook { _, _, _ in throw HookFailure() }
+        failing.registerForwardHook(alwaysCall: true) { _, _, y in outputs.append(y?.scalars); return nil }
+        #expect(throws: ModuleError.self) { try failing(Tensor([-1, 2])) }
+        #expect(outputs == [[0, 2]])
     }
 
     @Test func globalPreHookMayReplaceInput() throws {
@@ -111,3 +135,5 @@ struct HookTests {
             == "'2.1' (Linear) in Sequential, input [2,3]: linear: expected x [..., 5], weight [out, in], bias [out] (shapes [2,3], [2,5], [2])")
     }
 }
+
+struct HookFailure: Error {}

@@ -66,7 +66,7 @@ open class AnyModule {
     /// Called with the gradients flowing into this module's outputs; may replace them.
     @discardableResult
     public func registerFullBackwardPreHook(prepend: Bool = false, _ hook: @escaping BackwardPreHook) -> HookHandle {
-        addHook { list, id in HookList.insert(.init(id: id, hook: hook), into: &list.backwardPre, prepend: prepend) }
+        addHook { storage, id in HookList.insert(.init(id: id, hook: hook), into: &storage.list.backwardPre, prepend: prepend) }
     }
 
     /// Called with the gradients of this module's inputs and outputs when the inputs'
@@ -74,26 +74,24 @@ open class AnyModule {
     /// with `gradInput` all nil when the outputs' gradients are known.
     @discardableResult
     public func registerFullBackwardHook(prepend: Bool = false, _ hook: @escaping BackwardHook) -> HookHandle {
-        addHook { list, id in HookList.insert(.init(id: id, hook: hook), into: &list.backward, prepend: prepend) }
+        addHook { storage, id in HookList.insert(.init(id: id, hook: hook), into: &storage.list.backward, prepend: prepend) }
     }
 
-    func addHook(_ body: (inout HookList, Int) -> Void) -> HookHandle {
+    func addHook(_ body: (HookStorage, Int) -> Void) -> HookHandle {
         let id = HookList.nextID()
-        let storage = hooks ?? HookStorage()
-        body(&storage.list, id)
+        let storage = hooks ?? makeHookStorage()
+        body(storage, id)
         hooks = storage
         return HookHandle { [weak self] in
             guard let self, let storage = self.hooks else { return }
-            storage.list.remove(id)
-            if storage.list.isEmpty { self.hooks = nil }
+            storage.remove(id)
+            if storage.isEmpty { self.hooks = nil }
         }
     }
 
-    /// Kinds of hooks registered on this module (`HookBit`s).
-    public var registeredHookKinds: UInt8 { hooks?.list.kinds ?? 0 }
-}
+    /// Storage for hooks of this module's kind (`Module<Input, Output>` keeps them typed).
+    func makeHookStorage() -> HookStorage { HookStorage() }
 
-/// A module's hook list, boxed so that "no hooks" is a nil check.
-public final class HookStorage: @unchecked Sendable {
-    var list = HookList()
+    /// Kinds of hooks registered on this module (`HookBit`s).
+    public var registeredHookKinds: UInt8 { hooks?.kinds ?? 0 }
 }

@@ -2,7 +2,7 @@ import Tensors
 
 /// Backward hooks of one module call: identity nodes on its inputs and outputs whose
 /// gradients are handed to the hooks (like PyTorch's `BackwardHookFunction`).
-final class BackwardHookState {
+@usableFromInline final class BackwardHookState {
     let module: AnyModule
     let preHooks: [BackwardPreHook]
     let fullHooks: [BackwardHook]
@@ -10,20 +10,20 @@ final class BackwardHookState {
     var inputCount = 0
     var inputsNeedGrad = false
 
-    init(module: AnyModule, globals: HookList, local: HookList) {
+    @usableFromInline init(module: AnyModule, globals: HookList, local: HookList) {
         self.module = module
         preHooks = (globals.backwardPre + local.backwardPre).map(\.hook)
         fullHooks = (globals.backward + local.backward).map(\.hook)
     }
 
-    func wrapInputs<Input: ModuleIO>(_ input: Input) -> Input {
+    @usableFromInline func wrapInputs<Input: ModuleIO>(_ input: Input) -> Input {
         let tensors = input.tensors
         inputCount = tensors.count
         inputsNeedGrad = tensors.contains(where: \.requiresGrad)
         return replace(input, with: Autograd.hookGroup(tensors) { [self] in runFull($0) })
     }
 
-    func wrapOutputs<Output: ModuleIO>(_ output: Output) -> Output {
+    @usableFromInline func wrapOutputs<Output: ModuleIO>(_ output: Output) -> Output {
         replace(output, with: Autograd.hookGroup(output.tensors) { [self] in runPre($0) })
     }
 

@@ -6,6 +6,8 @@ import Tracing
 public typealias AnyForwardPreHook = (AnyModule, any ModuleIO) throws -> (any ModuleIO)?
 /// A forward hook with types erased: sees input and output, returns a replacement output or nil.
 public typealias AnyForwardHook = (AnyModule, any ModuleIO, any ModuleIO) throws -> (any ModuleIO)?
+/// A forward hook that also runs when the call fails: then the output is nil if `forward` threw.
+public typealias AnyAlwaysCalledForwardHook = (AnyModule, any ModuleIO, (any ModuleIO)?) throws -> (any ModuleIO)?
 /// Sees the gradients of a module's outputs before they flow into it; may replace them.
 public typealias BackwardPreHook = (_ module: AnyModule, _ gradOutput: [Tensor?]) -> [Tensor?]?
 /// Sees the gradients of a module's inputs and outputs once the inputs' are known; may replace the inputs'.
@@ -18,21 +20,23 @@ public final class HookHandle {
     public func remove() { action() }
 }
 
-/// Hooks of one module, or the global ones, in call order.
-struct HookList: @unchecked Sendable {
-    struct Entry<Hook> {
-        let id: Int
-        let hook: Hook
-        var alwaysCall = false
+/// The global hooks, or a module's backward hooks, in call order.
+@usableFromInline struct HookList: @unchecked Sendable {
+    @usableFromInline struct Entry<Hook> {
+        @usableFromInline let id: Int
+        @usableFromInline let hook: Hook
+        @usableFromInline var alwaysCall = false
     }
 
-    var forwardPre: [Entry<AnyForwardPreHook>] = []
-    var forward: [Entry<AnyForwardHook>] = []
-    var backwardPre: [Entry<BackwardPreHook>] = []
-    var backward: [Entry<BackwardHook>] = []
+    @usableFromInline var forwardPre: [Entry<AnyForwardPreHook>] = []
+    @usableFromInline var forward: [Entry<AnyAlwaysCalledForwardHook>] = []
+    @usableFromInline var backwardPre: [Entry<BackwardPreHook>] = []
+    @usableFromInline var backward: [Entry<BackwardHook>] = []
+
+    @usableFromInline init() {}
 
     var isEmpty: Bool { forwardPre.isEmpty && forward.isEmpty && backwardPre.isEmpty && backward.isEmpty }
-    var hasBackward: Bool { !backwardPre.isEmpty || !backward.isEmpty }
+    @usableFromInline var hasBackward: Bool { !backwardPre.isEmpty || !backward.isEmpty }
 
     mutating func remove(_ id: Int) {
         forwardPre.removeAll { $0.id == id }
@@ -60,7 +64,7 @@ struct HookList: @unchecked Sendable {
 public enum GlobalHooks {
     static let list = Mutex(HookList())
 
-    static var snapshot: HookList { list.withLock { $0 } }
+    @usableFromInline static var snapshot: HookList { list.withLock { $0 } }
 
     private static func update(_ body: (inout HookList, Int) -> Void) -> HookHandle {
         let id = HookList.nextID()
@@ -85,7 +89,14 @@ public enum GlobalHooks {
 
     /// Runs after every module's `forward`, before the module's own forward hooks.
     @discardableResult
-    public static func registerForwardHook(alwaysCall: Bool = false, _ hook: @escaping AnyForwardHook) -> HookHandle {
+    public static func registerForwardHook(_ hook: @escaping AnyForwardHook) -> HookHandle {
+        update { $0.forward.append(.init(id: $1, hook: { m, x, y in try hook(m, x, y!) })) }
+    }
+
+    /// A global forward hook that also runs when a module call throws (PyTorch's
+    /// `always_call=True`); its output is nil if `forward` threw, and its own errors are dropped then.
+    @discardableResult
+    public static func registerForwardHook(alwaysCall: Bool, _ hook: @escaping AnyAlwaysCalledForwardHook) -> HookHandle {
         update { $0.forward.append(.init(id: $1, hook: hook, alwaysCall: alwaysCall)) }
     }
 
@@ -97,5 +108,37 @@ public enum GlobalHooks {
     @discardableResult
     public static func registerFullBackwardHook(_ hook: @escaping BackwardHook) -> HookHandle {
         update { $0.backward.append(.init(id: $1, hook: hook)) }
+    }
+}
+
+/// A module's hooks, boxed so that "no hooks" is a nil check. The backward hooks are kept
+/// here; `Module<Input, Output>` keeps its forward hooks typed in `TypedHooks`.
+public class HookStorage: @unchecked Sendable {
+    @usableFromInline var list = HookList()
+
+    var isEmpty: Bool { list.isEmpty }
+    /// `HookBit`s of the kinds registered.
+    var kinds: UInt8 { list.kinds }
+    func remove(_ id: Int) { list.remove(id) }
+}
+
+/// The hooks of a `Module<Input, Output>`: forward hooks run without boxing or casts.
+@usableFromInline
+final class TypedHooks<Input: ModuleIO, Output: ModuleIO>: HookStorage, @unchecked Sendable {
+    @usableFromInline typealias PreHook = (Module<Input, Output>, Input) throws -> Input?
+    /// A forward hook; the output is nil only for always-called hooks of a call whose `forward` threw.
+    @usableFromInline typealias ForwardHook = (Module<Input, Output>, Input, Output?) throws -> Output?
+
+    @usableFromInline var forwardPre: [HookList.Entry<PreHook>] = []
+    @usableFromInline var forward: [HookList.Entry<ForwardHook>] = []
+
+    override var isEmpty: Bool { forwardPre.isEmpty && forward.isEmpty && list.isEmpty }
+    override var kinds: UInt8 {
+        list.kinds | (forwardPre.isEmpty ? 0 : HookBit.forwardPre) | (forward.isEmpty ? 0 : HookBit.forward)
+    }
+    override func remove(_ id: Int) {
+        forwardPre.removeAll { $0.id == id }
+        forward.removeAll { $0.id == id }
+        list.remove(id)
     }
 }

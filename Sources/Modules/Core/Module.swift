@@ -51,29 +51,49 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
     @discardableResult
     public func registerForwardPreHook(prepend: Bool = false,
                                        _ hook: @escaping (Module<Input, Output>, Input) throws -> Input?) -> HookHandle {
-        let erased: AnyForwardPreHook = { m, x in try hook(m as! Module<Input, Output>, x as! Input) }
-        return addHook { list, id in HookList.insert(.init(id: id, hook: erased), into: &list.forwardPre, prepend: prepend) }
+        addHook { storage, id in
+            HookList.insert(.init(id: id, hook: hook), into: &typed(storage).forwardPre, prepend: prepend)
+        }
     }
 
     /// Runs after `forward` and the global forward hooks; a non-nil return replaces the output.
-    /// With `alwaysCall` it also runs when `forward` (or a hook) throws.
     @discardableResult
-    public func registerForwardHook(prepend: Bool = false, alwaysCall: Bool = false,
+    public func registerForwardHook(prepend: Bool = false,
                                     _ hook: @escaping (Module<Input, Output>, Input, Output) throws -> Output?) -> HookHandle {
-        let erased: AnyForwardHook = { m, x, y in try hook(m as! Module<Input, Output>, x as! Input, y as! Output) }
-        return addHook { list, id in
-            HookList.insert(.init(id: id, hook: erased, alwaysCall: alwaysCall), into: &list.forward, prepend: prepend)
+        addHook { storage, id in
+            HookList.insert(.init(id: id, hook: { m, x, y in try hook(m, x, y!) }), into: &typed(storage).forward,
+                            prepend: prepend)
         }
+    }
+
+    /// A forward hook that with `alwaysCall` also runs when `forward` or a hook throws
+    /// (PyTorch's `always_call=True`): then `output` is nil if `forward` threw, and the hook's own
+    /// errors are dropped.
+    @discardableResult
+    public func registerForwardHook(prepend: Bool = false, alwaysCall: Bool,
+                                    _ hook: @escaping (Module<Input, Output>, Input, Output?) throws -> Output?) -> HookHandle {
+        addHook { storage, id in
+            HookList.insert(.init(id: id, hook: hook, alwaysCall: alwaysCall), into: &typed(storage).forward, prepend: prepend)
+        }
+    }
+
+    override func makeHookStorage() -> HookStorage { TypedHooks<Input, Output>() }
+
+    /// This module's hook storage as `makeHookStorage` made it.
+    @usableFromInline final func typed(_ storage: HookStorage) -> TypedHooks<Input, Output> {
+        unsafeDowncast(storage, to: TypedHooks<Input, Output>.self)
     }
 
     // MARK: The slow path
 
     /// Hooks, tracing and error annotation, in PyTorch's `_call_impl` order.
-    @usableFromInline
+    /// Inlinable (but never inlined) so that each module type gets a specialized copy: typed
+    /// hooks then run as direct closure calls, with no generic metadata looked up per call.
+    @inlinable @inline(never)
     final func wrappedCall(_ input: Input) throws -> Output {
         let flags = TraceFlags.current
         let globals = flags.contains(.globalHooks) ? GlobalHooks.snapshot : HookList()
-        let local = hooks?.list ?? HookList()
+        let local = hooks.map(typed)
         var span = ForwardSpan(flags: flags)
         span.begin(self, input)
         var args = input
@@ -84,12 +104,12 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
                 if let replaced = try entry.hook(self, args) { args = try cast(replaced, "global forward pre-hook") }
                 span.hooks |= HookBit.globalForwardPre
             }
-            for entry in local.forwardPre {
-                if let replaced = try entry.hook(self, args) { args = try cast(replaced, "forward pre-hook") }
+            for entry in local?.forwardPre ?? [] {
+                if let replaced = try entry.hook(self, args) { args = replaced }
                 span.hooks |= HookBit.forwardPre
             }
-            let backward = globals.hasBackward || local.hasBackward
-                ? BackwardHookState(module: self, globals: globals, local: local) : nil
+            let backward = globals.hasBackward || local?.list.hasBackward == true
+                ? BackwardHookState(module: self, globals: globals, local: local?.list ?? HookList()) : nil
             if let backward { args = backward.wrapInputs(args) }
             var result = try forward(args)
             output = result
@@ -99,9 +119,9 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
                 output = result
                 span.hooks |= HookBit.globalForward
             }
-            for entry in local.forward {
+            for entry in local?.forward ?? [] {
                 if entry.alwaysCall { calledAlways.insert(entry.id) }
-                if let replaced = try entry.hook(self, args, result) { result = try cast(replaced, "forward hook") }
+                if let replaced = try entry.hook(self, args, result) { result = replaced }
                 output = result
                 span.hooks |= HookBit.forward
             }
@@ -110,15 +130,18 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
             return result
         } catch {
             // Hooks registered with alwaysCall still run; their own errors are dropped.
-            for entry in globals.forward + local.forward where entry.alwaysCall && !calledAlways.contains(entry.id) {
-                _ = try? entry.hook(self, args, output.map { $0 as any ModuleIO } ?? args)
+            for entry in globals.forward where entry.alwaysCall && !calledAlways.contains(entry.id) {
+                _ = try? entry.hook(self, args, output)
+            }
+            for entry in local?.forward ?? [] where entry.alwaysCall && !calledAlways.contains(entry.id) {
+                _ = try? entry.hook(self, args, output)
             }
             span.fail()
             throw annotate(error, input: input)
         }
     }
 
-    private func cast<T>(_ value: any ModuleIO, _ what: String) throws -> T {
+    @usableFromInline final func cast<T>(_ value: any ModuleIO, _ what: String) throws -> T {
         guard let typed = value as? T else {
             throw HookTypeError(message: "\(what) of \(typeName) returned \(type(of: value)), expected \(T.self)")
         }
