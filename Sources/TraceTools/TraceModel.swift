@@ -118,6 +118,16 @@ public struct TraceModel {
         idRange = first...max(first, last)
     }
 
+    /// Throws when `range` selects none of the run's steps (one line, naming the steps there are).
+    public func checkSteps(_ range: ClosedRange<Int64>?) throws {
+        guard let range, !steps.keys.contains(where: range.contains) else { return }
+        guard let first = steps.keys.min(), let last = steps.keys.max() else {
+            throw StoreError("run \(run.id) has no profiler steps; leave out --steps")
+        }
+        let selected = range.lowerBound == range.upperBound ? "step \(range.lowerBound)" : "steps \(range.lowerBound)..\(range.upperBound)"
+        throw StoreError("run \(run.id) has no \(selected) (it has steps \(first)..\(last))")
+    }
+
     /// Module ids ordered as a tree walk: each root, then its children by registration path.
     static func treeOrder(_ modules: [Int64: ModuleRow]) -> [Int64] {
         var children: [Int64: [ModuleRow]] = [:]

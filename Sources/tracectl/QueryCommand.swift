@@ -25,7 +25,7 @@ struct Query: ParsableCommand {
         }
         let statement: Statement
         do {
-            statement = try reader.db.prepare(sql)
+            statement = try reader.db.prepareSingle(sql)
         } catch {
             throw Failure("query: \(error)")
         }

@@ -69,6 +69,8 @@ struct CommandTests {
 
             """)
         #expect(try run(["query", path, "SELECT 'a,b' AS x, NULL AS y", "--format", "csv"]).stdout == "x,y\n\"a,b\",\n")
+        // A closing semicolon and a trailing comment are not a second statement.
+        #expect(try run(["query", path, "SELECT count(*) AS n FROM runs; -- both", "--format", "csv"]).stdout == "n\n2\n")
     }
 
     @Test func queryIsReadOnly() throws {
@@ -100,6 +102,11 @@ struct CommandTests {
             (["report", newer], "tracectl: \(newer): trace schema version 2 is newer than this tool's (1); use a newer tracectl\n"),
             (["report", good, "--run", "9"], "tracectl: \(good): no run 9 (runs: 1, 2)\n"),
             (["export", "chrome", good, "--run", "9", "-o", temporaryPath("x.json")], "tracectl: \(good): no run 9 (runs: 1, 2)\n"),
+            (["report", good, "--steps", "7..9"], "tracectl: run 2 has no steps 7..9 (it has steps 0..3)\n"),
+            (["export", "chrome", good, "--steps", "12", "-o", temporaryPath("x.json")],
+             "tracectl: run 2 has no step 12 (it has steps 0..3)\n"),
+            (["query", good, "SELECT 1; DELETE FROM runs"], "tracectl: query: one statement at a time: there is more after the first\n"),
+            (["query", good, " -- nothing"], "tracectl: query: no SQL statement (the text is empty or only comments)\n"),
         ]
         for (arguments, message) in cases {
             let out = try run(arguments)

@@ -48,6 +48,9 @@ public final class Database {
 
     public func prepare(_ sql: String) throws -> Statement { try Statement(self, sql) }
 
+    /// Prepares `sql`, which must hold exactly one statement (user queries).
+    public func prepareSingle(_ sql: String) throws -> Statement { try Statement(self, sql, single: true) }
+
     /// Runs `body` in one transaction, rolled back if it throws.
     public func transaction<R>(_ body: () throws -> R) throws -> R {
         try execute("BEGIN")
@@ -112,10 +115,26 @@ public final class Statement {
     let handle: OpaquePointer
     unowned let db: Database
 
-    init(_ db: Database, _ sql: String) throws {
+    /// Prepares the first statement of `sql`; `single` refuses text that holds more than one.
+    init(_ db: Database, _ sql: String, single: Bool = false) throws {
         var stmt: OpaquePointer?
-        guard sqlite3_prepare_v2(db.handle, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else {
-            throw StoreError(db.message)
+        var more = false
+        let rc = sql.withCString { text -> Int32 in
+            var tail: UnsafePointer<CChar>?
+            let rc = sqlite3_prepare_v2(db.handle, text, -1, &stmt, &tail)
+            if rc == SQLITE_OK, single, let tail {
+                // Whatever follows must prepare to nothing (only spaces, semicolons and comments).
+                var next: OpaquePointer?
+                more = sqlite3_prepare_v2(db.handle, tail, -1, &next, nil) != SQLITE_OK || next != nil
+                sqlite3_finalize(next)
+            }
+            return rc
+        }
+        guard rc == SQLITE_OK else { throw StoreError(db.message) }
+        guard let stmt else { throw StoreError("no SQL statement (the text is empty or only comments)") }
+        guard !more else {
+            sqlite3_finalize(stmt)
+            throw StoreError("one statement at a time: there is more after the first")
         }
         handle = stmt
         self.db = db

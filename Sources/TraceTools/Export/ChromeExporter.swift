@@ -26,6 +26,7 @@ public struct ChromeExporter {
     public init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
         self.reader = reader
         model = try TraceModel(reader: reader, run: reader.run(run))
+        try model.checkSteps(steps)
         self.steps = steps
     }
 

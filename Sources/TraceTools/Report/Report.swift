@@ -67,6 +67,7 @@ public struct Report {
     /// completed read the statistics the writer kept (`span_stats`); anything else scans the spans.
     public init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
         let model = try TraceModel(reader: reader, run: reader.run(run))
+        try model.checkSteps(steps)
         self.model = model
         self.steps = steps
         let perSignature = try steps == nil && model.run.status == "complete"
