@@ -45,9 +45,9 @@ public final class TraceWriter: TraceSink {
     @exclusivity(unchecked) private var firstSignature: Int64?
     @exclusivity(unchecked) private var selfTimes = SelfTimeAccumulator()
     private var firstStep: UInt32?
-    /// Modules and threads whose rows are written (when they first appear in a signature).
-    private var namedModules = Set<UInt32>()
-    private var namedThreads = Set<UInt16>()
+    /// Modules and threads seen in a signature, and those whose rows are written.
+    private var namedModules = Set<UInt32>(), writtenModules = Set<UInt32>()
+    private var namedThreads = Set<UInt16>(), writtenThreads = Set<UInt16>()
     private let pid: Int
     private let pendingGraphs = Mutex<[StaticGraph]>([])
 
@@ -393,8 +393,8 @@ public final class TraceWriter: TraceSink {
             return id
         }
         let isModule = r.kind == SpanKind.forward.rawValue || r.kind == SpanKind.backward.rawValue
-        if isModule && namedModules.insert(r.subject).inserted { try writeModules(describeModules()) }
-        if namedThreads.insert(r.thread).inserted { try writeThreads(describeThreads()) }
+        if isModule && namedModules.insert(r.subject).inserted { try writeModules(describeModules(), onlyNew: true) }
+        if namedThreads.insert(r.thread).inserted { try writeThreads(describeThreads(), onlyNew: true) }
         let names = HookBit.names(r.hooks)
         try insertSignature.run([
             .int(runID), .int(Int64(r.kind)),
@@ -509,23 +509,25 @@ public final class TraceWriter: TraceSink {
         try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
-    private func writeModules(_ modules: [ModuleInfo]) throws {
+    /// Writes `modules` (with `onlyNew`, those not written yet: a model that keeps creating
+    /// modules costs one row each, not the whole registry again).
+    private func writeModules(_ modules: [ModuleInfo], onlyNew: Bool = false) throws {
         let module = try db.prepare("INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        for (ordinal, m) in modules.enumerated() {
+        for (ordinal, m) in modules.enumerated() where !(onlyNew && writtenModules.contains(m.id)) {
             try module.run([.int(runID), .int(Int64(m.id)), .text(m.path), .text(m.type),
                             m.parent == 0 ? .null : .int(Int64(m.parent)), .int(Int64(m.directParameters)),
                             .int(Int64(m.totalParameters)), .text(HookBit.names(m.hooks).joined(separator: ",")),
                             .int(m.isBuiltIn ? 1 : 0), .int(Int64(ordinal))])
-            namedModules.insert(m.id)
+            writtenModules.insert(m.id)
         }
     }
 
-    private func writeThreads(_ threads: [(index: UInt16, osThreadID: Int32)]) throws {
+    private func writeThreads(_ threads: [(index: UInt16, osThreadID: Int32)], onlyNew: Bool = false) throws {
         let thread = try db.prepare("INSERT OR REPLACE INTO threads VALUES (?, ?, ?, ?)")
-        for t in threads {
+        for t in threads where !(onlyNew && writtenThreads.contains(t.index)) {
             try thread.run([.int(runID), .int(Int64(t.index)), .int(Int64(t.osThreadID)),
                             .text(Int(t.osThreadID) == pid ? "main" : "thread \(t.index)")])
-            namedThreads.insert(t.index)
+            writtenThreads.insert(t.index)
         }
     }
 
