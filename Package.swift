@@ -5,7 +5,7 @@ let package = Package(
     name: "Tracewell",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "Tracing", targets: ["Tracing"]),
+        .library(name: "TraceRuntime", targets: ["TraceRuntime"]),
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "Modules", targets: ["Modules"]),
         .library(name: "Profiler", targets: ["Profiler"]),
@@ -23,11 +23,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS"),
         .systemLibrary(name: "CSQLite"),
         .systemLibrary(name: "CZlib"),
-        .target(name: "Tracing", dependencies: ["CTracing"]),
-        .target(name: "Tensors", dependencies: ["Tracing", "CTracing", "CBLAS"]),
-        .target(name: "Modules", dependencies: ["Tensors", "Tracing", "CTracing"]),
-        .target(name: "TraceStore", dependencies: ["Tracing", "CSQLite"]),
-        .target(name: "TraceTools", dependencies: ["TraceStore", "Tracing", "CZlib"]),
+        .target(name: "TraceRuntime", dependencies: ["CTracing"]),
+        .target(name: "Tensors", dependencies: ["TraceRuntime", "CTracing", "CBLAS"]),
+        .target(name: "Modules", dependencies: ["Tensors", "TraceRuntime", "CTracing"]),
+        .target(name: "TraceStore", dependencies: ["TraceRuntime", "CSQLite"]),
+        .target(name: "TraceTools", dependencies: ["TraceStore", "TraceRuntime", "CZlib"]),
         .executableTarget(name: "tracectl", dependencies: [
             "TraceTools", "TraceStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -39,11 +39,11 @@ let package = Package(
             "LintRules", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bench", dependencies: [
-            "Examples", "Modules", "Profiler", "Tensors", "TraceStore", "TraceTools", "Tracing",
+            "Examples", "Modules", "Profiler", "Tensors", "TraceStore", "TraceTools", "TraceRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["pytorch_compare.py"]),
         .target(name: "ProfilerAutostart"),
-        .target(name: "Profiler", dependencies: ["Modules", "Tensors", "TraceStore", "Tracing", "ProfilerAutostart"]),
+        .target(name: "Profiler", dependencies: ["Modules", "Tensors", "TraceStore", "TraceRuntime", "ProfilerAutostart"]),
         .target(name: "Examples", dependencies: ["Modules", "Tensors", "Profiler"]),
         .executableTarget(name: "train", dependencies: [
             "Examples", "Profiler", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "ExamplesTests", dependencies: ["Examples", "Modules", "Tensors"]),
         .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore"], exclude: ["Golden"]),
-        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "Tracing", "Examples"],
+        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "TraceRuntime", "Examples"],
                     exclude: ["Golden"]),
     ]
 )

@@ -1,7 +1,7 @@
 import Foundation
 import Modules
 import ProfilerAutostart
-import Tracing
+import TraceRuntime
 
 /// Activation from outside the program: with `TRACEWELL_TRACE=<file.sqlite>` set, any
 /// program linking the profiler is traced from its first instruction to its exit,

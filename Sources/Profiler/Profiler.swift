@@ -3,7 +3,7 @@ import Modules
 import Synchronization
 import Tensors
 import TraceStore
-import Tracing
+import TraceRuntime
 
 /// A finished run in a trace file.
 public struct TraceResult: Sendable {

@@ -1,4 +1,4 @@
-import Tracing
+import TraceRuntime
 
 /// What the profiler records.
 public struct ProfilerOptions: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Synchronization
-import Tracing
+import TraceRuntime
 
 /// User ranges (PyTorch's `record_function`): a named span around any code.
 extension Profiler {

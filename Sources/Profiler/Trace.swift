@@ -1,6 +1,6 @@
 import Modules
 import Tensors
-import Tracing
+import TraceRuntime
 
 /// A graph captured by `trace(_:_:)`, with the module names it refers to.
 public struct TracedGraph {

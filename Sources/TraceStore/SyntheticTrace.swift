@@ -1,4 +1,4 @@
-import Tracing
+import TraceRuntime
 
 /// Writes a deterministic trace of an MLP-like training loop without running a model:
 /// fixtures for tests (stable golden output) and large traces for benchmarks.

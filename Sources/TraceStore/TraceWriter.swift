@@ -1,5 +1,5 @@
 import Synchronization
-import Tracing
+import TraceRuntime
 
 /// Writes one run into a trace database: the sink of a trace session.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import TraceStore
-import Tracing
+import TraceRuntime
 
 /// The static graphs of a run, loaded from the database, printed as text, DOT or JSON.
 public struct GraphView {

@@ -1,5 +1,5 @@
 import Foundation
-import Tracing
+import TraceRuntime
 
 /// Timing helpers: medians over interleaved rounds, on the TSC.
 enum Measure {

@@ -4,7 +4,7 @@ import Profiler
 import Tensors
 import TraceStore
 import TraceTools
-import Tracing
+import TraceRuntime
 
 /// How costs grow: with the number of module calls per step, and with the size of a trace.
 enum Scaling {

@@ -3,7 +3,7 @@ import Foundation
 import Profiler
 import TraceStore
 import TraceTools
-import Tracing
+import TraceRuntime
 
 /// The store: bytes per span, writer throughput, Chrome export, and the report on 10M spans.
 enum StoreBench {

@@ -1,7 +1,7 @@
 import Examples
 import Foundation
 import Profiler
-import Tracing
+import TraceRuntime
 
 /// The example MLP (784-256-256-10, batch 64, SGD momentum 0.9) stepped with and without the
 /// profiler, in alternating blocks, comparing median step times.

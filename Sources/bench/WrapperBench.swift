@@ -1,6 +1,6 @@
 import Modules
 import Tensors
-import Tracing
+import TraceRuntime
 
 /// A module that does nothing, so that only the call mechanics are measured. `forward` is
 /// not optimized: otherwise the compiler returns the input borrowed (no retain) on the

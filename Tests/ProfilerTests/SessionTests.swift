@@ -4,7 +4,7 @@ import Modules
 @testable import Profiler
 import Tensors
 import TraceStore
-import Tracing
+import TraceRuntime
 
 @Suite("Trace sessions, schedules and safety")
 struct SessionTests {

@@ -4,7 +4,7 @@ import Modules
 @testable import Profiler
 import Tensors
 import TraceStore
-import Tracing
+import TraceRuntime
 
 @Suite("Spans from the call wrapper")
 struct SpanTests {

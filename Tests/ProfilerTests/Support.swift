@@ -4,7 +4,7 @@ import Modules
 @testable import Profiler
 import Tensors
 import TraceStore
-import Tracing
+import TraceRuntime
 
 /// A fresh path in a temporary directory.
 func temporaryTrace(_ name: String = "trace") -> String {

@@ -1,7 +1,7 @@
 import CTracing
 import Synchronization
 import Tensors
-import Tracing
+import TraceRuntime
 
 /// What every module has, whatever its input and output types: identity, train/eval
 /// state, children and parameters, hooks. Subclass `Module<Input, Output>`, not this.

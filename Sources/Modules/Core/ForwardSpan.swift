@@ -1,5 +1,5 @@
 import Tensors
-import Tracing
+import TraceRuntime
 
 /// The forward span of one wrapped call, when tracing is on. Inlined into the wrapper.
 @usableFromInline

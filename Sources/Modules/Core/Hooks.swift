@@ -1,6 +1,6 @@
 import Synchronization
 import Tensors
-import Tracing
+import TraceRuntime
 
 /// A forward pre-hook with the input type erased: returns a replacement input or nil.
 public typealias AnyForwardPreHook = (AnyModule, any ModuleIO) throws -> (any ModuleIO)?

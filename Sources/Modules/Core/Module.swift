@@ -1,6 +1,6 @@
 import CTracing
 import Tensors
-import Tracing
+import TraceRuntime
 
 /// A layer or model: subclass it, override `forward`, call it as `model(x)`.
 ///

@@ -1,6 +1,6 @@
 import CTracing
 import Tensors
-import Tracing
+import TraceRuntime
 
 /// Describes module trees to the tracer: paths, types, parents, parameter counts,
 /// registered hooks, and which modules own each parameter (for bypass signature 1).

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Tensors
-import Tracing
+import TraceRuntime
 
 /// Updates parameters from their gradients. `step()` and `zeroGrad()` are traced as
 /// optimizer spans (`Optimizer.step#SGD.step`, as PyTorch names them).

@@ -1,5 +1,5 @@
 import CTracing
-import Tracing
+import TraceRuntime
 
 /// The single place every op passes through: it opens the op's span, runs the
 /// kernel, attaches the backward rule, and reports to the graph recorder and the

@@ -1,5 +1,5 @@
 import CTracing
-import Tracing
+import TraceRuntime
 
 /// A function called with a tensor's gradient during backward, before it flows on.
 /// It may return a replacement gradient.

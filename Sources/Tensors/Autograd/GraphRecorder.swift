@@ -1,4 +1,4 @@
-import Tracing
+import TraceRuntime
 
 /// Builds a `StaticGraph` from the ops that run while it is installed as
 /// `OpObservers.graph` (and `TraceFlags.graph` is on). Tensors are told apart by

@@ -1,5 +1,5 @@
 import Synchronization
-import Tracing
+import TraceRuntime
 
 /// Receives every op while a static graph is being captured.
 public protocol OpGraphRecorder: AnyObject {

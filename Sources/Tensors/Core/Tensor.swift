@@ -1,4 +1,4 @@
-import Tracing
+import TraceRuntime
 
 /// Element type of a tensor. Index tensors (embedding ids, class targets) are int32.
 public enum DType: Sendable, Equatable {
