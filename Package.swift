@@ -23,13 +23,14 @@ let package = Package(
         .systemLibrary(name: "CBLAS"),
         .systemLibrary(name: "CSQLite"),
         .systemLibrary(name: "CZlib"),
-        .target(name: "TraceRuntime", dependencies: ["CTracing"]),
-        .target(name: "Tensors", dependencies: ["TraceRuntime", "CTracing", "CBLAS"]),
-        .target(name: "Modules", dependencies: ["Tensors", "TraceRuntime", "CTracing"]),
-        .target(name: "TraceStore", dependencies: ["TraceRuntime", "CSQLite"]),
-        .target(name: "TraceTools", dependencies: ["TraceStore", "TraceRuntime", "CZlib"]),
+        .target(name: "TraceEvents"),
+        .target(name: "TraceRuntime", dependencies: ["TraceEvents", "CTracing"]),
+        .target(name: "Tensors", dependencies: ["TraceEvents", "TraceRuntime", "CTracing", "CBLAS"]),
+        .target(name: "Modules", dependencies: ["Tensors", "TraceEvents", "TraceRuntime", "CTracing"]),
+        .target(name: "TraceStore", dependencies: ["TraceEvents", "TraceRuntime", "CSQLite"]),
+        .target(name: "TraceTools", dependencies: ["TraceStore", "TraceEvents", "CZlib"]),
         .executableTarget(name: "tracectl", dependencies: [
-            "TraceTools", "TraceStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "TraceTools", "TraceStore", "TraceEvents", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // swift-syntax only here: tracectl and the runtime never build it.
         .target(name: "LintRules", dependencies: [
@@ -43,7 +44,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["pytorch_compare.py"]),
         .target(name: "ProfilerAutostart"),
-        .target(name: "Profiler", dependencies: ["Modules", "Tensors", "TraceStore", "TraceRuntime", "ProfilerAutostart"]),
+        .target(name: "Profiler", dependencies: ["Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "ProfilerAutostart"]),
         .target(name: "Examples", dependencies: ["Modules", "Tensors", "Profiler"]),
         .executableTarget(name: "train", dependencies: [
             "Examples", "Profiler", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -53,7 +54,7 @@ let package = Package(
         .testTarget(name: "ExamplesTests", dependencies: ["Examples", "Modules", "Tensors"]),
         .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore"], exclude: ["Golden"]),
-        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "TraceRuntime", "Examples"],
+        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "Examples"],
                     exclude: ["Golden"]),
     ]
 )

@@ -1,3 +1,5 @@
+import TraceTools
+import TraceEvents
 import Foundation
 import Modules
 import Synchronization

@@ -1,3 +1,5 @@
+import TraceTools
+import TraceEvents
 import Modules
 import Tensors
 import TraceRuntime

@@ -1,3 +1,5 @@
+import TraceEvents
+
 /// The shapes of a call's tensors, built on the stack and interned to an id
 /// through a per-thread cache: no allocation and no lock once a shape has been seen.
 /// A plain value (no references), so building one costs a few stores.

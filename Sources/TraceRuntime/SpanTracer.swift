@@ -1,3 +1,4 @@
+import TraceEvents
 import CTracing
 
 /// The hot path: open and close spans on the calling thread.

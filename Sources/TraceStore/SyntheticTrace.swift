@@ -1,3 +1,4 @@
+import TraceEvents
 import TraceRuntime
 
 /// Writes a deterministic trace of an MLP-like training loop without running a model:

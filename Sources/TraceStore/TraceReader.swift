@@ -1,3 +1,4 @@
+import TraceEvents
 import Foundation
 
 /// One row of the `runs` table.
@@ -6,7 +7,10 @@ public struct RunInfo: Sendable, Equatable {
     public var name: String
     public var startWallNanoseconds: Int64
     public var endWallNanoseconds: Int64?
+    /// The `runs.status` text as stored; see `runStatus`.
     public var status: String
+    /// The status, or nil for a value this version does not know.
+    public var runStatus: RunStatus? { RunStatus(rawValue: status) }
     public var command: String
     public var host: String
     public var pid: Int64

@@ -1,6 +1,6 @@
 import Foundation
 import TraceStore
-import TraceRuntime
+import TraceEvents
 
 /// The static graphs of a run, loaded from the database, printed as text, DOT or JSON.
 public struct GraphView {
@@ -42,7 +42,7 @@ public struct GraphView {
         self.graphs = graphs
         // Direct evidence of a bypass wins over "never ran", which may also mean unused.
         var bypassed: [Int64: (Int64, String)] = [:]
-        for b in try Report.loadBypassRows(reader, model) where bypassed[b.module] == nil || bypassed[b.module]!.1 == "never_ran" {
+        for b in try Report.loadBypassRows(reader, model) where bypassed[b.module] == nil || bypassed[b.module]!.1 == BypassEvidence.neverRan.name {
             bypassed[b.module] = (b.caller, b.evidence)
         }
         self.bypassed = bypassed
@@ -95,7 +95,7 @@ public struct GraphView {
             let calledIDs = Set(called.map(\.0))
             for child in model.modules.values.filter({ $0.parentID == id && !calledIDs.contains($0.id) })
                 .sorted(by: { $0.ordinal < $1.ordinal }) {
-                let note = bypassed[child.id].flatMap { $0.evidence == "never_ran" ? nil : $0 }
+                let note = bypassed[child.id].flatMap { $0.evidence == BypassEvidence.neverRan.name ? nil : $0 }
                     .map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called: unused or bypassed"
                 lines.append("\(indent)  \(child.path) (\(child.type))  \(note)")
             }
@@ -160,7 +160,7 @@ public struct GraphView {
         for c in graph.calls {
             lines.append("  \(node(Int64(c.caller))) -> \(node(Int64(c.callee))) [label=\"\(c.count)\"];")
         }
-        for (module, finding) in bypassed.sorted(by: { $0.key < $1.key }) where finding.evidence != "never_ran" {
+        for (module, finding) in bypassed.sorted(by: { $0.key < $1.key }) where finding.evidence != BypassEvidence.neverRan.name {
             lines.append("  \(node(finding.caller)) -> \(node(module)) [style=dashed, color=red, fontcolor=red, label=\"bypass\"];")
         }
         lines.append("}")

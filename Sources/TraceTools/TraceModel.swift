@@ -1,9 +1,10 @@
+import TraceEvents
 import TraceStore
 
 /// The small tables of one run, loaded into memory; span rows stay in SQLite and are streamed.
 public struct TraceModel {
     public struct Signature {
-        public var kind: Int
+        public var kind: SpanKind
         public var moduleID: Int64?
         public var name: String
         public var thread: Int64
@@ -48,8 +49,6 @@ public struct TraceModel {
     public let steps: [Int64: Step]
     public let threads: [Int64: (osThreadID: Int64, name: String)]
 
-    public static let kindNames = ["forward", "backward", "optimizer", "range", "step", "op"]
-
     public init(reader: TraceReader, run: RunInfo) throws {
         self.run = run
         let db = reader.db
@@ -80,13 +79,15 @@ public struct TraceModel {
             """)
         try g.bind([.int(run.id)])
         while try g.step() {
-            let kind = Int(g.int(1))
+            guard let kind = UInt8(exactly: g.int(1)).flatMap(SpanKind.init(rawValue:)) else {
+                throw StoreError("signature \(g.int(0)) of run \(run.id) has an unknown span kind \(g.int(1)) (a newer or damaged trace)")
+            }
             let moduleID = g.optionalInt(2)
             let name: String
-            if let moduleID, kind <= 1 {
+            if let moduleID, kind.isModuleSpan {
                 name = modules[moduleID]?.displayName ?? "module \(moduleID)"
             } else {
-                name = g.optionalInt(3).flatMap { strings[$0] } ?? (kind == 4 ? "ProfilerStep" : "?")
+                name = g.optionalInt(3).flatMap { strings[$0] } ?? (kind == .step ? "ProfilerStep" : "?")
             }
             signatures[g.int(0)] = Signature(
                 kind: kind, moduleID: moduleID, name: name, thread: g.int(4), depth: Int(g.int(5)),
@@ -161,7 +162,7 @@ public struct TraceModel {
     /// The span ids to scan for steps `range` (the whole run when nil). Narrowed with the
     /// `steps` table when the run completed; callers still filter rows by step.
     public func spanIDs(steps range: ClosedRange<Int64>?) -> ClosedRange<Int64> {
-        guard let range, run.status == "complete" else { return idRange }
+        guard let range, run.runStatus == .complete else { return idRange }
         let selected = steps.values.filter { range.contains($0.step) }
         guard let lo = selected.compactMap(\.firstSpanID).min(), let hi = selected.compactMap(\.lastSpanID).max() else {
             return idRange.lowerBound...idRange.lowerBound

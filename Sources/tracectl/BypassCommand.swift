@@ -1,3 +1,4 @@
+import TraceEvents
 import ArgumentParser
 import TraceStore
 import TraceTools
@@ -20,7 +21,7 @@ struct Bypass: ParsableCommand {
         let reader = try trace.open()
         let model = try TraceModel(reader: reader, run: reader.run(trace.run))
         let findings = try TraceTools.Report.loadBypasses(reader, model)
-        if findings.isEmpty && model.run.status != "complete" {
+        if findings.isEmpty && model.run.runStatus != .complete {
             throw Failure("run \(model.run.id) is \(model.run.status) (still running, or its process was killed): "
                 + "bypass findings are written when a run ends, so none are known")
         }

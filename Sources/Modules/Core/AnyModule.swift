@@ -1,3 +1,4 @@
+import TraceEvents
 import CTracing
 import Synchronization
 import Tensors

@@ -1,3 +1,4 @@
+import TraceEvents
 import Tensors
 import TraceRuntime
 

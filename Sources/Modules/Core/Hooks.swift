@@ -1,3 +1,4 @@
+import TraceEvents
 import Synchronization
 import Tensors
 import TraceRuntime

@@ -1,3 +1,4 @@
+import TraceEvents
 import TraceRuntime
 
 /// Builds a `StaticGraph` from the ops that run while it is installed as

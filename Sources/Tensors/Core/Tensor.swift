@@ -1,3 +1,4 @@
+import TraceEvents
 import TraceRuntime
 
 /// Element type of a tensor. Index tensors (embedding ids, class targets) are int32.

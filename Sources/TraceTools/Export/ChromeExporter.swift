@@ -1,3 +1,4 @@
+import TraceEvents
 import Foundation
 import TraceStore
 
@@ -97,7 +98,7 @@ public struct ChromeExporter {
                 pendingStep = row.step
             }
             buffer.append(prefix.head)
-            if sig.kind == 4 {
+            if sig.kind == .step {
                 buffer.append(int: row.step)
                 buffer.append("\",\"pid\":")
                 buffer.append(int: pid)
@@ -136,9 +137,9 @@ public struct ChromeExporter {
                 summary.events += 1
             }
             if let module = sig.moduleID {
-                if sig.kind == 0 {
+                if sig.kind == .forward {
                     pendingForward[module, default: []].append((row.ts, sig.thread))
-                } else if sig.kind == 1, let forward = pendingForward[module]?.popLast() {
+                } else if sig.kind == .backward, let forward = pendingForward[module]?.popLast() {
                     flowID += 1
                     buffer.append("\n,{\"ph\":\"s\",\"id\":")
                     buffer.append(int: flowID)
@@ -182,15 +183,14 @@ public struct ChromeExporter {
         let category: String
         var name = sig.name
         switch sig.kind {
-        case 0:
+        case .forward:
             category = "forward"
             name = "nn.Module: \(sig.name)"
-        case 1:
+        case .backward:
             category = "backward"
             name = "nn.Module: \(sig.name).backward"
-        case 4: category = "user_annotation"
-        case 5: category = "cpu_op"
-        default: category = "user_annotation"
+        case .op: category = "cpu_op"
+        case .step, .range, .optimizer: category = "user_annotation"
         }
         var args: [String] = []
         if let id = sig.moduleID, let module = model.modules[id] {
@@ -199,10 +199,10 @@ public struct ChromeExporter {
         }
         if let dims = ChromeExporter.dims(sig.inputShapes) { args.append("\"Input Dims\":\(dims)") }
         if let dims = ChromeExporter.dims(sig.outputShapes) { args.append("\"Output Dims\":\(dims)") }
-        if sig.kind == 0 { args.append("\"Training\":\(sig.training)") }
+        if sig.kind == .forward { args.append("\"Training\":\(sig.training)") }
         if !sig.hooks.isEmpty { args.append("\"Hooks\":\(JSON.quote(sig.hooks))") }
         if sig.failed { args.append("\"Failed\":true") }
-        let head = sig.kind == 4
+        let head = sig.kind == .step
             ? "\n,{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\"ProfilerStep#"
             : "\n,{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\(JSON.quote(name)),\"pid\":\(pid),\"tid\":\(tid),\"ts\":"
         return (Array(head.utf8), Array((",\"args\":{" + args.map { $0 + "," }.joined()).utf8))

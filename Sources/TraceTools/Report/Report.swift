@@ -1,3 +1,4 @@
+import TraceEvents
 import TraceStore
 
 /// Per-module and per-name statistics of one run (or some of its steps).
@@ -70,7 +71,7 @@ public struct Report {
         try model.checkSteps(steps)
         self.model = model
         self.steps = steps
-        let perSignature = try steps == nil && model.run.status == "complete"
+        let perSignature = try steps == nil && model.run.runStatus == .complete
             ? Report.storedStatistics(reader, model) : nil
         let (stats, spans) = try perSignature.map { ($0, model.run.spanCount) } ?? Report.scan(reader, model, steps: steps)
         spanCount = spans
@@ -82,12 +83,12 @@ public struct Report {
         var byName: [String: NamedStats] = [:]
         for (sigID, st) in stats.sorted(by: { $0.key < $1.key }) where st.calls > 0 {
             guard let sig = model.signatures[sigID] else { continue }
-            if sig.kind <= 1, let id = sig.moduleID {
+            if sig.kind.isModuleSpan, let id = sig.moduleID {
                 if byModule[id] == nil {
                     byModule[id] = ModuleStats(module: .init(id: id, path: "", type: "module \(id)", parentID: nil, parameters: 0,
                                                              totalParameters: 0, hooks: "", builtIn: false, ordinal: 0), depth: 0)
                 }
-                if sig.kind == 0 {
+                if sig.kind == .forward {
                     byModule[id]!.forward.add(st)
                     if sig.training { byModule[id]!.training = true } else { byModule[id]!.eval = true }
                     if let shapes = sig.inputShapes, !byModule[id]!.inputShapes.contains(shapes) { byModule[id]!.inputShapes.append(shapes) }
@@ -98,10 +99,10 @@ public struct Report {
                 byModule[id]!.allocated += st.allocated
                 if let peak = st.peak { byModule[id]!.peak = max(byModule[id]!.peak ?? 0, peak) }
             } else {
-                let kind = TraceModel.kindNames[sig.kind]
-                let name = sig.kind == 4 ? "ProfilerStep" : sig.name
+                let kind = sig.kind.name
+                let name = sig.kind == .step ? "ProfilerStep" : sig.name
                 byName[kind + "\u{0}" + name, default: NamedStats(kind: kind, name: name)].timing.add(st)
-                if sig.kind == 4 {
+                if sig.kind == .step {
                     stepCount += st.calls
                     stepTime += st.total
                 }

@@ -1,3 +1,4 @@
+import TraceEvents
 import Foundation
 
 /// Prints a report as an indented module table (PyTorch-profiler style), JSON or CSV.
@@ -146,7 +147,7 @@ public struct ReportRenderer {
                 : "Never ran (registered but not called through their wrapper): "
                     + never.map { "\($0.module.displayName) (\($0.module.type))" }.joined(separator: ", "))
             out.append("")
-            if report.bypasses.isEmpty && run.status != "complete" {
+            if report.bypasses.isEmpty && run.runStatus != .complete {
                 out.append("Bypasses: unknown. They are written when a run ends, and this run is \(run.status) "
                     + "(still running, or its process was killed).")
             } else if report.bypasses.isEmpty {
