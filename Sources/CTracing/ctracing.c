@@ -13,6 +13,8 @@ uint32_t ct_epoch = 0;
 uint32_t ct_step = 0;
 uint64_t ct_next_span_block = 1;
 uint64_t ct_next_sequence = 1;
+void *ct_session = 0;
+uint32_t ct_thread_group = 0;
 
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;

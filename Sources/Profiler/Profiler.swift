@@ -44,6 +44,10 @@ public final class Profiler {
     /// then counts steps from `Optimizer.step()` unless the program calls `step()` itself.
     public internal(set) var startedFromEnvironment = false
 
+    /// The threads recorded: nil (the default) records every thread of the process; a group
+    /// records the thread that calls `start()` and those enrolled in the group.
+    public var threads: ThreadGroup?
+
     /// Runs written so far.
     public private(set) var results: [TraceResult] = []
     /// Why tracing stopped early, if it did (the program itself carries on).
@@ -93,6 +97,7 @@ public final class Profiler {
             }
             current = Box(self)
         }
+        threads?.enrollCurrentThread()
         started = true
         currentStep = 0
         TraceSession.step = 0
@@ -142,7 +147,7 @@ public final class Profiler {
         lock.lock()
         defer { lock.unlock() }
         if graphRecorder != nil {
-            OpObservers.graph = nil
+            session?.graphRecorder = nil
             graphRecorder = nil
         }
         session?.setFlags([])
@@ -218,14 +223,14 @@ public final class Profiler {
 
     private func startGraph(_ step: Int) {
         graphRecorder = GraphRecorder(label: "step \(step)", step: UInt32(step))
-        OpObservers.graph = graphRecorder
+        session?.graphRecorder = graphRecorder
         session?.setFlags(options.flags.union(.graph))
     }
 
     private func finishGraph() {
         guard let recorder = graphRecorder else { return }
         session?.setFlags(options.flags)
-        OpObservers.graph = nil
+        session?.graphRecorder = nil
         graphRecorder = nil
         let graph = recorder.finish()
         // A step that ran no op (the one open when the profiler stops) has no graph.
@@ -237,8 +242,8 @@ public final class Profiler {
     /// TorchScript warns that a traced graph may not hold for other inputs; we compare two steps.
     private func compareGraphs() {
         defer { graphs.removeAll() }
-        guard graphs.count >= 2, let first = graphs.first, let last = graphs.last else { return }
-        let modules = Dictionary(ModuleRegistry.shared.all().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        guard graphs.count >= 2, let first = graphs.first, let last = graphs.last, let session else { return }
+        let modules = Dictionary(session.modules.all().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         if let difference = StaticGraph.firstDifference(first, last, module: { modules[$0].map { ($0.path, $0.type) } }) {
             StandardError.write("tracewell: the static graph changed between steps \(first.step) and \(last.step) "
                 + "(data-dependent control flow?): \(difference)\n")
@@ -251,15 +256,16 @@ public final class Profiler {
         let name = runName
         let run = RunDescription(name: name, options: options.json, startWallNanoseconds: startWall)
         let writer: TraceWriter
+        let modules = ModuleRegistry(), names = Interner()
         do {
-            writer = try TraceWriter(path: output, run: run, maxBytes: options.maxFileBytes)
+            writer = try TraceWriter(path: output, run: run, maxBytes: options.maxFileBytes, names: names)
         } catch {
             throw ProfilerError(description: "cannot write the trace: \(error)")
         }
-        writer.describeModules = { ModuleRegistry.shared.all() }
+        writer.describeModules = { modules.all() }
         writer.describeThreads = { Tracer.threads() }
-        BypassLog.shared.reset()
-        let session = try TraceSession(sink: writer, flags: options.flags, drainInterval: options.drainInterval)
+        let session = try TraceSession(sink: writer, flags: options.flags, threads: threads, modules: modules, names: names,
+                                       drainInterval: options.drainInterval)
         for module in watched { TraceDefinitions.define(root: module) }
         self.writer = writer
         self.session = session
@@ -300,7 +306,7 @@ public final class Profiler {
             return
         }
         do {
-            try writer.finish(modules: ModuleRegistry.shared.all(), bypasses: BypassLog.shared.all(),
+            try writer.finish(modules: session.modules.all(), bypasses: session.findings.all(),
                               threads: Tracer.threads(), endWallNanoseconds: Clock.wallNanoseconds(),
                               dropped: stats.dropped)
         } catch {
@@ -316,7 +322,7 @@ public final class Profiler {
     private func fail(_ message: String, alreadyReported: Bool = false) {
         guard failure == nil else { return }
         failure = message
-        TraceFlags.set([])
+        session?.setFlags([])
         if !alreadyReported {
             StandardError.write("tracewell: tracing stopped: \(message); the program continues without tracing\n")
         }

@@ -25,20 +25,16 @@ public func trace<Input, Output>(_ model: Module<Input, Output>, _ example: Inpu
         current = Profiler.Box(nil)
     }
     defer { Profiler.activeProfiler.withLock { $0 = nil } }
-    let previous = TraceFlags.current
+    // A session of its own that records this thread only and writes nothing.
+    let threads = ThreadGroup()
+    threads.enrollCurrentThread()
+    let session = try TraceSession(sink: nil, flags: [.spans, .graph, .silent], threads: threads)
+    defer { session.stop() }
     TraceDefinitions.define(root: model)
     let recorder = GraphRecorder(label: "trace", step: 0)
-    let previousRecorder = OpObservers.graph
-    OpObservers.graph = recorder
-    var flags = previous.union([.spans, .graph])
-    if !previous.contains(.spans) { flags.insert(.silent) }
-    TraceFlags.set(flags)
-    defer {
-        TraceFlags.set(previous)
-        OpObservers.graph = previousRecorder
-    }
+    session.graphRecorder = recorder
     let output = try noGrad { try model(example) }
     let graph = recorder.finish(outputs: output.tensors)
-    let modules = Dictionary(ModuleRegistry.shared.all().map { ($0.id, $0) }, uniquingKeysWith: { _, b in b })
+    let modules = Dictionary(session.modules.all().map { ($0.id, $0) }, uniquingKeysWith: { _, b in b })
     return TracedGraph(graph: graph, modules: modules)
 }

@@ -1,9 +1,10 @@
 import Synchronization
 import TraceEvents
 
-/// Collects bypass findings during a session. Each site is counted, not listed per occurrence.
+/// The bypass findings of one trace session. Each site is counted, not listed per occurrence.
+/// Thread-safe: every method takes the log's lock.
 public final class BypassLog: Sendable {
-    public static let shared = BypassLog()
+    public init() {}
 
     private struct Key: Hashable {
         var module: UInt32
@@ -12,6 +13,7 @@ public final class BypassLog: Sendable {
     }
     private let findings = Mutex<[Key: BypassFinding]>([:])
 
+    /// Counts one occurrence of a bypass of `module` seen while `caller`'s wrapper was innermost.
     public func report(module: UInt32, caller: UInt32, evidence: BypassEvidence, step: UInt32, detail: String = "") {
         let key = Key(module: module, caller: caller, evidence: evidence.rawValue)
         findings.withLock { all in
@@ -30,6 +32,4 @@ public final class BypassLog: Sendable {
             ($0.module, $0.evidence.rawValue, $0.caller) < ($1.module, $1.evidence.rawValue, $1.caller)
         }
     }
-
-    public func reset() { findings.withLock { $0 = [:] } }
 }

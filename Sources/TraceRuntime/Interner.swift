@@ -1,10 +1,11 @@
 import Synchronization
 import TraceEvents
 
-/// Process-wide interning of strings and shape lists to small integers.
+/// Interning of strings and shape lists to small integers, one table per trace session.
 /// The hot path reaches it only on a per-thread cache miss; the writer looks ids up lazily.
+/// Thread-safe: every method takes the table's lock.
 public final class Interner: Sendable {
-    public static let shared = Interner()
+    public init() {}
 
     private struct State {
         var stringIDs: [String: UInt32] = [:]
@@ -36,10 +37,12 @@ public final class Interner: Sendable {
         }
     }
 
+    /// The string with `id`, or `?` for an id this table never handed out.
     public func string(_ id: UInt32) -> String {
         state.withLock { s in Int(id) < s.strings.count ? s.strings[Int(id)] : "?" }
     }
 
+    /// The shape list with `id` (empty for an unknown id).
     public func shapes(_ id: UInt32) -> ShapeList {
         let tokens = state.withLock { s in Int(id) < s.shapes.count ? s.shapes[Int(id)] : [] }
         return ShapeList(tokens: tokens)

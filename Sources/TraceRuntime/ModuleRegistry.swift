@@ -1,10 +1,11 @@
 import Synchronization
 import TraceEvents
 
-/// Module definitions for the current trace session, written by the runtime when
-/// a module tree is first seen and read by the writer and the bypass detector.
+/// Module definitions of one trace session, written by the runtime when a module tree is
+/// first seen in the session and read by the writer and the bypass detector.
+/// Thread-safe: every method takes the registry's lock.
 public final class ModuleRegistry: Sendable {
-    public static let shared = ModuleRegistry()
+    public init() {}
 
     private struct State {
         var modules: [UInt32: ModuleInfo] = [:]
@@ -33,7 +34,4 @@ public final class ModuleRegistry: Sendable {
 
     /// Every module defined in this session, in definition order.
     public func all() -> [ModuleInfo] { state.withLock { s in s.order.compactMap { s.modules[$0] } } }
-
-    /// Forgets everything (a new session starts).
-    public func reset() { state.withLock { $0 = State() } }
 }

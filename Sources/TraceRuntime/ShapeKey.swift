@@ -1,3 +1,4 @@
+import CTracing
 import TraceEvents
 
 /// The shapes of a call's tensors, built on the stack and interned to an id
@@ -53,6 +54,8 @@ extension ThreadTrace {
 
     /// The interned id of a complete `key` (see `ShapeKey.isComplete`).
     @inlinable public mutating func intern(_ key: inout ShapeKey) -> UInt32 {
+        // Ids belong to a session's interner: a cache filled in another session is stale.
+        if shapeEpoch != ct_get_epoch() { clearShapeCache() }
         let mask = ThreadTrace.shapeSlotCount - 1
         var index = Int(truncatingIfNeeded: key.hash ^ (key.hash >> 29)) & mask
         for _ in 0..<8 {
@@ -71,8 +74,15 @@ extension ThreadTrace {
         return internSlow(&key)
     }
 
+    @usableFromInline mutating func clearShapeCache() {
+        shapeSlots.update(repeating: ShapeSlot(hash: 0, id: 0, count: 0, tokens: InlineArray(repeating: 0)),
+                          count: ThreadTrace.shapeSlotCount)
+        shapeEpoch = ct_get_epoch()
+    }
+
     @usableFromInline mutating func internSlow(_ key: inout ShapeKey) -> UInt32 {
-        let id = Interner.shared.intern(shapeTokens: key.allTokens)
+        guard let session = Tracer.current else { return 0 }
+        let id = session.names.intern(shapeTokens: key.allTokens)
         let mask = ThreadTrace.shapeSlotCount - 1
         var index = Int(truncatingIfNeeded: key.hash ^ (key.hash >> 29)) & mask
         for _ in 0..<8 {

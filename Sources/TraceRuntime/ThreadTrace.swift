@@ -39,6 +39,8 @@ public struct ThreadTrace {
     @usableFromInline var shapeSlots: UnsafeMutablePointer<ShapeSlot>
     /// The session this thread last opened a span in.
     @usableFromInline var epoch: UInt32 = 0
+    /// The session whose interned ids `shapeSlots` hold.
+    @usableFromInline var shapeEpoch: UInt32 = 0
     /// The tracer's index of this thread, and the kernel's id.
     public let index: UInt16
     public let osThreadID: Int32

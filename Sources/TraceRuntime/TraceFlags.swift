@@ -26,11 +26,16 @@ public struct TraceFlags: OptionSet, Sendable {
     /// The bits a trace session controls.
     @inlinable public static var tracerMask: TraceFlags { [.spans, .shapes, .memory, .ops, .graph, .bypass, .silent] }
 
-    /// The flags in force right now.
-    @inlinable public static var current: TraceFlags { TraceFlags(rawValue: ct_get_flags()) }
+    /// The flags in force on the calling thread: the session's, if this thread's calls belong
+    /// to it (see `TraceSession.Threads`), and `globalHooks` in any case.
+    @inlinable public static var current: TraceFlags {
+        let raw = ct_get_flags()
+        if raw == 0 || ct_thread_records() != 0 { return TraceFlags(rawValue: raw) }
+        return TraceFlags(rawValue: raw & globalHooks.rawValue)
+    }
 
-    /// Replaces the tracer's flags, leaving `globalHooks` alone.
-    public static func set(_ flags: TraceFlags) { ct_update_flags(tracerMask.rawValue, flags.rawValue) }
+    /// Replaces the tracer's flags, leaving `globalHooks` alone (the session owns them).
+    package static func set(_ flags: TraceFlags) { ct_update_flags(tracerMask.rawValue, flags.rawValue) }
 
     /// Sets or clears `globalHooks`.
     public static func setGlobalHooks(_ on: Bool) {

@@ -14,6 +14,8 @@ public struct SyntheticTrace {
     /// Registered but never called: a bypass finding of kind never_ran.
     public var unusedModule = true
     public var seed: UInt64 = 1
+    /// The names and shapes its spans refer to (as a session's interner would hold them).
+    public let names = Interner()
 
     public init(steps: Int) { self.steps = steps }
 
@@ -60,7 +62,8 @@ public struct SyntheticTrace {
     public func open(_ path: String, name: String = "synthetic") throws -> TraceWriter {
         try TraceWriter(path: path, run: RunDescription(name: name, options: "{\"synthetic\":true}",
                                                          startWallNanoseconds: 1_800_000_000_000_000_000,
-                                                         command: "synthetic", host: "fixture", pid: 4242))
+                                                         command: "synthetic", host: "fixture", pid: 4242),
+                        names: names)
     }
 
     /// Ends the run `writer` holds: the module tree, threads, steps.
@@ -83,14 +86,14 @@ public struct SyntheticTrace {
         let modules = self.modules
         let layers = modules.filter { $0.parent == 1 && $0.path != "unused" }
         let loss = modules.count + 1
-        let strings = (zero: Interner.shared.intern("Optimizer.zero_grad#SGD.zero_grad"),
-                       step: Interner.shared.intern("Optimizer.step#SGD.step"),
-                       data: Interner.shared.intern("data"), backward: Interner.shared.intern("backward"))
-        let shapes = (input: Interner.shared.intern(shapeTokens: [0 | 2 << 8, 64, 784]),
-                      hidden: Interner.shared.intern(shapeTokens: [0 | 2 << 8, 64, 256]),
-                      logits: Interner.shared.intern(shapeTokens: [0 | 2 << 8, 64, 10]),
-                      lossIn: Interner.shared.intern(shapeTokens: [0 | 2 << 8, 64, 10, 1 | 1 << 8, 64]),
-                      scalar: Interner.shared.intern(shapeTokens: [0]))
+        let strings = (zero: names.intern("Optimizer.zero_grad#SGD.zero_grad"),
+                       step: names.intern("Optimizer.step#SGD.step"),
+                       data: names.intern("data"), backward: names.intern("backward"))
+        let shapes = (input: names.intern(shapeTokens: [0 | 2 << 8, 64, 784]),
+                      hidden: names.intern(shapeTokens: [0 | 2 << 8, 64, 256]),
+                      logits: names.intern(shapeTokens: [0 | 2 << 8, 64, 10]),
+                      lossIn: names.intern(shapeTokens: [0 | 2 << 8, 64, 10, 1 | 1 << 8, 64]),
+                      scalar: names.intern(shapeTokens: [0]))
         var records: [SpanRecord] = []
         records.reserveCapacity(batchSize + spansPerStep)
         var nextID: UInt64 = 1

@@ -10,6 +10,8 @@ import TraceRuntime
 /// steps, bypass findings), builds the indexes and marks the run `complete`.
 public final class TraceWriter: TraceSink {
     public let path: String
+    /// The interned names and shapes the spans' ids refer to (the session's).
+    public let names: Interner
     public private(set) var runID: Int64 = 0
     /// The process's modules and threads, asked for when a span names one not yet written:
     /// so the trace of a killed run still names them. The profiler points these at the
@@ -64,8 +66,9 @@ public final class TraceWriter: TraceSink {
 
     /// Opens (creating if needed) the database at `path` and starts a run in it. With
     /// `maxBytes`, the file may not grow beyond that size: writing more fails as a full disk does.
-    public init(path: String, run: RunDescription, maxBytes: Int? = nil) throws {
+    public init(path: String, run: RunDescription, maxBytes: Int? = nil, names: Interner = Interner()) throws {
         self.path = path
+        self.names = names
         pid = run.pid
         db = try Database(path: path, mode: .readWrite)
         try TraceWriter.prepareSchema(db)
@@ -415,7 +418,7 @@ public final class TraceWriter: TraceSink {
 
     private func stringID(_ processID: UInt32) throws -> Int64 {
         if let id = stringIDs[processID] { return id }
-        let id = try textID(Interner.shared.string(processID))
+        let id = try textID(names.string(processID))
         stringIDs[processID] = id
         return id
     }
@@ -430,7 +433,7 @@ public final class TraceWriter: TraceSink {
 
     private func shapeID(_ processID: UInt32) throws -> Int64 {
         if let id = shapeIDs[processID] { return id }
-        let shapes = Interner.shared.shapes(processID)
+        let shapes = names.shapes(processID)
         try db.prepare("INSERT OR IGNORE INTO shapes(text, dtypes) VALUES (?, ?)").run([.text(shapes.text), .text(shapes.dtypes)])
         let id = try db.scalar("SELECT id FROM shapes WHERE text = ? AND dtypes = ?", [.text(shapes.text), .text(shapes.dtypes)])!
         shapeIDs[processID] = id

@@ -19,6 +19,8 @@ typedef struct {
     int32_t gradDisabled;///< > 0 inside a no-grad scope
     int32_t inBackward;  ///< > 0 while the autograd engine runs backward rules
     void *context;       ///< the thread's tracing context (owned by Swift), or NULL
+    uint32_t group;      ///< the thread group this thread was enrolled in (see ct_thread_records), or 0
+    uint32_t padding;
 } ct_thread_state;
 
 extern __thread ct_thread_state ct_tls __attribute__((tls_model("initial-exec")));
@@ -33,6 +35,10 @@ extern uint32_t ct_epoch;
 extern uint32_t ct_step;
 /// Source of span ids, handed out to threads in blocks.
 extern uint64_t ct_next_span_block;
+/// The active trace session (an unretained Swift object kept alive by the tracer), or NULL.
+extern void *ct_session;
+/// The thread group the active session records, or 0 when it records every thread.
+extern uint32_t ct_thread_group;
 
 static inline ct_thread_state *ct_state(void) { return &ct_tls; }
 
@@ -44,6 +50,18 @@ static inline void ct_update_flags(int32_t mask, int32_t flags) {
                                         __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
     }
 }
+/// The active session, published with release semantics and read with acquire.
+static inline void *ct_get_session(void) { return __atomic_load_n(&ct_session, __ATOMIC_ACQUIRE); }
+static inline void ct_set_session(void *s) { __atomic_store_n(&ct_session, s, __ATOMIC_RELEASE); }
+static inline void ct_set_thread_group(uint32_t group) { __atomic_store_n(&ct_thread_group, group, __ATOMIC_SEQ_CST); }
+
+/// True when the calling thread's calls belong to the active session: every thread's do when the
+/// session records the whole process, otherwise only those of threads enrolled in its group.
+static inline int ct_thread_records(void) {
+    uint32_t group = __atomic_load_n(&ct_thread_group, __ATOMIC_RELAXED);
+    return group == 0 || ct_tls.group == group;
+}
+
 /// Numbers autograd nodes in creation order.
 extern uint64_t ct_next_sequence;
 static inline uint64_t ct_take_sequence(void) { return __atomic_fetch_add(&ct_next_sequence, 1, __ATOMIC_RELAXED); }

@@ -50,7 +50,7 @@ open class AnyModule {
 
     /// Bypass signature 2: call first in a built-in layer's `forward`.
     @inlinable public final func checkInsideWrapper() {
-        if ct_get_flags() & TraceFlags.bypass.rawValue != 0 { reportIfOutsideWrapper() }
+        if ct_get_flags() & TraceFlags.bypass.rawValue != 0 && TraceFlags.current.contains(.bypass) { reportIfOutsideWrapper() }
     }
 
     @usableFromInline final func reportIfOutsideWrapper() {
@@ -59,7 +59,7 @@ open class AnyModule {
         let innermost = SpanTracer.innermostModule
         guard innermost != traceID else { return }
         TraceDefinitions.ensureDefined(self)
-        BypassLog.shared.report(module: traceID, caller: innermost, evidence: .foreignForward, step: TraceSession.step)
+        Tracer.current?.findings.report(module: traceID, caller: innermost, evidence: .foreignForward, step: TraceSession.step)
     }
 
     // MARK: Backward hooks (independent of input and output types)

@@ -21,7 +21,7 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
             do { return try forward(input) } catch { throw annotate(error, input: input) }
         }
         if hooks == nil && flags & TraceFlags.globalHooks.rawValue == 0 {
-            return try tracedCall(input, TraceFlags(rawValue: flags))
+            return try tracedCall(input, TraceFlags.current)
         }
         return try wrappedCall(input)
     }

@@ -23,7 +23,8 @@ public enum TraceDefinitions {
     /// Describes the tree under `root`, with `root` as a root (empty path). Each module's
     /// children and parameters are reflected once (a 10,000-module tree takes one walk).
     public static func define(root: AnyModule) {
-        let epoch = ct_get_epoch()
+        guard let session = Tracer.current else { return }
+        let epoch = session.epoch
         var nodes: [Node] = []
         var index: [ObjectIdentifier: Int] = [:]
         var shared = false
@@ -85,6 +86,6 @@ public enum TraceDefinitions {
                 hooks: m.registeredHookKinds, isBuiltIn: m.isBuiltIn, isContainer: !(m is any CallableModule)))
             m.definedEpoch = epoch
         }
-        ModuleRegistry.shared.define(infos)
+        session.modules.define(infos)
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import Tensors
 import TraceRuntime
 
@@ -11,10 +12,14 @@ open class Optimizer {
     public var learningRate: Float
     /// Called after every `step()`; the profiler uses it to count steps when the program
     /// does not call `Profiler.step()` itself (like PyTorch's step tracker).
-    nonisolated(unsafe) public static var stepObserver: ((Optimizer) -> Void)?
+    public static var stepObserver: (@Sendable (Optimizer) -> Void)? {
+        get { observer.withLock { $0 } }
+        set { observer.withLock { $0 = newValue } }
+    }
+    private static let observer = Mutex<(@Sendable (Optimizer) -> Void)?>(nil)
 
-    private lazy var stepName = Interner.shared.intern("Optimizer.step#\(typeName).step")
-    private lazy var zeroGradName = Interner.shared.intern("Optimizer.zero_grad#\(typeName).zero_grad")
+    private lazy var stepName = SessionName("Optimizer.step#\(typeName).step")
+    private lazy var zeroGradName = SessionName("Optimizer.zero_grad#\(typeName).zero_grad")
 
     public init(parameters: [Tensor], learningRate: Float) {
         for p in parameters {
@@ -28,7 +33,7 @@ open class Optimizer {
 
     /// Applies one update to every parameter that has a gradient.
     public final func step() {
-        let token = TraceFlags.current.contains(.spans) ? SpanTracer.begin(.optimizer, subject: stepName) : -1
+        let token = TraceFlags.current.contains(.spans) ? SpanTracer.begin(.optimizer, subject: stepName.id()) : -1
         for (index, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
             let grad = g.isContiguous ? g : g.copy()
@@ -41,7 +46,7 @@ open class Optimizer {
 
     /// Drops every gradient (PyTorch's `zero_grad(set_to_none=True)`).
     public final func zeroGrad() {
-        let token = TraceFlags.current.contains(.spans) ? SpanTracer.begin(.optimizer, subject: zeroGradName) : -1
+        let token = TraceFlags.current.contains(.spans) ? SpanTracer.begin(.optimizer, subject: zeroGradName.id()) : -1
         for p in parameters { p.grad = nil }
         SpanTracer.end(token)
     }

@@ -90,6 +90,6 @@ extension Tensor {
 
     /// Shapes with more tokens than a key holds (many high-rank tensors).
     @usableFromInline static func longShapeID(_ tensors: [Tensor]) -> UInt32 {
-        Interner.shared.intern(shapeTokens: ShapeKey.tokens(tensors.map { ($0.dtype == .float32 ? .float32 : .int32, $0.shape) }))
+        Tracer.current?.names.intern(shapeTokens: ShapeKey.tokens(tensors.map { ($0.dtype == .float32 ? .float32 : .int32, $0.shape) })) ?? 0
     }
 }

@@ -98,7 +98,7 @@ final class BackwardSpans {
     private var open: [(module: UInt32, token: Int32)] = []
     private var opToken: Int32 = -1
     /// Parent ids by module id, read once per backward pass.
-    private lazy var parents = ModuleRegistry.shared.parents
+    private lazy var parents = Tracer.current?.modules.parents ?? []
     private var missing: [UInt32] = []
 
     func enter(_ node: GradNode) {

@@ -1,10 +1,11 @@
 import TraceEvents
 import TraceRuntime
 
-/// Builds a `StaticGraph` from the ops that run while it is installed as
-/// `OpObservers.graph` (and `TraceFlags.graph` is on). Tensors are told apart by
+/// Builds a `StaticGraph` from the ops that run while it is the session's
+/// `graphRecorder` (and `TraceFlags.graph` is on). Tensors are told apart by
 /// identity; the recorder keeps them alive until it is done so identities stay unique.
-public final class GraphRecorder: OpGraphRecorder {
+/// Used from one thread: calls from other threads are ignored.
+public final class GraphRecorder {
     public private(set) var graph: StaticGraph
     private var names: [ObjectIdentifier: String] = [:]
     private var keepAlive: [Tensor] = []
@@ -40,6 +41,7 @@ public final class GraphRecorder: OpGraphRecorder {
         return name
     }
 
+    /// Adds one op (from `Autograd.op`).
     public func record(op: String, inputs: [Tensor], output: Tensor, scope: UInt32) {
         guard onRecordingThread else { return }
         let inputNames = inputs.map(name(of:))
