@@ -43,6 +43,7 @@ final class NestedBypass: Module<Tensor, Tensor> {
     override func forward(_ x: Tensor) throws -> Tensor { try block(x) }
 }
 
+extension Tracing {
 @Suite("Bypass detection")
 struct BypassTests {
     @Test func parameterReadOutsideTheWrapper() throws {
@@ -126,4 +127,5 @@ struct BypassTests {
             "fc3 <- MLP: parameter_read x7 from step 0 (fc3.weight)",
         ])
     }
+}
 }

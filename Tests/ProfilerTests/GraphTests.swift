@@ -26,11 +26,12 @@ final class Branchy: Module<Tensor, Tensor> {
     }
 }
 
+extension Tracing {
 @Suite("Static graphs")
 struct GraphTests {
     @Test func traceTextAndDot() throws {
         let model = Outer()
-        let traced = try traceExclusively(model, Tensor.ones([4, 3]))
+        let traced = try trace(model, Tensor.ones([4, 3]))
         try expectGolden(traced.text, "outer.txt")
         #expect(traced.graph.nodes.map(\.op) == ["linear", "relu", "linear"])
         #expect(traced.graph.calls.count == 5)
@@ -46,7 +47,7 @@ struct GraphTests {
     }
 
     @Test func bypassIsMarkedOnTheOp() throws {
-        let traced = try traceExclusively(BypassesLinear(), Tensor.ones([2, 3]))
+        let traced = try trace(BypassesLinear(), Tensor.ones([2, 3]))
         #expect(traced.text.contains("= linear(%x, %fc.weight, %fc.bias), scope: BypassesLinear  # bypass: fc.forward called from BypassesLinear"))
     }
 
@@ -82,4 +83,5 @@ struct GraphTests {
         let view = try GraphView(reader: TraceReader(path: path), run: nil)
         #expect(view.comparison == "The graphs of steps 0 and 1 are the same.")
     }
+}
 }

@@ -6,6 +6,7 @@ import Tensors
 import TraceStore
 import TraceRuntime
 
+extension Tracing {
 @Suite("Trace sessions, schedules and safety")
 struct SessionTests {
     @Test func scheduleRecordsOnlyActiveSteps() throws {
@@ -14,7 +15,7 @@ struct SessionTests {
         let path = temporaryTrace()
         let profiler = Profiler(output: path, schedule: ProfilerSchedule(wait: 1, warmup: 1, active: 2, repeat: 2), runName: "sched")
         profiler.onTraceReady = { ready.append($0.runID) }
-        try startExclusively(profiler)
+        try startAlone(profiler)
         for _ in 0..<10 {
             _ = try m(Tensor.ones([1, 3]))
             profiler.step()
@@ -45,17 +46,16 @@ struct SessionTests {
             for _ in 0..<calls { _ = try relu(x) }
         }
         let run = try TraceReader(path: path).run(nil)
-        // This thread's ring holds 65536 spans; every other span of the 70000 calls and the step
-        // span is dropped and counted (other tests' threads may add spans and drops of their own).
-        let mine = try rows(path, "SELECT count(*) FROM spans WHERE thread = \(myThread)")
-        #expect(mine == [[.int(65_536)]])
-        #expect(run.droppedEvents >= Int64(calls) + 1 - 65_536)
+        // The ring holds 65536 spans; every other span of the 70000 calls and the step span is
+        // dropped and counted.
+        #expect(try rows(path, "SELECT count(*) FROM spans") == [[.int(65_536)]])
+        #expect(run.droppedEvents == Int64(calls) + 1 - 65_536)
     }
 
     @Test func unwritablePathIsOneClearError() throws {
         let profiler = Profiler(output: "/proc/tracewell/cannot.sqlite")
         #expect {
-            try startExclusively(profiler)
+            try startAlone(profiler)
         } throws: { error in
             "\(error)".contains("/proc/tracewell")
         }
@@ -71,7 +71,7 @@ struct SessionTests {
         let path = temporaryTrace("full")
         let relu = ReLU()
         let profiler = Profiler(output: path, options: options, runName: "full")
-        try startExclusively(profiler)
+        try startAlone(profiler)
         for _ in 0..<200 {
             for _ in 0..<500 { _ = try relu(Tensor.ones([1])) }
             profiler.step()
@@ -115,12 +115,13 @@ struct SessionTests {
         try profile(path: path) { _ in _ = try m(Tensor.ones([1])); _ = try m(Tensor.ones([1])) }
         let runs = try TraceReader(path: path).runs()
         #expect(runs.map(\.id) == [1, 2])
-        // Other tests may run modules on other threads meanwhile: count this thread's spans.
-        let perRun = try rows(path, "SELECT run_id, count(*) FROM spans WHERE thread = \(myThread) GROUP BY run_id")
+        let perRun = try rows(path, "SELECT run_id, count(*) FROM spans GROUP BY run_id")
         #expect(perRun == [[.int(1), .int(2)], [.int(2), .int(3)]])
     }
 }
+}
 
+extension Tracing {
 @Suite("Spans of long steps")
 struct LongStepTests {
     final class Slow: Module<Tensor, Tensor> {
@@ -147,10 +148,9 @@ struct LongStepTests {
                 p.step()
             }
         }
-        let t = myThread
         let tree = try rows(path, """
             SELECT s.name, p.name, count(*) FROM spans s LEFT JOIN spans p ON p.id = s.parent_id
-            WHERE s.thread = \(t) GROUP BY 1, 2 ORDER BY 1, 2
+            GROUP BY 1, 2 ORDER BY 1, 2
             """)
         #expect(tree == [
             [.text("ProfilerStep#0"), .null, .int(1)],
@@ -167,10 +167,10 @@ struct LongStepTests {
         #expect(outside == [[.int(0)]])
         let steps = try rows(path, "SELECT step, dur_ns > 50000000 FROM steps WHERE run_id = 1 ORDER BY step")
         #expect(steps == [[.int(0), .int(1)], [.int(1), .int(1)]])
-        // (Other tests' threads may be inside a call when the session stops: their placeholders stay.)
         let placeholders = try rows(path, """
-            SELECT count(*) FROM span_data WHERE sig = 0 AND id IN (SELECT parent_id FROM spans WHERE thread = \(t))
+            SELECT count(*) FROM span_data WHERE sig = 0 AND id IN (SELECT parent_id FROM spans)
             """)
         #expect(placeholders == [[.int(0)]], "every placeholder was filled in")
     }
+}
 }

@@ -13,30 +13,15 @@ func temporaryTrace(_ name: String = "trace") -> String {
     return dir.appendingPathComponent("\(name).sqlite").path
 }
 
-/// Starts `profiler`, waiting while another test's profiler runs (one per process).
-func startExclusively(_ profiler: Profiler) throws {
-    let deadline = Date().addingTimeInterval(120)
-    while true {
-        do {
-            try profiler.start()
-            return
-        } catch let error as ProfilerError where error.description.contains("running") && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-    }
-}
+/// Every test that traces in this process runs in this suite, one at a time: a process has one
+/// active trace session. Each records only its own threads (a `ThreadGroup`), so suites of other
+/// targets that run modules meanwhile do not show up in its trace.
+@Suite(.serialized) struct Tracing {}
 
-/// `trace(model, example)`, waiting while a profiler of another test runs.
-func traceExclusively<I, O>(_ model: Module<I, O>, _ example: I) throws -> TracedGraph {
-    let deadline = Date().addingTimeInterval(120)
-    while true {
-        do {
-            return try trace(model, example)
-        } catch let error as ProfilerError where Date() < deadline {
-            _ = error
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-    }
+/// Starts `profiler` recording the calling thread only (and threads enrolled in its group).
+func startAlone(_ profiler: Profiler) throws {
+    profiler.threads = ThreadGroup()
+    try profiler.start()
 }
 
 /// Profiles `body` into a new file and returns the file's path.
@@ -45,7 +30,7 @@ func profile(_ options: ProfilerOptions = ProfilerOptions(), schedule: ProfilerS
              watch: AnyModule? = nil, _ body: (Profiler) throws -> Void) throws -> String {
     let profiler = Profiler(output: path, options: options, schedule: schedule, runName: "test")
     if let watch { profiler.watch(watch) }
-    try startExclusively(profiler)
+    try startAlone(profiler)
     do {
         try body(profiler)
     } catch {
@@ -55,9 +40,6 @@ func profile(_ options: ProfilerOptions = ProfilerOptions(), schedule: ProfilerS
     profiler.stop()
     return path
 }
-
-/// The calling thread's index in traces.
-var myThread: Int64 { Int64(ThreadTrace.current.pointee.index) }
 
 /// Rows of `sql` as arrays of values.
 func rows(_ path: String, _ sql: String) throws -> [[SQLValue]] {
