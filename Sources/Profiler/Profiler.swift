@@ -84,6 +84,7 @@ public final class Profiler {
     public static var active: Profiler? { activeProfiler.withLock { $0?.value } }
     static let activeProfiler = Mutex<Box?>(nil)
     /// What holds the process's tracing: a profiler, or `trace(_:_:)` (value nil).
+    /// Sendable by hand: it only carries the reference; the Profiler guards its state with its lock.
     final class Box: @unchecked Sendable {
         let value: Profiler?
         init(_ value: Profiler?) { self.value = value }

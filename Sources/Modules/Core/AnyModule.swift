@@ -12,9 +12,12 @@ open class AnyModule {
     /// Training mode (the default) or eval mode; Dropout and BatchNorm honour it.
     /// (Read on every traced call: exclusivity checks would cost more than the call.)
     @exclusivity(unchecked) public private(set) final var isTraining = true
-    /// This module's hooks; nil keeps the wrapper on its fast path.
+    /// This module's hooks; nil keeps the wrapper on its fast path. (Read on every call; written
+    /// only by hook registration, which is not concurrent with calls: see `HookStorage`.)
     @exclusivity(unchecked) @usableFromInline final var hooks: HookStorage?
-    /// The trace session in which this module's tree was last described to the tracer.
+    /// The trace session in which this module's tree was last described to the tracer. (Read on
+    /// every traced call; a racing write stores the same epoch, and a stale read only describes
+    /// the tree once more.)
     @exclusivity(unchecked) @usableFromInline final var definedEpoch: UInt32 = 0
 
     private static let ids = Atomic<UInt32>(1)

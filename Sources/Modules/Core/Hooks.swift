@@ -22,6 +22,8 @@ public final class HookHandle {
 }
 
 /// The global hooks, or a module's backward hooks, in call order.
+/// Sendable by hand: the global list is replaced whole under `GlobalHooks`' lock and read as an
+/// immutable snapshot; the hooks themselves run on the calling thread, as PyTorch's do.
 @usableFromInline struct HookList: @unchecked Sendable {
     @usableFromInline struct Entry<Hook> {
         @usableFromInline let id: Int
@@ -114,6 +116,8 @@ public enum GlobalHooks {
 
 /// A module's hooks, boxed so that "no hooks" is a nil check. The backward hooks are kept
 /// here; `Module<Input, Output>` keeps its forward hooks typed in `TypedHooks`.
+/// Sendable by hand, like the module that owns it: register hooks before calling the model
+/// from several threads (registration is not synchronized with calls).
 public class HookStorage: @unchecked Sendable {
     @usableFromInline var list = HookList()
 
@@ -124,6 +128,7 @@ public class HookStorage: @unchecked Sendable {
 }
 
 /// The hooks of a `Module<Input, Output>`: forward hooks run without boxing or casts.
+/// (Sendable by hand, as `HookStorage`.)
 @usableFromInline
 final class TypedHooks<Input: ModuleIO, Output: ModuleIO>: HookStorage, @unchecked Sendable {
     @usableFromInline typealias PreHook = (Module<Input, Output>, Input) throws -> Input?

@@ -6,7 +6,7 @@ import Synchronization
 public enum Random {
     private static let generator = Mutex(RandomGenerator(seed: 0))
 
-    /// Only used by the thread or task that bound it (`withSeed`).
+    /// Sendable by hand: only used by the thread or task that bound it (`withSeed`).
     final class Scoped: @unchecked Sendable {
         var generator: RandomGenerator
         init(_ generator: RandomGenerator) { self.generator = generator }
