@@ -5,7 +5,7 @@ let package = Package(
     name: "Tracewell",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "TraceRuntime", targets: ["TraceRuntime"]),
+        .library(name: "TraceEvents", targets: ["TraceEvents"]),
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "Modules", targets: ["Modules"]),
         .library(name: "Profiler", targets: ["Profiler"]),

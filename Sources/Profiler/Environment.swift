@@ -9,7 +9,9 @@ import TraceRuntime
 /// `ops`, `noshapes`, `nomemory`, `nograph`, `wait=N`, `warmup=N`, `active=N`,
 /// `repeat=N`, `skip_first=N`, `name=TEXT`. Steps are counted at each `Optimizer.step()`.
 extension Profiler {
+    /// The variable that names the trace file (`TRACEWELL_TRACE=run.sqlite`).
     public static let traceVariable = "TRACEWELL_TRACE"
+    /// The variable that holds options (`TRACEWELL_OPTIONS=ops,wait=1,active=3`).
     public static let optionsVariable = "TRACEWELL_OPTIONS"
 
     /// The profiler the environment asks for, or nil when `TRACEWELL_TRACE` is not set.

@@ -9,9 +9,13 @@ import TraceRuntime
 
 /// A finished run in a trace file.
 public struct TraceResult: Sendable {
+    /// The trace file.
     public var path: String
+    /// The run's id in the file (`tracectl --run ID`).
     public var runID: Int64
+    /// Spans written.
     public var spans: Int64
+    /// Spans lost because the writer fell behind (also in `runs.dropped_events`).
     public var dropped: UInt64
     /// Profiler steps the run covers.
     public var steps: ClosedRange<Int>?
@@ -19,6 +23,7 @@ public struct TraceResult: Sendable {
 
 /// A profiler failure: the trace cannot be written.
 public struct ProfilerError: Error, CustomStringConvertible {
+    /// One line saying what went wrong.
     public let description: String
 }
 
@@ -33,8 +38,11 @@ public struct ProfilerError: Error, CustomStringConvertible {
 /// With a `schedule`, only active steps are recorded, each window as its own run, and
 /// `onTraceReady` is called as each window is written.
 public final class Profiler {
+    /// Where the trace is written.
     public let output: String
+    /// What is recorded.
     public let options: ProfilerOptions
+    /// Which steps are recorded (nil: every step from `start()` to `stop()`).
     public let schedule: ProfilerSchedule?
     /// Names the runs in the `runs` table.
     public var runName: String
@@ -65,6 +73,7 @@ public final class Profiler {
     private var started = false
     private let lock = NSLock()
 
+    /// A profiler that writes to `output` once started; `runName` defaults to the program's name.
     public init(output: String, options: ProfilerOptions = ProfilerOptions(), schedule: ProfilerSchedule? = nil,
                 runName: String? = nil) {
         self.output = output
@@ -154,6 +163,7 @@ public final class Profiler {
         session?.setFlags([])
     }
 
+    /// Resumes recording after `pause()`.
     public func resume() {
         lock.lock()
         defer { lock.unlock() }

@@ -19,6 +19,7 @@ public struct ProfilerOptions: Sendable, Equatable {
     /// program goes on. Nil: no limit.
     public var maxFileBytes: Int?
 
+    /// The defaults record spans with shapes and memory, and capture graphs; `ops` adds a span per tensor op.
     public init(shapes: Bool = true, memory: Bool = true, ops: Bool = false, graph: Bool = true) {
         self.shapes = shapes
         self.memory = memory
@@ -44,12 +45,18 @@ public struct ProfilerOptions: Sendable, Equatable {
 /// cycles of `wait` idle, `warmup` traced-but-discarded and `active` recorded steps,
 /// `repeat` times (0: forever). Each active window becomes one run in the database.
 public struct ProfilerSchedule: Sendable, Equatable {
+    /// Idle steps at the start of each cycle.
     public var wait: Int
+    /// Steps traced and thrown away before each window (the first traced steps are slower).
     public var warmup: Int
+    /// Steps recorded per window.
     public var active: Int
+    /// Number of cycles (0: repeat until the profiler stops).
     public var repeatCount: Int
+    /// Steps skipped once before the first cycle.
     public var skipFirst: Int
 
+    /// A schedule; `active` must be positive.
     public init(wait: Int = 0, warmup: Int = 0, active: Int, repeat: Int = 0, skipFirst: Int = 0) {
         precondition(active > 0 && wait >= 0 && warmup >= 0 && `repeat` >= 0 && skipFirst >= 0,
                      "ProfilerSchedule: active must be positive and the rest non-negative")
@@ -60,6 +67,7 @@ public struct ProfilerSchedule: Sendable, Equatable {
         self.skipFirst = skipFirst
     }
 
+    /// What the profiler does in one step.
     public enum Action: Equatable, Sendable {
         case none, warmup, record, recordAndSave
     }
@@ -76,3 +84,6 @@ public struct ProfilerSchedule: Sendable, Equatable {
         return m < cycle - 1 ? .record : .recordAndSave
     }
 }
+
+/// Threads a profiler records instead of the whole process (see `Profiler.threads`).
+public typealias ThreadGroup = TraceRuntime.ThreadGroup

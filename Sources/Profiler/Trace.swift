@@ -6,7 +6,9 @@ import TraceRuntime
 
 /// A graph captured by `trace(_:_:)`, with the module names it refers to.
 public struct TracedGraph {
+    /// The ops that ran, in SSA form.
     public let graph: StaticGraph
+    /// The modules the graph's scopes refer to, by id.
     public let modules: [UInt32: ModuleInfo]
 
     /// TorchScript-like text of the ops.

@@ -1,6 +1,7 @@
 /// What the tracer knows about a module: enough to name it in a trace
 /// without holding a reference to it.
 public struct ModuleInfo: Sendable, Equatable {
+    /// The module's `traceID`, unique in the process.
     public var id: UInt32
     /// Dotted path from its root (`blocks.0.attn`); the root's path is empty.
     public var path: String
@@ -10,6 +11,7 @@ public struct ModuleInfo: Sendable, Equatable {
     public var parent: UInt32
     /// Parameters it owns directly, and all parameters in its subtree.
     public var directParameters: Int
+    /// (see `directParameters`)
     public var totalParameters: Int
     /// Names of the hook kinds registered on it (see `HookBit.names`).
     public var hooks: UInt8
@@ -18,6 +20,7 @@ public struct ModuleInfo: Sendable, Equatable {
     /// True for holders of modules that have no wrapper of their own (ModuleList).
     public var isContainer: Bool
 
+    /// A description; the runtime builds these when it walks a module tree.
     public init(id: UInt32, path: String, type: String, parent: UInt32, directParameters: Int,
                 totalParameters: Int, hooks: UInt8, isBuiltIn: Bool, isContainer: Bool = false) {
         self.id = id

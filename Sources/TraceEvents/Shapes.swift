@@ -3,6 +3,7 @@ public enum DTypeCode: UInt8, Sendable {
     case float32 = 0
     case int32 = 1
 
+    /// `float32` or `int32`, as exports show it.
     public var name: String {
         switch self {
         case .float32: "float32"
@@ -13,16 +14,22 @@ public enum DTypeCode: UInt8, Sendable {
 
 /// The dtype and dims of each tensor passed to or returned from a call.
 public struct ShapeList: Hashable, Sendable {
+    /// One tensor: its element type and dims.
     public struct Entry: Hashable, Sendable {
+        /// The element type.
         public var dtype: DTypeCode
+        /// The dims, outermost first.
         public var dims: [Int]
+        /// One tensor's entry.
         public init(dtype: DTypeCode, dims: [Int]) {
             self.dtype = dtype
             self.dims = dims
         }
     }
 
+    /// The tensors in call order.
     public var entries: [Entry]
+    /// A list of `entries`.
     public init(_ entries: [Entry]) { self.entries = entries }
 
     /// Decodes the token form used for interning: per tensor `dtype | rank << 8`, then the dims.

@@ -41,6 +41,12 @@ public enum SpanFlag {
 
 /// Bits of `SpanRecord.hooks`: which kinds of hooks ran in a module call.
 public enum HookBit {
+    /// A global forward pre-hook ran (`registerGlobalForwardPreHook`).
+    /// A full backward hook ran.
+    /// A module forward pre-hook ran.
+    /// A full backward pre-hook ran.
+    /// A global forward hook ran.
+    /// A module forward hook ran.
     @inlinable public static var globalForwardPre: UInt8 { 1 << 0 }
     @inlinable public static var forwardPre: UInt8 { 1 << 1 }
     @inlinable public static var globalForward: UInt8 { 1 << 2 }

@@ -2,35 +2,35 @@ import CTracing
 
 /// The tracer's clock: raw ticks on the hot path (the TSC on x86-64), converted to
 /// nanoseconds off the hot path with a calibration taken against CLOCK_MONOTONIC.
-public enum Clock {
+@usableFromInline package enum Clock {
     /// A raw timestamp. Cheap (about 10 ns); only differences and `nanoseconds(_:)` mean anything.
-    @inlinable @inline(__always) public static func ticks() -> UInt64 { ct_ticks() }
+    @inlinable @inline(__always) package static func ticks() -> UInt64 { ct_ticks() }
 
     /// CLOCK_MONOTONIC in nanoseconds.
-    public static func monotonicNanoseconds() -> UInt64 { ct_monotonic_ns() }
+    @usableFromInline package static func monotonicNanoseconds() -> UInt64 { ct_monotonic_ns() }
 
     /// Wall-clock nanoseconds since the Unix epoch.
-    public static func wallNanoseconds() -> UInt64 { ct_realtime_ns() }
+    @usableFromInline package static func wallNanoseconds() -> UInt64 { ct_realtime_ns() }
 
     /// A linear map from ticks to monotonic nanoseconds.
-    public struct Calibration: Sendable {
-        public let tickOrigin: UInt64
-        public let nanosecondOrigin: UInt64
+    @usableFromInline package struct Calibration: Sendable {
+        @usableFromInline package let tickOrigin: UInt64
+        @usableFromInline package let nanosecondOrigin: UInt64
         /// Nanoseconds per tick.
-        public let scale: Double
+        @usableFromInline package let scale: Double
 
         /// Monotonic nanoseconds at `ticks`.
-        @inlinable public func nanoseconds(_ ticks: UInt64) -> Int64 {
+        @inlinable package func nanoseconds(_ ticks: UInt64) -> Int64 {
             let delta = Double(Int64(bitPattern: ticks &- tickOrigin))
             return Int64(bitPattern: nanosecondOrigin) &+ Int64((delta * scale).rounded())
         }
 
         /// Nanoseconds spanned by `ticks` ticks.
-        @inlinable public func duration(_ ticks: UInt64) -> Int64 { Int64((Double(ticks) * scale).rounded()) }
+        @inlinable package func duration(_ ticks: UInt64) -> Int64 { Int64((Double(ticks) * scale).rounded()) }
     }
 
     /// Measured once per process: ticks against CLOCK_MONOTONIC over about 20 ms.
-    public static let calibration: Calibration = calibrate(milliseconds: 20)
+    @usableFromInline package static let calibration: Calibration = calibrate(milliseconds: 20)
 
     static func calibrate(milliseconds: UInt64) -> Calibration {
         #if arch(x86_64)

@@ -4,8 +4,8 @@ import TraceEvents
 /// Interning of strings and shape lists to small integers, one table per trace session.
 /// The hot path reaches it only on a per-thread cache miss; the writer looks ids up lazily.
 /// Thread-safe: every method takes the table's lock.
-public final class Interner: Sendable {
-    public init() {}
+package final class Interner: Sendable {
+    package init() {}
 
     private struct State {
         var stringIDs: [String: UInt32] = [:]
@@ -16,7 +16,7 @@ public final class Interner: Sendable {
     private let state = Mutex(State())
 
     /// The id of `string` (ids start at 1).
-    public func intern(_ string: String) -> UInt32 {
+    package func intern(_ string: String) -> UInt32 {
         state.withLock { s in
             if let id = s.stringIDs[string] { return id }
             let id = UInt32(s.strings.count)
@@ -27,7 +27,7 @@ public final class Interner: Sendable {
     }
 
     /// The id of a shape list in token form (ids start at 1).
-    public func intern(shapeTokens tokens: [Int32]) -> UInt32 {
+    package func intern(shapeTokens tokens: [Int32]) -> UInt32 {
         state.withLock { s in
             if let id = s.shapeIDs[tokens] { return id }
             let id = UInt32(s.shapes.count)
@@ -38,12 +38,12 @@ public final class Interner: Sendable {
     }
 
     /// The string with `id`, or `?` for an id this table never handed out.
-    public func string(_ id: UInt32) -> String {
+    package func string(_ id: UInt32) -> String {
         state.withLock { s in Int(id) < s.strings.count ? s.strings[Int(id)] : "?" }
     }
 
     /// The shape list with `id` (empty for an unknown id).
-    public func shapes(_ id: UInt32) -> ShapeList {
+    package func shapes(_ id: UInt32) -> ShapeList {
         let tokens = state.withLock { s in Int(id) < s.shapes.count ? s.shapes[Int(id)] : [] }
         return ShapeList(tokens: tokens)
     }

@@ -4,8 +4,8 @@ import TraceEvents
 /// Module definitions of one trace session, written by the runtime when a module tree is
 /// first seen in the session and read by the writer and the bypass detector.
 /// Thread-safe: every method takes the registry's lock.
-public final class ModuleRegistry: Sendable {
-    public init() {}
+package final class ModuleRegistry: Sendable {
+    package init() {}
 
     private struct State {
         var modules: [UInt32: ModuleInfo] = [:]
@@ -16,7 +16,7 @@ public final class ModuleRegistry: Sendable {
     private let state = Mutex(State())
 
     /// Adds or replaces definitions.
-    public func define(_ infos: [ModuleInfo]) {
+    package func define(_ infos: [ModuleInfo]) {
         state.withLock { s in
             for info in infos {
                 if s.modules.updateValue(info, forKey: info.id) == nil { s.order.append(info.id) }
@@ -27,11 +27,11 @@ public final class ModuleRegistry: Sendable {
         }
     }
 
-    public func info(_ id: UInt32) -> ModuleInfo? { state.withLock { $0.modules[id] } }
+    package func info(_ id: UInt32) -> ModuleInfo? { state.withLock { $0.modules[id] } }
 
     /// Parent ids indexed by module id (0: a root, or unknown), as of now.
-    public var parents: [UInt32] { state.withLock { $0.parents } }
+    package var parents: [UInt32] { state.withLock { $0.parents } }
 
     /// Every module defined in this session, in definition order.
-    public func all() -> [ModuleInfo] { state.withLock { s in s.order.compactMap { s.modules[$0] } } }
+    package func all() -> [ModuleInfo] { state.withLock { s in s.order.compactMap { s.modules[$0] } } }
 }

@@ -4,14 +4,14 @@ import TraceEvents
 /// The shapes of a call's tensors, built on the stack and interned to an id
 /// through a per-thread cache: no allocation and no lock once a shape has been seen.
 /// A plain value (no references), so building one costs a few stores.
-public struct ShapeKey {
-    @inlinable public static var inlineCapacity: Int { 24 }
+@usableFromInline package struct ShapeKey {
+    @inlinable package static var inlineCapacity: Int { 24 }
 
     @usableFromInline var tokens: InlineArray<24, Int32>
     @usableFromInline var count: Int
     @usableFromInline var hash: UInt64
 
-    @inlinable public init() {
+    @inlinable package init() {
         tokens = InlineArray(repeating: 0)
         count = 0
         hash = 0xcbf2_9ce4_8422_2325
@@ -24,19 +24,19 @@ public struct ShapeKey {
     }
 
     /// Appends one tensor.
-    @inlinable @inline(__always) public mutating func append(dtype: DTypeCode, dims: UnsafeBufferPointer<Int>) {
+    @inlinable @inline(__always) package mutating func append(dtype: DTypeCode, dims: UnsafeBufferPointer<Int>) {
         add(Int32(dtype.rawValue) | Int32(dims.count) << 8)
         for d in dims { add(Int32(truncatingIfNeeded: d)) }
     }
 
     /// False when there were more tokens than fit (many high-rank tensors): such a key is
     /// interned from `ShapeList` tokens built on the slow path instead.
-    @inlinable public var isComplete: Bool { count <= ShapeKey.inlineCapacity }
+    @inlinable package var isComplete: Bool { count <= ShapeKey.inlineCapacity }
 
     var allTokens: [Int32] { (0..<min(count, ShapeKey.inlineCapacity)).map { tokens[$0] } }
 
     /// The token form of shape lists too long for a key (the slow path).
-    public static func tokens(_ entries: [(dtype: DTypeCode, dims: [Int])]) -> [Int32] {
+    @usableFromInline package static func tokens(_ entries: [(dtype: DTypeCode, dims: [Int])]) -> [Int32] {
         entries.flatMap { [Int32(Int32($0.dtype.rawValue) | Int32($0.dims.count) << 8)] + $0.dims.map { Int32(truncatingIfNeeded: $0) } }
     }
 }
@@ -53,7 +53,7 @@ extension ThreadTrace {
     @usableFromInline static let shapeSlotCount = 1024
 
     /// The interned id of a complete `key` (see `ShapeKey.isComplete`).
-    @inlinable public mutating func intern(_ key: inout ShapeKey) -> UInt32 {
+    @inlinable package mutating func intern(_ key: inout ShapeKey) -> UInt32 {
         // Ids belong to a session's interner: a cache filled in another session is stale.
         if shapeEpoch != ct_get_epoch() { clearShapeCache() }
         let mask = ThreadTrace.shapeSlotCount - 1

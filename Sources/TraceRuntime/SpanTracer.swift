@@ -6,9 +6,9 @@ import CTracing
 /// `begin` returns a token (the stack slot) that `end` takes back; a negative token
 /// means nothing was opened. Spans opened in an earlier session, or while recording
 /// was off, are closed without being written.
-public enum SpanTracer {
+@usableFromInline package enum SpanTracer {
     /// Opens a span. Call only when `TraceFlags.current.contains(.spans)`.
-    @inlinable public static func begin(
+    @inlinable package static func begin(
         _ kind: SpanKind, subject: UInt32, flags: UInt8 = 0, inputShapes: UInt32 = 0
     ) -> Int32 {
         let trace = ThreadTrace.current
@@ -48,7 +48,7 @@ public enum SpanTracer {
     }
 
     /// Closes the span `token` (and any left open above it) and writes its record.
-    @inlinable public static func end(
+    @inlinable package static func end(
         _ token: Int32, outputShapes: UInt32 = 0, hooks: UInt8 = 0, failed: Bool = false
     ) {
         let now = Clock.ticks()
@@ -90,7 +90,7 @@ public enum SpanTracer {
     }
 
     /// Closes span `token` (and any left open above it) without writing it.
-    public static func discard(_ token: Int32) {
+    @usableFromInline package static func discard(_ token: Int32) {
         guard token >= 0 else { return }
         let trace = ThreadTrace.current
         let frame = trace.pointee.frames + Int(token)
@@ -102,20 +102,20 @@ public enum SpanTracer {
     }
 
     /// True when this thread opened another span after span `token` began.
-    public static func hasSpans(after token: Int32) -> Bool {
+    @usableFromInline package static func hasSpans(after token: Int32) -> Bool {
         guard token >= 0 else { return false }
         let trace = ThreadTrace.current
         return trace.pointee.nextID != trace.pointee.frames[Int(token)].id &+ 1
     }
 
     /// Interns the shapes in a complete `key` for the calling thread.
-    @inlinable public static func intern(_ key: inout ShapeKey) -> UInt32 {
+    @inlinable package static func intern(_ key: inout ShapeKey) -> UInt32 {
         ThreadTrace.current.pointee.intern(&key)
     }
 
     /// The module whose wrapper is innermost on this thread (0 if none), looking
     /// through backward, range and op spans.
-    @inlinable public static var innermostModule: UInt32 {
+    @inlinable package static var innermostModule: UInt32 {
         guard let raw = ct_state().pointee.context else { return 0 }
         let trace = raw.assumingMemoryBound(to: ThreadTrace.self)
         var i = trace.pointee.depth - 1
@@ -131,7 +131,7 @@ public enum SpanTracer {
 
     /// True when this thread has a span open in the current session. A thread that entered its
     /// module calls before tracing started has none, and its calls cannot be judged.
-    @inlinable public static var isTracedThread: Bool {
+    @inlinable package static var isTracedThread: Bool {
         guard let raw = ct_state().pointee.context else { return false }
         let trace = raw.assumingMemoryBound(to: ThreadTrace.self)
         let depth = trace.pointee.depth
@@ -139,7 +139,7 @@ public enum SpanTracer {
     }
 
     /// True when module `id`'s wrapper is open anywhere on this thread's stack.
-    @inlinable public static func isActive(module id: UInt32) -> Bool {
+    @inlinable package static func isActive(module id: UInt32) -> Bool {
         guard let raw = ct_state().pointee.context else { return false }
         let trace = raw.assumingMemoryBound(to: ThreadTrace.self)
         var i = trace.pointee.depth - 1
@@ -154,7 +154,7 @@ public enum SpanTracer {
     }
 
     /// Module ids of the open forward spans on this thread, outermost first.
-    public static func moduleStack() -> [UInt32] {
+    @usableFromInline package static func moduleStack() -> [UInt32] {
         guard let raw = ct_state().pointee.context else { return [] }
         let trace = raw.assumingMemoryBound(to: ThreadTrace.self)
         let epoch = ct_get_epoch()

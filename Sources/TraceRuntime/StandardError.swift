@@ -3,8 +3,8 @@ import Glibc
 #endif
 
 /// Text to stderr without Foundation (the tracing core has no dependencies).
-public enum StandardError {
-    public static func write(_ text: String) {
+package enum StandardError {
+    package static func write(_ text: String) {
         var t = text
         t.withUTF8 { buf in _ = Glibc.write(2, buf.baseAddress, buf.count) }
     }

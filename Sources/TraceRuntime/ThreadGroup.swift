@@ -9,6 +9,7 @@ public final class ThreadGroup: Sendable {
     /// Never 0 (0 stands for every thread).
     public let id: UInt32
 
+    /// A new group with no thread enrolled.
     public init() { id = ThreadGroup.ids.wrappingAdd(1, ordering: .relaxed).oldValue }
 
     /// Makes the calling thread's calls part of every session that records this group

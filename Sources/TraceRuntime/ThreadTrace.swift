@@ -21,7 +21,7 @@ import CTracing
 /// A thread's tracing state: its stack of open spans and its buffer of finished ones.
 /// Lives in manually managed memory reached from a C thread-local pointer, so the hot
 /// path touches no reference counts, no locks and no exclusivity checks.
-public struct ThreadTrace {
+@usableFromInline package struct ThreadTrace {
     @usableFromInline static let frameCapacity = 512
     @usableFromInline static let ringCapacity = 1 << 16
     @usableFromInline static let idBlock: UInt64 = 4096
@@ -42,8 +42,8 @@ public struct ThreadTrace {
     /// The session whose interned ids `shapeSlots` hold.
     @usableFromInline var shapeEpoch: UInt32 = 0
     /// The tracer's index of this thread, and the kernel's id.
-    public let index: UInt16
-    public let osThreadID: Int32
+    @usableFromInline package let index: UInt16
+    @usableFromInline package let osThreadID: Int32
 
     init(index: UInt16) {
         ring = .allocate(capacity: ThreadTrace.ringCapacity)
@@ -70,7 +70,7 @@ public struct ThreadTrace {
     }
 
     /// The calling thread's state, created on first use.
-    @inlinable public static var current: UnsafeMutablePointer<ThreadTrace> {
+    @inlinable package static var current: UnsafeMutablePointer<ThreadTrace> {
         if let raw = ct_state().pointee.context { return raw.assumingMemoryBound(to: ThreadTrace.self) }
         return Tracer.registerCurrentThread()
     }

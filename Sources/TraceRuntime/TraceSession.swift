@@ -13,18 +13,18 @@ import Glibc
 /// Threads: `init`, `setFlags`, `discard`, `flush` and `stop` may be called from any thread
 /// (the profiler's); the sink is called on the session's drain thread only, and by `flush`
 /// and `stop` on the calling thread, never concurrently (a lock serializes drains).
-public final class TraceSession: Sendable {
-    public enum Failure: Error, CustomStringConvertible {
+@usableFromInline package final class TraceSession: Sendable {
+    package enum Failure: Error, CustomStringConvertible {
         case alreadyActive
-        public var description: String { "a trace session is already active" }
+        package var description: String { "a trace session is already active" }
     }
 
     /// What the session has done so far.
-    public struct Statistics: Sendable {
-        public var written: UInt64 = 0
-        public var dropped: UInt64 = 0
-        public var discarded: UInt64 = 0
-        public var batches: UInt64 = 0
+    package struct Statistics: Sendable {
+        package var written: UInt64 = 0
+        package var dropped: UInt64 = 0
+        package var discarded: UInt64 = 0
+        package var batches: UInt64 = 0
     }
 
     struct State {
@@ -36,18 +36,18 @@ public final class TraceSession: Sendable {
     }
 
     /// Modules described in this session (paths, types, parents, parameters).
-    public let modules: ModuleRegistry
+    package let modules: ModuleRegistry
     /// Bypasses seen in this session.
-    public let findings = BypassLog()
+    package let findings = BypassLog()
     /// Names and shapes interned in this session; span records refer to them by id.
-    public let names: Interner
+    package let names: Interner
     /// The session's number: `ct_epoch` while it is active. Spans opened in other epochs are not its.
-    public let epoch: UInt32
+    package let epoch: UInt32
     /// The threads it records; nil: every thread of the process.
-    public let threads: ThreadGroup?
+    package let threads: ThreadGroup?
     /// Monotonic and wall-clock nanoseconds when the session began; span times are relative to them.
-    public let startMonotonic: UInt64
-    public let startWall: UInt64
+    package let startMonotonic: UInt64
+    package let startWall: UInt64
 
     let state: Mutex<State>
     let graph = Mutex(RecorderBox())
@@ -57,7 +57,7 @@ public final class TraceSession: Sendable {
     /// reach `sink` every `drainInterval`; with no sink they are never written (`trace(_:_:)`
     /// records only a graph). `modules` and `names` may be handed in so that the sink can
     /// share them.
-    public init(sink: TraceSink?, flags: TraceFlags, threads: ThreadGroup? = nil, modules: ModuleRegistry = ModuleRegistry(),
+    package init(sink: TraceSink?, flags: TraceFlags, threads: ThreadGroup? = nil, modules: ModuleRegistry = ModuleRegistry(),
                 names: Interner = Interner(), drainInterval: Duration = .milliseconds(50)) throws {
         self.modules = modules
         self.names = names
@@ -76,11 +76,11 @@ public final class TraceSession: Sendable {
     }
 
     /// True while this session is the active one.
-    public var isActive: Bool { Tracer.current === self }
+    package var isActive: Bool { Tracer.current === self }
 
     /// Changes what is recorded (a schedule moving between phases). Empty stops recording
     /// without ending the session.
-    public func setFlags(_ flags: TraceFlags) {
+    package func setFlags(_ flags: TraceFlags) {
         state.withLock { s in
             guard !s.stopping, s.failure == nil else { return }
             s.flags = flags
@@ -88,26 +88,26 @@ public final class TraceSession: Sendable {
         }
     }
 
-    public var flags: TraceFlags { state.withLock { $0.flags } }
+    package var flags: TraceFlags { state.withLock { $0.flags } }
 
     /// Spans of `step` are drained and thrown away (a schedule's warm-up steps).
-    public func discard(step: UInt32) { _ = state.withLock { $0.discardSteps.insert(step) } }
+    package func discard(step: UInt32) { _ = state.withLock { $0.discardSteps.insert(step) } }
 
     /// The current profiler step, stamped on every span that begins from now on
     /// (a C atomic: the hot path reads it on every span).
-    public static var step: UInt32 {
+    package static var step: UInt32 {
         get { ct_get_step() }
         set { ct_set_step(newValue) }
     }
 
-    public var statistics: Statistics {
+    package var statistics: Statistics {
         var s = state.withLock { $0.stats }
         s.dropped = drain?.dropped ?? 0
         return s
     }
 
     /// Why the sink stopped accepting spans, if it did.
-    public var failure: String? { state.withLock { $0.failure } }
+    package var failure: String? { state.withLock { $0.failure } }
 
     /// The static-graph recorder ops report to while a graph is captured. Typed `AnyObject`
     /// because the recorder is Tensors' `GraphRecorder`, a layer above this one.
@@ -117,11 +117,11 @@ public final class TraceSession: Sendable {
     }
 
     /// Moves everything buffered so far to the sink now.
-    public func flush() { drain?.drainNow(self) }
+    package func flush() { drain?.drainNow(self) }
 
     /// Stops recording, drains what is left, lets go of the sink and returns the final statistics.
     @discardableResult
-    public func stop() -> Statistics {
+    package func stop() -> Statistics {
         let wasStopping = state.withLock { s -> Bool in
             defer { s.stopping = true }
             return s.stopping

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// Owns the per-thread trace states and publishes the one active session.
-public enum Tracer {
+@usableFromInline package enum Tracer {
     // Sendable by hand: the pointers are only dereferenced under `contexts`' lock or by their
     // own thread (its ring head and frames) and the drain (the ring tail), as ThreadTrace says.
     struct Contexts: @unchecked Sendable {
@@ -22,7 +22,7 @@ public enum Tracer {
     static let published = Mutex<[TraceSession]>([])
 
     /// The active session, if any: one acquire load, no reference counting.
-    @inlinable public static var current: TraceSession? {
+    @inlinable package static var current: TraceSession? {
         guard let raw = ct_get_session() else { return nil }
         return Unmanaged<TraceSession>.fromOpaque(raw).takeUnretainedValue()
     }
@@ -81,7 +81,7 @@ public enum Tracer {
     }
 
     /// The tracer's index and the kernel's id of every thread that has traced.
-    public static func threads() -> [(index: UInt16, osThreadID: Int32)] {
+    package static func threads() -> [(index: UInt16, osThreadID: Int32)] {
         snapshot().map { ($0.pointee.index, $0.pointee.osThreadID) }
     }
 }

@@ -15,7 +15,7 @@ public struct SyntheticTrace {
     public var unusedModule = true
     public var seed: UInt64 = 1
     /// The names and shapes its spans refer to (as a session's interner would hold them).
-    public let names = Interner()
+    package let names = Interner()
 
     public init(steps: Int) { self.steps = steps }
 
@@ -82,7 +82,7 @@ public struct SyntheticTrace {
     }
 
     /// The spans, in batches of about `batchSize` as a drain would hand them over (times in ns).
-    public func generate(batchSize: Int = 65_536, _ body: ([SpanRecord]) throws -> Void) throws {
+    package func generate(batchSize: Int = 65_536, _ body: ([SpanRecord]) throws -> Void) throws {
         let modules = self.modules
         let layers = modules.filter { $0.parent == 1 && $0.path != "unused" }
         let loss = modules.count + 1

@@ -11,7 +11,7 @@ import TraceRuntime
 public final class TraceWriter: TraceSink {
     public let path: String
     /// The interned names and shapes the spans' ids refer to (the session's).
-    public let names: Interner
+    package let names: Interner
     public private(set) var runID: Int64 = 0
     /// The process's modules and threads, asked for when a span names one not yet written:
     /// so the trace of a killed run still names them. The profiler points these at the
@@ -66,7 +66,7 @@ public final class TraceWriter: TraceSink {
 
     /// Opens (creating if needed) the database at `path` and starts a run in it. With
     /// `maxBytes`, the file may not grow beyond that size: writing more fails as a full disk does.
-    public init(path: String, run: RunDescription, maxBytes: Int? = nil, names: Interner = Interner()) throws {
+    package init(path: String, run: RunDescription, maxBytes: Int? = nil, names: Interner = Interner()) throws {
         self.path = path
         self.names = names
         pid = run.pid
@@ -128,7 +128,7 @@ public final class TraceWriter: TraceSink {
 
     // MARK: TraceSink
 
-    public func write(_ records: UnsafeBufferPointer<SpanRecord>, dropped: UInt64) throws {
+    package func write(_ records: UnsafeBufferPointer<SpanRecord>, dropped: UInt64) throws {
         try db.transaction {
             plan.removeAll(keepingCapacity: true)
             updates.removeAll(keepingCapacity: true)

@@ -76,7 +76,7 @@ public enum Autograd {
 
 extension Tensor {
     /// Adds this tensor's dtype and dims to a shape key.
-    @inlinable public func appendShape(to key: inout ShapeKey) {
+    @inlinable package func appendShape(to key: inout ShapeKey) {
         let code = dtype == .float32 ? DTypeCode.float32 : DTypeCode.int32
         shape.withUnsafeBufferPointer { key.append(dtype: code, dims: $0) }
     }
