@@ -22,6 +22,7 @@ open class AnyModule {
 
     private static let ids = Atomic<UInt32>(1)
 
+    /// A module with a fresh `traceID`, in training mode, with no hooks.
     public init() {
         traceID = AnyModule.ids.wrappingAdd(1, ordering: .relaxed).oldValue
     }

@@ -18,6 +18,7 @@ public typealias BackwardHook = (_ module: AnyModule, _ gradInput: [Tensor?], _ 
 public final class HookHandle {
     private let action: () -> Void
     init(_ action: @escaping () -> Void) { self.action = action }
+    /// Removes the hook; calling it again does nothing.
     public func remove() { action() }
 }
 
@@ -103,11 +104,13 @@ public enum GlobalHooks {
         update { $0.forward.append(.init(id: $1, hook: hook, alwaysCall: alwaysCall)) }
     }
 
+    /// Registers a full backward pre-hook on every module (`register_module_full_backward_pre_hook`).
     @discardableResult
     public static func registerFullBackwardPreHook(_ hook: @escaping BackwardPreHook) -> HookHandle {
         update { $0.backwardPre.append(.init(id: $1, hook: hook)) }
     }
 
+    /// Registers a full backward hook on every module (`register_module_full_backward_hook`).
     @discardableResult
     public static func registerFullBackwardHook(_ hook: @escaping BackwardHook) -> HookHandle {
         update { $0.backward.append(.init(id: $1, hook: hook)) }

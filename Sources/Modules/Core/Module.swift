@@ -10,6 +10,7 @@ import TraceRuntime
 /// calls `forward`. With no hooks and no tracer it is one branch before `forward`.
 /// Calling `forward` directly skips all of that; the tracer reports such bypasses.
 open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule {
+    /// A module; subclasses declare their children and parameters as stored properties.
     public override init() { super.init() }
 
     /// The call wrapper (PyTorch's `_call_impl`).
@@ -167,7 +168,9 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
 
 /// A hook returned a value of the wrong type.
 public struct HookTypeError: Error, CustomStringConvertible {
+    /// What went wrong, naming the hook and both types.
     public let message: String
+    /// (`message`)
     public var description: String { message }
 }
 

@@ -51,6 +51,7 @@ extension AnyModule {
     /// Non-trainable state (BatchNorm running statistics), with dotted paths.
     public func namedBuffers() -> [(path: String, tensor: Tensor)] { namedTensors(parameters: false) }
 
+    /// Every parameter in the tree, in `namedParameters()` order (tied weights once).
     public func parameters() -> [Tensor] { namedParameters().map(\.tensor) }
 
     /// Number of trainable scalars in the tree.

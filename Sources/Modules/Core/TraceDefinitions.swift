@@ -5,9 +5,9 @@ import TraceRuntime
 
 /// Describes module trees to the tracer: paths, types, parents, parameter counts,
 /// registered hooks, and which modules own each parameter (for bypass signature 1).
-public enum TraceDefinitions {
+@usableFromInline package enum TraceDefinitions {
     /// Describes `module`'s tree unless it was described in the current session.
-    @inlinable public static func ensureDefined(_ module: AnyModule) {
+    @inlinable @usableFromInline package static func ensureDefined(_ module: AnyModule) {
         if module.definedEpoch != ct_get_epoch() { define(root: module) }
     }
 
@@ -22,7 +22,7 @@ public enum TraceDefinitions {
 
     /// Describes the tree under `root`, with `root` as a root (empty path). Each module's
     /// children and parameters are reflected once (a 10,000-module tree takes one walk).
-    public static func define(root: AnyModule) {
+    @usableFromInline package static func define(root: AnyModule) {
         guard let session = Tracer.current else { return }
         let epoch = session.epoch
         var nodes: [Node] = []
