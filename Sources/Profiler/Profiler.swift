@@ -317,7 +317,7 @@ public final class Profiler {
             return
         }
         do {
-            try writer.finish(modules: session.modules.all(), bypasses: session.findings.all(),
+            try writer.finish(modules: session.modules.all(), bypasses: RunFindings.collect(session),
                               threads: Tracer.threads(), endWallNanoseconds: Clock.wallNanoseconds(),
                               dropped: stats.dropped)
         } catch {

@@ -4,8 +4,22 @@ public enum BypassEvidence: UInt8, Sendable, CaseIterable {
     case parameterRead = 1
     /// A built-in layer's `forward` ran while the innermost wrapper was another module's.
     case foreignForward = 2
-    /// It never entered its wrapper in a window in which its parent ran.
+    /// It never entered its wrapper in a window in which its parent ran, and nothing under it ran.
     case neverRan = 3
+    /// Its children ran while its own wrapper was not active: its `forward` was called directly
+    /// (`model.forward(x)`, or a helper of the module calling `forward`).
+    case wrapperSkipped = 4
+    /// It ran inside a registered model's wrapper but is part of no tree that was described
+    /// (kept in a dictionary or a local): its parameters are not in `parameters()`.
+    case unregistered = 5
+    /// A mode-dependent layer (Dropout, BatchNorm) ran in training mode while gradients were
+    /// disabled: an evaluation pass without `eval()`.
+    case trainingModeWithoutGrad = 6
+    /// A mode-dependent layer ran in eval mode in a step that then updated the parameters:
+    /// training with `eval()` left on.
+    case evalModeInTraining = 7
+    /// BatchNorm in training mode saw one value per channel: its statistics are meaningless.
+    case batchNormSingleValue = 8
 
     /// The name stored in the `bypasses` table and shown in reports.
     public var name: String {
@@ -13,7 +27,21 @@ public enum BypassEvidence: UInt8, Sendable, CaseIterable {
         case .parameterRead: "parameter_read"
         case .foreignForward: "forward_without_wrapper"
         case .neverRan: "never_ran"
+        case .wrapperSkipped: "wrapper_skipped"
+        case .unregistered: "unregistered"
+        case .trainingModeWithoutGrad: "train_mode_without_grad"
+        case .evalModeInTraining: "eval_mode_in_training"
+        case .batchNormSingleValue: "batch_norm_single_value"
         }
+    }
+
+    /// True for findings about state (modes, batch sizes) rather than a skipped wrapper.
+    public var isStateFinding: Bool { rawValue >= BypassEvidence.trainingModeWithoutGrad.rawValue }
+
+    /// The evidence stored under `name`, if this version knows it.
+    public init?(name: String) {
+        guard let match = BypassEvidence.allCases.first(where: { $0.name == name }) else { return nil }
+        self = match
     }
 }
 

@@ -19,6 +19,11 @@ public struct ModuleInfo: Sendable, Equatable {
     public var isBuiltIn: Bool
     /// True for holders of modules that have no wrapper of their own (ModuleList).
     public var isContainer: Bool
+    /// The ancestor whose wrapper calls this module's (the parent, looking through containers
+    /// that may be iterated): 0 for a root, `UInt32.max` when it is registered under several.
+    public var wrapperParent: UInt32 = 0
+    /// The id of the outermost module of its tree (itself for a root).
+    public var root: UInt32 = 0
 
     /// A description; the runtime builds these when it walks a module tree.
     public init(id: UInt32, path: String, type: String, parent: UInt32, directParameters: Int,

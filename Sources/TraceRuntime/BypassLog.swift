@@ -13,6 +13,49 @@ package final class BypassLog: Sendable {
     }
     private let findings = Mutex<[Key: BypassFinding]>([:])
 
+    /// A module whose children ran outside its wrapper, seen from one caller.
+    package struct SkippedWrapper: Sendable, Equatable {
+        package var module: UInt32
+        package var caller: UInt32
+        package var firstStep: UInt32
+        /// Calls of each child that ran outside the module's wrapper.
+        package var childCalls: [UInt32: Int]
+    }
+    private let skipped = Mutex<[UInt64: SkippedWrapper]>([:])
+
+    /// Counts a call of `child` while the wrapper of `module`, which calls it, was not active
+    /// (`caller`'s was innermost). Judged at the end of the run (`skippedWrappers`).
+    package func reportSkippedWrapper(module: UInt32, caller: UInt32, child: UInt32, step: UInt32) {
+        let key = UInt64(module) << 32 | UInt64(caller)
+        skipped.withLock { all in
+            all[key, default: SkippedWrapper(module: module, caller: caller, firstStep: step, childCalls: [:])]
+                .childCalls[child, default: 0] += 1
+        }
+    }
+
+    /// Mode-dependent layers that ran since the last optimizer step, by mode.
+    private let modeCalls = Mutex<(eval: Set<UInt32>, training: Set<UInt32>)>(([], []))
+
+    /// Notes a call of a mode-dependent layer (Dropout, BatchNorm) in `training` or eval mode.
+    package func noteModeDependentCall(module: UInt32, training: Bool) {
+        modeCalls.withLock { calls in
+            if training { calls.training.insert(module) } else { calls.eval.insert(module) }
+        }
+    }
+
+    /// The mode-dependent layers that ran only in eval mode since the last call, and starts over.
+    package func takeEvalOnlyModules() -> Set<UInt32> {
+        modeCalls.withLock { calls in
+            defer { calls = ([], []) }
+            return calls.eval.subtracting(calls.training)
+        }
+    }
+
+    /// Every module whose children ran outside its wrapper, in a stable order.
+    package func skippedWrappers() -> [SkippedWrapper] {
+        skipped.withLock { Array($0.values) }.sorted { ($0.module, $0.caller) < ($1.module, $1.caller) }
+    }
+
     /// Counts one occurrence of a bypass of `module` seen while `caller`'s wrapper was innermost.
     package func report(module: UInt32, caller: UInt32, evidence: BypassEvidence, step: UInt32, detail: String = "") {
         let key = Key(module: module, caller: caller, evidence: evidence.rawValue)

@@ -27,6 +27,12 @@ package final class ModuleRegistry: Sendable {
         }
     }
 
+    /// Adds hook kinds registered on module `id` after its tree was described (they are listed
+    /// among the hooks that did not fire when its wrapper is skipped).
+    package func addHooks(_ kinds: UInt8, to id: UInt32) {
+        state.withLock { s in s.modules[id]?.hooks |= kinds }
+    }
+
     package func info(_ id: UInt32) -> ModuleInfo? { state.withLock { $0.modules[id] } }
 
     /// Parent ids indexed by module id (0: a root, or unknown), as of now.

@@ -129,13 +129,27 @@ import CTracing
         return 0
     }
 
-    /// True when this thread has a span open in the current session. A thread that entered its
-    /// module calls before tracing started has none, and its calls cannot be judged.
-    @inlinable package static var isTracedThread: Bool {
-        guard let raw = ct_state().pointee.context else { return false }
+    /// True when the module stack of this thread can be judged: it has a span open in the
+    /// current session, or it has none and began after the session did (or started it). A
+    /// thread that was inside module calls when tracing started has no spans for them, and its
+    /// calls cannot be judged.
+    @inlinable package static var canJudgeThread: Bool {
+        guard let raw = ct_state().pointee.context else { return judgeNewThread() }
         let trace = raw.assumingMemoryBound(to: ThreadTrace.self)
         let depth = trace.pointee.depth
-        return depth > 0 && trace.pointee.frames[depth - 1].epoch == ct_get_epoch()
+        if depth > 0 { return trace.pointee.frames[depth - 1].epoch == ct_get_epoch() }
+        return judgeNewThread()
+    }
+
+    /// For a thread with no open span: whether it began after the session (or started it).
+    @usableFromInline package static func judgeNewThread() -> Bool {
+        guard let session = Tracer.current else { return false }
+        let trace = ThreadTrace.current
+        if trace.pointee.judgedEpoch != session.epoch {
+            trace.pointee.judgedEpoch = session.epoch
+            trace.pointee.judgeable = session.threadBeganInSession(trace.pointee.osThreadID)
+        }
+        return trace.pointee.judgeable
     }
 
     /// True when module `id`'s wrapper is open anywhere on this thread's stack.

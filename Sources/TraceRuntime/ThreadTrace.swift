@@ -41,6 +41,9 @@ import CTracing
     @usableFromInline var epoch: UInt32 = 0
     /// The session whose interned ids `shapeSlots` hold.
     @usableFromInline var shapeEpoch: UInt32 = 0
+    /// Whether this thread's calls can be judged when it has no span open, as of session `judgedEpoch`.
+    @usableFromInline var judgedEpoch: UInt32 = 0
+    @usableFromInline var judgeable = false
     /// The tracer's index of this thread, and the kernel's id.
     @usableFromInline package let index: UInt16
     @usableFromInline package let osThreadID: Int32

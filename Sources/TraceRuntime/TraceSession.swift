@@ -49,6 +49,9 @@ import Glibc
     package let startMonotonic: UInt64
     package let startWall: UInt64
 
+    /// The kernel's ids of the threads that existed when the session began, but the one that
+    /// began it: their module calls may have started before tracing did.
+    let threadsBefore: Set<Int32>
     let state: Mutex<State>
     let graph = Mutex(RecorderBox())
     let drain: DrainThread?
@@ -67,6 +70,7 @@ import Glibc
         startMonotonic = Clock.monotonicNanoseconds()
         startWall = Clock.wallNanoseconds()
         epoch = ct_get_epoch() &+ 1
+        threadsBefore = ThreadCensus.threadIDs().subtracting([ct_thread_id()])
         drain = sink.map { DrainThread(sink: $0, interval: drainInterval) }
         try Tracer.publish(self)
         ct_set_epoch(epoch)
@@ -74,6 +78,9 @@ import Glibc
         drain?.start(for: self)
         TraceFlags.set(flags)
     }
+
+    /// True when the thread with kernel id `osThreadID` began after this session did (or began it).
+    package func threadBeganInSession(_ osThreadID: Int32) -> Bool { !threadsBefore.contains(osThreadID) }
 
     /// True while this session is the active one.
     package var isActive: Bool { Tracer.current === self }

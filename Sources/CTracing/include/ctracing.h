@@ -20,7 +20,7 @@ typedef struct {
     int32_t inBackward;  ///< > 0 while the autograd engine runs backward rules
     void *context;       ///< the thread's tracing context (owned by Swift), or NULL
     uint32_t group;      ///< the thread group this thread was enrolled in (see ct_thread_records), or 0
-    uint32_t padding;
+    int32_t intendedReads; ///< > 0 inside `intendedParameterReads { }`: parameter reads are not judged
 } ct_thread_state;
 
 extern __thread ct_thread_state ct_tls __attribute__((tls_model("initial-exec")));

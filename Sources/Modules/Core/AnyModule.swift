@@ -20,11 +20,20 @@ open class AnyModule {
     /// the tree once more.)
     @exclusivity(unchecked) @usableFromInline final var definedEpoch: UInt32 = 0
 
+    /// The nearest ancestor whose wrapper must be active when this module's wrapper runs (the
+    /// parent, looking through holders and containers that may be iterated): 0 for a root,
+    /// `UInt32.max` for a module registered under several parents. Set when the tree is
+    /// described to a session; read by the wrapper's check of bypassed parents.
+    @exclusivity(unchecked) @usableFromInline final var wrapperParent: UInt32 = 0
+    /// `isModeDependent`, cached when the tree is described (the wrapper reads it per call).
+    @exclusivity(unchecked) @usableFromInline final var tracedModeDependent = false
+
     private static let ids = Atomic<UInt32>(1)
 
     /// A module with a fresh `traceID`, in training mode, with no hooks.
     public init() {
         traceID = AnyModule.ids.wrappingAdd(1, ordering: .relaxed).oldValue
+        ModuleRoster.register(self)
     }
 
     /// Children by name. By default every stored property holding a module or an array
@@ -44,6 +53,15 @@ open class AnyModule {
     /// wrapper, which catches bypasses of parameter-free layers (bypass signature 2).
     open var isBuiltIn: Bool { false }
 
+    /// True for containers whose children may as well be called one by one from outside
+    /// (`Sequential`; holders without a wrapper such as `ModuleList` always are): iterating
+    /// them is not a bypass.
+    open var childrenMayRunAlone: Bool { !(self is any CallableModule) }
+
+    /// True for layers that compute differently in training and eval mode (Dropout, BatchNorm):
+    /// the tracer checks their mode against the grad mode and the optimizer.
+    open var isModeDependent: Bool { false }
+
     /// Sets training mode on this module and every descendant.
     public func train(_ mode: Bool = true) {
         for (_, m) in namedModules() { m.isTraining = mode }
@@ -59,7 +77,7 @@ open class AnyModule {
 
     @usableFromInline final func reportIfOutsideWrapper() {
         // A thread whose calls began before tracing did has no wrapper spans to compare with.
-        guard SpanTracer.isTracedThread else { return }
+        guard SpanTracer.canJudgeThread else { return }
         let innermost = SpanTracer.innermostModule
         guard innermost != traceID else { return }
         TraceDefinitions.ensureDefined(self)
@@ -87,6 +105,7 @@ open class AnyModule {
         let storage = hooks ?? makeHookStorage()
         body(storage, id)
         hooks = storage
+        if definedEpoch == ct_get_epoch() { Tracer.current?.modules.addHooks(storage.kinds, to: traceID) }
         return HookHandle { [weak self] in
             guard let self, let storage = self.hooks else { return }
             storage.remove(id)

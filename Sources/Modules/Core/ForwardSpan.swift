@@ -16,6 +16,11 @@ struct ForwardSpan {
     mutating func begin<Input: ModuleIO>(_ module: AnyModule, _ input: Input) {
         guard flags.contains(.spans) else { return }
         TraceDefinitions.ensureDefined(module)
+        if flags.contains(.bypass) {
+            let parent = module.wrapperParent
+            if parent != 0 && parent != UInt32.max { ForwardSpan.checkParentActive(module, parent) }
+            if module.tracedModeDependent { StateChecks.modeDependentCall(module) }
+        }
         if flags.contains(.graph) { ForwardSpan.recordCall(module) }
         var shapes: UInt32 = 0
         if flags.contains(.shapes) { shapes = ForwardSpan.shapeID(input) }
@@ -28,6 +33,19 @@ struct ForwardSpan {
         var key = ShapeKey()
         value.forEachTensor { $0.appendShape(to: &key) }
         return key.isComplete ? SpanTracer.intern(&key) : Tensor.shapeID(value.tensors)
+    }
+
+    /// Bypass of a parent: a module's wrapper runs while the wrapper of the ancestor that calls
+    /// it is not active, so that ancestor's `forward` was called directly. The common case (the
+    /// parent is the innermost wrapper) costs one walk to the innermost forward span.
+    @inlinable static func checkParentActive(_ module: AnyModule, _ parent: UInt32) {
+        let innermost = SpanTracer.innermostModule
+        if innermost != parent && !SpanTracer.isActive(module: parent) { reportSkippedParent(module, parent, innermost) }
+    }
+
+    @usableFromInline static func reportSkippedParent(_ module: AnyModule, _ parent: UInt32, _ innermost: UInt32) {
+        guard SpanTracer.canJudgeThread, let session = Tracer.current else { return }
+        session.findings.reportSkippedWrapper(module: parent, caller: innermost, child: module.traceID, step: TraceSession.step)
     }
 
     @usableFromInline static func recordCall(_ module: AnyModule) {

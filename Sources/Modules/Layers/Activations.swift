@@ -44,6 +44,8 @@ open class Dropout: Module<Tensor, Tensor> {
         super.init()
     }
 
+    open override var isModeDependent: Bool { true }
+
     open override func forward(_ x: Tensor) throws -> Tensor {
         checkInsideWrapper()
         return isTraining ? x.dropout(p, using: &generator) : x

@@ -23,6 +23,7 @@ open class Sequential: Module<Tensor, Tensor> {
     }
 
     open override var isBuiltIn: Bool { true }
+    open override var childrenMayRunAlone: Bool { true }
 }
 
 /// Holds modules under names `0`, `1`, ... without calling them (PyTorch's `nn.ModuleList`).

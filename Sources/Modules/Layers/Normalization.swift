@@ -25,11 +25,14 @@ open class BatchNorm: Module<Tensor, Tensor> {
         super.init()
     }
 
+    open override var isModeDependent: Bool { true }
+
     open override func forward(_ x: Tensor) throws -> Tensor {
         checkInsideWrapper()
         guard x.rank == expectedRank else {
             throw TensorError("batch_norm", [x.shape], "\(typeName) expects a rank-\(expectedRank) input")
         }
+        StateChecks.batchStatistics(self, valuesPerChannel: x.count / max(1, x.shape[1]))
         return try Tensor.batchNorm(x, gamma: weight, beta: bias, runningMean: runningMean, runningVar: runningVar,
                                     training: isTraining, momentum: momentum, eps: eps)
     }

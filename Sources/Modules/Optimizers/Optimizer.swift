@@ -40,6 +40,7 @@ open class Optimizer {
             update(index, p.floats, grad.floats, p.count)
         }
         finishStep()
+        StateChecks.optimizerStepped(parameters: parameters)
         SpanTracer.end(token)
         Optimizer.stepObserver?(self)
     }

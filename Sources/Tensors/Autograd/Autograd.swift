@@ -53,7 +53,7 @@ public enum Autograd {
     static func beginTracedOp(_ name: String, _ inputs: [Tensor], _ flags: TraceFlags) -> TracedOp {
         let scope = flags.contains(.spans) ? SpanTracer.innermostModule : 0
         let forward = !Autograd.inBackward
-        if forward && flags.contains(.bypass) && SpanTracer.isTracedThread {
+        if forward && flags.contains(.bypass) && SpanTracer.canJudgeThread {
             OpObservers.checkParameterReads(inputs, innermost: scope)
         }
         var token: Int32 = -1

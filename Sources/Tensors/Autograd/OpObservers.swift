@@ -1,3 +1,4 @@
+import CTracing
 import TraceRuntime
 
 /// What the tracer attaches to ops, all of it the active session's: op-name interning, the
@@ -11,12 +12,18 @@ package enum OpObservers {
     /// The interned id of an op name in the active session.
     @usableFromInline package static func nameID(_ name: String) -> UInt32 { Tracer.current?.names.intern(name) ?? 0 }
 
-    /// Bypass signature 1: a parameter read while none of its owners' wrappers is active.
+    /// Bypass signature 1: a user module's parameter read inside another module's wrapper while
+    /// none of its owners' wrappers is active: the owner's `forward` ran without its wrapper.
+    /// Reads outside every module (logging, a penalty, clipping, an EMA, initialisation), reads
+    /// of built-in layers' parameters (they check their own wrapper) and reads the user marked
+    /// as intended (`intendedParameterReads`) are not evidence.
     /// Reported once per op and module, however many of its parameters the op reads.
     @usableFromInline package static func checkParameterReads(_ inputs: [Tensor], innermost: UInt32) {
+        guard innermost != 0, ct_state().pointee.intendedReads == 0 else { return }
         var reported: UInt32 = 0
         for t in inputs {
-            guard let info = t.parameter, let owner = info.owners.first, owner != reported else { continue }
+            guard let info = t.parameter, !info.ownersCheckThemselves, let owner = info.owners.first,
+                  owner != reported else { continue }
             // The common case first: the op runs in the wrapper of the parameter's module.
             if owner == innermost || info.owners.contains(where: SpanTracer.isActive(module:)) { continue }
             reported = owner
@@ -24,4 +31,13 @@ package enum OpObservers {
                                             step: TraceSession.step, detail: info.path)
         }
     }
+}
+
+/// Runs `body` with the bypass detector's parameter-read check off on this thread: for the rare
+/// read of another module's parameter inside a module's `forward` that is intended (a user module
+/// that reuses a sibling's weight functionally) and that the rules cannot tell from a bypass.
+public func intendedParameterReads<R>(_ body: () throws -> R) rethrows -> R {
+    ct_state().pointee.intendedReads += 1
+    defer { ct_state().pointee.intendedReads -= 1 }
+    return try body()
 }

@@ -187,9 +187,15 @@ public final class ParameterInfo: Sendable {
     public let path: String
     /// Trace ids of every module that holds it (several when weights are tied).
     public let owners: [UInt32]
+    /// True when every owner is a built-in layer, whose `forward` checks its own wrapper: a read
+    /// of such a parameter elsewhere is functional use (a tied language-model head), never
+    /// evidence of a bypass.
+    public let ownersCheckThemselves: Bool
 
-    public init(path: String, owners: [UInt32]) {
+    /// What the tracer knows of a parameter held by `owners`.
+    public init(path: String, owners: [UInt32], ownersCheckThemselves: Bool = false) {
         self.path = path
         self.owners = owners
+        self.ownersCheckThemselves = ownersCheckThemselves
     }
 }
