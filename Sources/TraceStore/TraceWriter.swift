@@ -544,8 +544,15 @@ public final class TraceWriter: TraceSink {
             while let p = byID[parent], p.isContainer { parent = p.parent }
             return parent == 0 ? nil : parent
         }
+        // A module under which something ran was iterated (a container) or had its wrapper
+        // skipped (reported as such): it did not "never run".
+        var descendantRan = Set<UInt32>()
+        for m in modules where ran(m.id) {
+            var p = m.parent
+            while p != 0, descendantRan.insert(p).inserted { p = byID[p]?.parent ?? 0 }
+        }
         return modules.compactMap { m in
-            guard !m.isContainer, !ran(m.id), let parent = caller(m), ran(parent) else { return nil }
+            guard !m.isContainer, !ran(m.id), !descendantRan.contains(m.id), let parent = caller(m), ran(parent) else { return nil }
             return BypassFinding(module: m.id, caller: parent, evidence: .neverRan, count: 1,
                                  firstStep: firstStep ?? 0, detail: "")
         }

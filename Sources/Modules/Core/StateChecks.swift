@@ -36,7 +36,8 @@ import TraceRuntime
     package static func batchStatistics(_ module: AnyModule, valuesPerChannel: Int) {
         guard valuesPerChannel <= 1, module.isTraining, TraceFlags.current.contains(.bypass),
               let session = Tracer.current, SpanTracer.canJudgeThread else { return }
-        session.findings.report(module: module.traceID, caller: SpanTracer.innermostModule,
-                                evidence: .batchNormSingleValue, step: TraceSession.step)
+        // Called inside the layer's own wrapper: the caller is the module that holds it.
+        let caller = module.wrapperParent == UInt32.max ? 0 : module.wrapperParent
+        session.findings.report(module: module.traceID, caller: caller, evidence: .batchNormSingleValue, step: TraceSession.step)
     }
 }
