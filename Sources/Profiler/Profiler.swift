@@ -253,7 +253,7 @@ public final class Profiler {
     /// TorchScript warns that a traced graph may not hold for other inputs; we compare two steps.
     private func compareGraphs() {
         defer { graphs.removeAll() }
-        guard graphs.count >= 2, let first = graphs.first, let last = graphs.last, let session else { return }
+        guard let (first, last) = StaticGraph.comparable(graphs), let session else { return }
         let modules = Dictionary(session.modules.all().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         if let difference = StaticGraph.firstDifference(first, last, module: { modules[$0].map { ($0.path, $0.type) } }) {
             StandardError.write("tracewell: the static graph changed between steps \(first.step) and \(last.step) "

@@ -65,6 +65,13 @@ public struct StaticGraph: Sendable, Equatable {
     /// Which module called which, in first-call order.
     public var calls: [Call] = []
 
+    /// The mode the graph was captured in, from the end of its label (`step 3 (train)` gives
+    /// `train`; `eval, no grad`): graphs of different modes are not compared.
+    public var mode: String {
+        guard label.hasSuffix(")"), let open = label.lastIndex(of: "(") else { return "" }
+        return String(label[label.index(after: open)..<label.index(before: label.endIndex)])
+    }
+
     /// An empty graph.
     public init(label: String, step: UInt32) {
         self.label = label

@@ -66,7 +66,7 @@ public struct GraphView {
 
     /// How the graphs of the run compare, as a sentence.
     public var comparison: String? {
-        guard graphs.count >= 2, let first = graphs.first, let last = graphs.last else { return nil }
+        guard let (first, last) = StaticGraph.comparable(graphs) else { return nil }
         if let difference = StaticGraph.firstDifference(first, last, module: module) {
             return "The graphs of steps \(first.step) and \(last.step) differ (data-dependent control flow?): \(difference)"
         }
@@ -84,6 +84,31 @@ public struct GraphView {
         for c in graph.calls { children[Int64(c.caller), default: []].append((Int64(c.callee), c.count)) }
         var lines = ["module calls, \(graph.label):"]
         var seen = Set<Int64>()
+        let calledAnywhere = Set(graph.calls.map { Int64($0.callee) })
+        func registeredChildren(_ id: Int64) -> [TraceModel.ModuleRow] {
+            model.modules.values.filter { $0.parentID == id }.sorted(by: { $0.ordinal < $1.ordinal })
+        }
+        func anyDescendantRan(_ id: Int64) -> Bool {
+            registeredChildren(id).contains {
+                calledAnywhere.contains($0.id) || bypassed[$0.id].map { $0.evidence != BypassEvidence.neverRan.name } == true
+                    || anyDescendantRan($0.id)
+            }
+        }
+        /// A registered module that was not called here, and under it what was not called anywhere
+        /// (so the elements of a list whose `forward` was called directly show up too).
+        func uncalled(_ child: TraceModel.ModuleRow, _ indent: String) {
+            let note: String
+            if anyDescendantRan(child.id) {
+                note = ""  // a holder (ModuleList) or an iterated container: its elements ran
+            } else {
+                note = "  " + (bypassed[child.id].flatMap { $0.evidence == BypassEvidence.neverRan.name ? nil : $0 }
+                    .map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called: unused or bypassed")
+            }
+            lines.append("\(indent)\(child.path) (\(child.type))\(note)")
+            for grandchild in registeredChildren(child.id) where !calledAnywhere.contains(grandchild.id) {
+                uncalled(grandchild, indent + "  ")
+            }
+        }
         func visit(_ id: Int64, _ count: Int, _ depth: Int) {
             let indent = String(repeating: "  ", count: depth + 1)
             let m = model.modules[id]
@@ -93,12 +118,7 @@ public struct GraphView {
             let called = children[id] ?? []
             for (child, n) in called { visit(child, n, depth + 1) }
             let calledIDs = Set(called.map(\.0))
-            for child in model.modules.values.filter({ $0.parentID == id && !calledIDs.contains($0.id) })
-                .sorted(by: { $0.ordinal < $1.ordinal }) {
-                let note = bypassed[child.id].flatMap { $0.evidence == BypassEvidence.neverRan.name ? nil : $0 }
-                    .map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called: unused or bypassed"
-                lines.append("\(indent)  \(child.path) (\(child.type))  \(note)")
-            }
+            for child in registeredChildren(id) where !calledIDs.contains(child.id) { uncalled(child, indent + "  ") }
         }
         for (root, count) in children[0] ?? [] { visit(root, count, 0) }
         return lines.joined(separator: "\n")

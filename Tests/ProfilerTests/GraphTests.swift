@@ -83,5 +83,45 @@ struct GraphTests {
         let view = try GraphView(reader: TraceReader(path: path), run: nil)
         #expect(view.comparison == "The graphs of steps 0 and 1 are the same.")
     }
+
+    /// Elements of a list whose `forward` was called directly are shown under the list, which
+    /// itself is never called (it has no wrapper).
+    @Test func modulesViewShowsBypassedElementsOfContainers() throws {
+        let model = Stack()
+        model.mode = 1
+        let path = try profile { _ in _ = try model(x3) }
+        let view = try GraphView(reader: TraceReader(path: path), run: nil)
+        let text = view.modulesText(try view.graph(step: nil))
+        #expect(text == """
+            module calls, step 0 (train):
+              Stack
+                layers (ModuleList<Linear>)
+                  layers.0 (Linear)  # bypass: forward called directly from Stack
+                  layers.1 (Linear)  # bypass: forward called directly from Stack
+                  layers.2 (Linear)  # bypass: forward called directly from Stack
+                seq (Sequential)  # never called: unused or bypassed
+                  seq.0 (Linear)  # never called: unused or bypassed
+                  seq.1 (ReLU)  # never called: unused or bypassed
+                  seq.2 (Linear)  # never called: unused or bypassed
+            """, "\(text)")
+    }
+
+    /// A validation pass (eval mode, no grad) on the later step is not the training step's graph
+    /// and is not compared with it; the graphs say which mode they were captured in.
+    @Test func validationStepIsNotComparedWithTraining() throws {
+        let model = Classifier()
+        var options = ProfilerOptions()
+        options.graphCompareAfter = 1
+        let path = try profile(options) { p in
+            _ = try model(x3).sum()
+            p.step()
+            model.eval()
+            _ = try noGrad { try model(x3) }
+            p.step()
+        }
+        let view = try GraphView(reader: TraceReader(path: path), run: nil)
+        #expect(view.graphs.map(\.label) == ["step 0 (train)", "step 1 (eval, no grad)"])
+        #expect(view.comparison == nil)
+    }
 }
 }

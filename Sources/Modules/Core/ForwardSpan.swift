@@ -49,7 +49,7 @@ struct ForwardSpan {
     }
 
     @usableFromInline static func recordCall(_ module: AnyModule) {
-        OpObservers.graph?.recordCall(caller: SpanTracer.innermostModule, callee: module.traceID)
+        OpObservers.graph?.recordCall(caller: SpanTracer.innermostModule, callee: module.traceID, training: module.isTraining)
     }
 
     /// Ends the span after `forward` returned `output` (borrowed: no retain on the hot path).

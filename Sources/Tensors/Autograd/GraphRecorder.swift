@@ -58,9 +58,14 @@ public final class GraphRecorder {
                                  scope: scope, bypassOf: bypassed))
     }
 
-    /// A module call (from the call wrapper), counted per caller and callee.
-    public func recordCall(caller: UInt32, callee: UInt32) {
+    /// A module call (from the call wrapper), counted per caller and callee. The first call from
+    /// outside any module sets the graph's mode (`train` or `eval`, and `no grad`), which
+    /// decides which graphs may be compared.
+    public func recordCall(caller: UInt32, callee: UInt32, training: Bool) {
         guard onRecordingThread else { return }
+        if caller == 0 && graph.mode.isEmpty {
+            graph.label += " (" + (training ? "train" : "eval") + (GradMode.isEnabled ? "" : ", no grad") + ")"
+        }
         let key = UInt64(caller) << 32 | UInt64(callee)
         if let i = callIndex[key] {
             graph.calls[i].count += 1
