@@ -145,6 +145,17 @@ public struct TraceModel {
         return order
     }
 
+    /// The outermost module of `id`'s tree (itself for a root), nil for an unknown id.
+    public func root(of id: Int64) -> ModuleRow? {
+        guard var current = modules[id] else { return nil }
+        var depth = 0
+        while let p = current.parentID, let parent = modules[p], depth < 100_000 {
+            current = parent
+            depth += 1
+        }
+        return current
+    }
+
     /// Nesting depth of a module in its tree (roots are 0).
     public func treeDepth(_ id: Int64) -> Int {
         var depth = 0

@@ -141,7 +141,7 @@ struct CommandTests {
         #expect(out.status == 1)
         try expectGolden(out.stdout, "bypass.txt")
         let json = try run(["bypass", path, "--format", "json"])
-        #expect(json.stdout.hasPrefix("{\"run\":2,\"bypasses\":[{\"module\":\"unused\",\"type\":\"Dropout\",\"caller\":\"MLP\",\"evidence\":\"never_ran\""))
+        #expect(json.stdout.hasPrefix("{\"run\":2,\"bypasses\":[{\"module\":\"unused\",\"type\":\"Dropout\",\"root\":\"MLP\",\"caller\":\"MLP\",\"evidence\":\"never_ran\""))
     }
 
     @Test func bypassOfAnIncompleteRunIsUnknown() throws {

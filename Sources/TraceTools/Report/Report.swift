@@ -43,15 +43,61 @@ public struct Report {
         public var timing = Timing()
     }
 
+    /// One finding: a skipped wrapper or a state problem (see `BypassEvidence`).
     public struct Bypass {
+        /// The module's path in its tree (its type for a root).
         public var module: String
         public var type: String
+        /// The type of the outermost module of its tree: two models may both have an `fc`.
+        public var root: String
+        /// The module whose wrapper was innermost when it was seen, or `<top level>`.
         public var caller: String
         public var evidence: String
         public var count: Int64
         public var firstStep: Int64
         public var detail: String
         public var hooksNotFired: String
+
+        /// `bypass` or `state`.
+        public var category: String { BypassEvidence(name: evidence)?.isStateFinding == true ? "state" : "bypass" }
+
+        /// What the finding means and how to fix it, in plain words.
+        public var explanation: String {
+            let calls = count == 1 ? "1 call" : "\(count) calls"
+            let hooks = hooksNotFired == "none registered" ? "" : "; its \(hooksNotFired) hooks did not fire"
+            let last = module.split(separator: ".").last.map(String.init) ?? module
+            switch BypassEvidence(name: evidence) {
+            case .foreignForward:
+                return "`\(module).forward(x)` was called directly from `\(caller)` (\(calls)): its wrapper did not run, "
+                    + "so the profiler did not measure it\(hooks); write `\(last)(x)`"
+            case .parameterRead:
+                return "`\(detail.isEmpty ? module : detail)` was read inside `\(caller)` while `\(module)`'s wrapper was not "
+                    + "active (\(calls)): its forward was called directly\(hooks); call `\(last)(x)`, or wrap an intended "
+                    + "read in `intendedParameterReads { }`"
+            case .wrapperSkipped:
+                return "`\(module)`'s children ran outside its wrapper (\(calls), from `\(caller)`): its forward was called "
+                    + "directly, for example `\(last).forward(x)` or a helper calling `forward`\(hooks); call `\(last)(x)`"
+            case .neverRan:
+                return "`\(module)` never ran although `\(caller)` did: it is unused, or its forward was called in a way "
+                    + "the tracer cannot see\(hooks)"
+            case .unregistered:
+                return "`\(module)` (\(type)) ran inside `\(caller)` but is not part of its module tree (kept in a dictionary, "
+                    + "a struct or a local): its parameters are not in parameters(), no optimizer updates them, and hooks "
+                    + "on the model do not reach it; keep it in a stored property, a ModuleList or a ModuleDict"
+            case .trainingModeWithoutGrad:
+                return "`\(module)` (\(type)) ran in training mode with gradients disabled (\(calls)): an evaluation pass "
+                    + "without eval(), so it \(type.contains("Dropout") ? "still dropped values" : "still updated its running statistics"); "
+                    + "call model.eval() before evaluating and model.train() after"
+            case .evalModeInTraining:
+                return "`\(module)` (\(type)) ran in eval mode in a step that updated the parameters (\(calls)): training "
+                    + "with eval() left on; call model.train() before the training steps"
+            case .batchNormSingleValue:
+                return "`\(module)` (\(type)) ran in training mode with one value per channel (\(calls)): its batch "
+                    + "statistics are meaningless (PyTorch refuses this); use a batch larger than 1 or eval()"
+            case nil:
+                return "`\(module)`: \(evidence) (\(calls))"
+            }
+        }
     }
 
     public let model: TraceModel
@@ -178,6 +224,7 @@ public struct Report {
             let module = model.modules[s.int(0)]
             let caller = s.int(1) == 0 ? nil : model.modules[s.int(1)]
             result.append(Bypass(module: module?.displayName ?? "module \(s.int(0))", type: module?.type ?? "?",
+                                 root: module.flatMap { model.root(of: $0.id)?.type } ?? "?",
                                  caller: caller?.displayName ?? (s.int(1) == 0 ? "<top level>" : "module \(s.int(1))"),
                                  evidence: s.text(2), count: s.int(3), firstStep: s.int(4), detail: s.text(5),
                                  hooksNotFired: module.map { $0.hooks.isEmpty ? "none registered" : $0.hooks } ?? "?"))

@@ -79,13 +79,13 @@ public struct ReportRenderer {
     }
 
     public static func bypassTable(_ bypasses: [Report.Bypass]) -> Table {
-        var table = Table([.init("Module", key: "module"), .init("Type", key: "type"), .init("Called from", key: "caller"),
-                           .init("Evidence", key: "evidence"), .init("Count", key: "count", right: true),
-                           .init("First step", key: "first_step", right: true), .init("Detail", key: "detail"),
-                           .init("Hooks that did not fire", key: "hooks_not_fired")])
+        var table = Table([.init("Module", key: "module"), .init("Type", key: "type"), .init("Root", key: "root"),
+                           .init("Called from", key: "caller"), .init("Evidence", key: "evidence"),
+                           .init("Count", key: "count", right: true), .init("First step", key: "first_step", right: true),
+                           .init("Detail", key: "detail"), .init("Hooks that did not fire", key: "hooks_not_fired")])
         for b in bypasses {
-            table.append([.text(b.module), .text(b.type), .text(b.caller), .text(b.evidence), .int(b.count), .int(b.firstStep),
-                          .text(b.detail), .text(b.hooksNotFired)])
+            table.append([.text(b.module), .text(b.type), .text(b.root), .text(b.caller), .text(b.evidence), .int(b.count),
+                          .int(b.firstStep), .text(b.detail), .text(b.hooksNotFired)])
         }
         return table
     }
@@ -153,8 +153,10 @@ public struct ReportRenderer {
             } else if report.bypasses.isEmpty {
                 out.append("No bypasses: every module call went through its wrapper.")
             } else {
-                out.append("Bypasses (forward called directly: hooks did not fire, nothing was measured):")
+                out.append("Findings (bypasses: forward called directly, so hooks did not fire and nothing was measured; state: modes and batches):")
                 out.append(ReportRenderer.bypassTable(report.bypasses).render(.table))
+                out.append("")
+                out += report.bypasses.map { "- " + $0.explanation }
             }
             out.append("")
             out.append("Dropped events: \(run.droppedEvents)")
