@@ -47,6 +47,7 @@ struct Bench: ParsableCommand {
             note("training step, traced and untraced...")
             let train = try TrainBench.run(blocks: rounds * 5)
             results += train
+            results += try Scaling.spanInModel(rounds: rounds * 10)
         }
         if groups.contains("store") || groups.contains("ingest") || groups.contains("export") {
             note("store: bytes per span, ingest, export...")
