@@ -4,6 +4,8 @@ import Examples
 import Modules
 @testable import Profiler
 import Tensors
+import TraceStore
+import TraceTools
 
 /// Findings of the latest run as `Root.path <- caller: evidence xN from step S`, the module named
 /// with its root (two models may both have an `fc`), the caller as a path in its own tree.
@@ -404,6 +406,23 @@ extension Tracing {
             let path = try profile { p in try model.run(p) }
             let found = try rootedFindings(path)
             #expect(found == [], "found \(found)")
+        }
+
+        /// Shape polymorphism: each module's distinct input shapes with their call counts.
+        @Test func modulesCalledWithSeveralShapesAreListed() throws {
+            let model = Block()
+            let path = try profile { p in
+                for batch in [2, 2, 5] { _ = try model(Tensor.ones([batch, 3])); p.step() }
+            }
+            let report = try Report(reader: TraceReader(path: path), run: nil)
+            let text = ReportRenderer().render(report, format: .table)
+            let section = text.components(separatedBy: "\n").drop { !$0.hasPrefix("Modules called with several") }.prefix(4)
+            #expect(Array(section) == [
+                "Modules called with several input shapes (each shape is a different static graph):",
+                "  Block (Block): [2,3] ×2, [5,3] ×1",
+                "  fc (Linear): [2,3] ×2, [5,3] ×1",
+                "  act (ReLU): [2,3] ×2, [5,3] ×1",
+            ])
         }
 
         @Test func corpusIsLargeEnough() {

@@ -29,6 +29,8 @@ public struct Report {
         public var allocated: Int64 = 0
         public var peak: Int64?
         public var inputShapes: [String] = []
+        /// Forward calls per distinct input shapes, in first-seen order (shape polymorphism).
+        public var inputShapeCalls: [(shapes: String, calls: Int64)] = []
         public var outputShapes: [String] = []
         public var training = false
         public var eval = false
@@ -137,7 +139,14 @@ public struct Report {
                 if sig.kind == .forward {
                     byModule[id]!.forward.add(st)
                     if sig.training { byModule[id]!.training = true } else { byModule[id]!.eval = true }
-                    if let shapes = sig.inputShapes, !byModule[id]!.inputShapes.contains(shapes) { byModule[id]!.inputShapes.append(shapes) }
+                    if let shapes = sig.inputShapes {
+                        if !byModule[id]!.inputShapes.contains(shapes) { byModule[id]!.inputShapes.append(shapes) }
+                        if let i = byModule[id]!.inputShapeCalls.firstIndex(where: { $0.shapes == shapes }) {
+                            byModule[id]!.inputShapeCalls[i].calls += st.calls
+                        } else {
+                            byModule[id]!.inputShapeCalls.append((shapes, st.calls))
+                        }
+                    }
                     if let shapes = sig.outputShapes, !byModule[id]!.outputShapes.contains(shapes) { byModule[id]!.outputShapes.append(shapes) }
                 } else {
                     byModule[id]!.backward.add(st)

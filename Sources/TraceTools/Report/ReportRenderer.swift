@@ -115,6 +115,9 @@ public struct ReportRenderer {
                 object.removeLast()
                 return object + ",\"path\":\(JSON.quote(stats.module.path)),\"depth\":\(stats.depth),\"input_shapes_seen\":["
                     + (shapes[stats.module.id]?.inputShapes ?? []).map(JSON.quote).joined(separator: ",")
+                    + "],\"input_shape_calls\":[" + (shapes[stats.module.id]?.inputShapeCalls ?? []).map {
+                        "{\"shapes\":\(JSON.quote($0.shapes)),\"calls\":\($0.calls)}"
+                    }.joined(separator: ",")
                     + "],\"output_shapes_seen\":[" + stats.outputShapes.map(JSON.quote).joined(separator: ",")
                     + "],\"backward_calls\":\(stats.backward.calls)}"
             }
@@ -140,6 +143,15 @@ public struct ReportRenderer {
             if !others.rows.isEmpty {
                 out.append("")
                 out.append(others.render(.table))
+            }
+            let polymorphic = report.modules.filter { $0.inputShapeCalls.count > 1 }
+            if !polymorphic.isEmpty {
+                out.append("")
+                out.append("Modules called with several input shapes (each shape is a different static graph):")
+                for m in polymorphic {
+                    out.append("  \(m.module.displayName) (\(m.module.type)): "
+                        + m.inputShapeCalls.map { "\($0.shapes) ×\($0.calls)" }.joined(separator: ", "))
+                }
             }
             let never = report.neverRan
             out.append("")
