@@ -106,21 +106,21 @@ public struct SpanStats {
 
     @inline(__always)
     public mutating func add(duration: Int64, selfTime: Int64, allocated: Int64?, freed: Int64?, peak: Int64?) {
-        calls += 1
-        total += duration
-        self.selfTime += selfTime
+        calls &+= 1
+        total &+= duration
+        self.selfTime &+= selfTime
         histogram.add(duration)
-        if let allocated { self.allocated += allocated }
-        if let freed { self.freed += freed }
+        if let allocated { self.allocated &+= allocated }
+        if let freed { self.freed &+= freed }
         if let peak { self.peak = max(self.peak ?? peak, peak) }
     }
 
     public mutating func merge(_ other: SpanStats) {
-        calls += other.calls
-        total += other.total
-        selfTime += other.selfTime
-        allocated += other.allocated
-        freed += other.freed
+        calls &+= other.calls
+        total &+= other.total
+        selfTime &+= other.selfTime
+        allocated &+= other.allocated
+        freed &+= other.freed
         if let p = other.peak { peak = max(peak ?? p, p) }
         histogram.merge(other.histogram)
     }

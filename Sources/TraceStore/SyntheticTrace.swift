@@ -77,7 +77,8 @@ public struct SyntheticTrace {
         infos[0].totalParameters = modules.reduce(0) { $0 + $1.params }
         infos.append(ModuleInfo(id: UInt32(loss), path: "", type: "CrossEntropyLoss", parent: 0, directParameters: 0,
                                 totalParameters: 0, hooks: 0, isBuiltIn: true))
-        try writer.finish(modules: infos, bypasses: [], threads: [(0, 4242)],
+        let neverRan = NeverRan.findings(modules: infos, ran: writer.modulesThatRan, firstStep: writer.firstStep ?? 0)
+        try writer.finish(modules: infos, bypasses: neverRan, threads: [(0, 4242)],
                           endWallNanoseconds: 1_800_000_000_000_000_000 + UInt64(1_000 + steps * 1_500_000), dropped: 0)
     }
 

@@ -69,3 +69,42 @@ public struct RunDiff {
     public var onlyInBase: [Row] { rows.filter { $0.new == nil } }
     public var onlyInNew: [Row] { rows.filter { $0.base == nil } }
 }
+
+extension RunDiff {
+    /// The run to compare `newRun` (the latest when nil) with in the same file: the run before it.
+    public static func baseRun(in reader: TraceReader, comparedWith newRun: Int64?) throws -> Int64 {
+        let runs = try reader.runs()
+        guard runs.count >= 2 else {
+            let holds = runs.isEmpty ? "holds no runs" : "holds one run"
+            throw StoreError("diff: \(reader.path) \(holds); name a second file or --base-run")
+        }
+        let newID = try reader.run(newRun).id
+        guard let previous = runs.last(where: { $0.id < newID }) ?? runs.first(where: { $0.id != newID }) else {
+            throw StoreError("diff: no other run to compare with")
+        }
+        return previous.id
+    }
+
+    /// The comparison as `tracectl diff` prints it; `baseName` and `newName` name the files.
+    public func render(_ format: OutputFormat, baseName: String, newName: String) -> String {
+        let table = table()
+        switch format {
+        case .table:
+            var out = ["base: \(baseName) run \(base.model.run.id); new: \(newName) run \(new.model.run.id)", table.render(.table)]
+            if !onlyInBase.isEmpty {
+                out.append("\nOnly in base: " + onlyInBase.map { "\($0.module) (\($0.type))" }.joined(separator: ", "))
+            }
+            if !onlyInNew.isEmpty {
+                out.append("\nOnly in new: " + onlyInNew.map { "\($0.module) (\($0.type))" }.joined(separator: ", "))
+            }
+            return out.joined(separator: "\n")
+        case .csv:
+            return table.render(.csv)
+        case .json:
+            func names(_ rows: [Row]) -> String {
+                "[" + rows.map { "{\"module\":\(JSON.quote($0.module)),\"type\":\(JSON.quote($0.type))}" }.joined(separator: ",") + "]"
+            }
+            return "{\"per_step\":\(perStep),\"modules\":\(table.render(.json)),\"only_in_base\":\(names(onlyInBase)),\"only_in_new\":\(names(onlyInNew))}"
+        }
+    }
+}

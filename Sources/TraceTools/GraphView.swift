@@ -18,7 +18,7 @@ public struct GraphView {
             """)
         let calls = try reader.db.prepare("SELECT caller_id, callee_id, calls FROM graph_calls WHERE graph_id = ? ORDER BY idx")
         while try g.step() {
-            var graph = StaticGraph(label: g.text(2), step: UInt32(g.int(1)))
+            var graph = StaticGraph(label: g.text(2), step: try Checked.uint32(g.int(1), "graph \(g.int(0)): step"))
             graph.inputs = g.text(3).split(separator: "\n").map { line in
                 let parts = line.split(separator: " : ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 return .init(name: parts[0], type: parts.count > 1 ? parts[1] : "")
@@ -28,13 +28,15 @@ public struct GraphView {
             while try nodes.step() {
                 graph.nodes.append(.init(op: nodes.text(0), output: .init(name: nodes.text(1), type: nodes.text(2)),
                                          inputs: nodes.text(3).isEmpty ? [] : nodes.text(3).components(separatedBy: ", "),
-                                         scope: UInt32(nodes.optionalInt(4) ?? 0), bypassOf: UInt32(nodes.optionalInt(5) ?? 0)))
+                                         scope: try Checked.uint32(nodes.optionalInt(4) ?? 0, "graph node module"),
+                                         bypassOf: try Checked.uint32(nodes.optionalInt(5) ?? 0, "graph node bypass module")))
             }
             nodes.reset()
             try calls.bind([.int(g.int(0))])
             while try calls.step() {
-                graph.calls.append(.init(caller: UInt32(calls.optionalInt(0) ?? 0), callee: UInt32(calls.int(1)),
-                                         count: Int(calls.int(2))))
+                graph.calls.append(.init(caller: try Checked.uint32(calls.optionalInt(0) ?? 0, "graph call caller"),
+                                         callee: try Checked.uint32(calls.int(1), "graph call callee"),
+                                         count: Int(try Checked.bounded(calls.int(2), "graph call count"))))
             }
             calls.reset()
             graphs.append(graph)
@@ -84,36 +86,62 @@ public struct GraphView {
         for c in graph.calls { children[Int64(c.caller), default: []].append((Int64(c.callee), c.count)) }
         var lines = ["module calls, \(graph.label):"]
         var seen = Set<Int64>()
-        func visit(_ id: Int64, _ count: Int, _ depth: Int) {
-            let indent = String(repeating: "  ", count: depth + 1)
-            let m = model.modules[id]
-            let label = m.map { $0.path.isEmpty ? $0.type : "\($0.path) (\($0.type))" } ?? "module \(id)"
-            lines.append("\(indent)\(label)" + (count > 1 ? "  ×\(count)" : ""))
-            guard seen.insert(id).inserted else { return }
-            let called = children[id] ?? []
-            for (child, n) in called { visit(child, n, depth + 1) }
-            let calledIDs = Set(called.map(\.0))
-            for child in model.modules.values.filter({ $0.parentID == id && !calledIDs.contains($0.id) })
-                .sorted(by: { $0.ordinal < $1.ordinal }) {
-                let note = bypassed[child.id].flatMap { $0.evidence == BypassEvidence.neverRan.name ? nil : $0 }
-                    .map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called: unused or bypassed"
-                lines.append("\(indent)  \(child.path) (\(child.type))  \(note)")
+        // An explicit stack (a crafted chain of calls must not overflow the stack); indentation is capped.
+        enum Item { case call(Int64, Int, Int), unused(Int64, Int) }
+        var registered: [Int64: [TraceModel.ModuleRow]] = [:]
+        for m in model.modules.values { if let p = m.parentID { registered[p, default: []].append(m) } }
+        var pending: [Item] = (children[0] ?? []).reversed().map { .call($0.0, $0.1, 0) }
+        while let item = pending.popLast() {
+            switch item {
+            case .unused(let id, let depth):
+                let indent = String(repeating: "  ", count: min(depth, 64) + 1)
+                let called = Set((children[id] ?? []).map(\.0))
+                for child in (registered[id] ?? []).filter({ !called.contains($0.id) }).sorted(by: { $0.ordinal < $1.ordinal }) {
+                    let note = bypassed[child.id].flatMap { $0.evidence == BypassEvidence.neverRan.name ? nil : $0 }
+                        .map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called: unused or bypassed"
+                    lines.append("\(indent)  \(child.path) (\(child.type))  \(note)")
+                }
+            case .call(let id, let count, let depth):
+                let indent = String(repeating: "  ", count: min(depth, 64) + 1)
+                let m = model.modules[id]
+                let label = m.map { $0.path.isEmpty ? $0.type : "\($0.path) (\($0.type))" } ?? "module \(id)"
+                lines.append("\(indent)\(label)" + (count > 1 ? "  ×\(count)" : ""))
+                guard seen.insert(id).inserted else { continue }
+                pending.append(.unused(id, depth))
+                pending += (children[id] ?? []).reversed().map { .call($0.0, $0.1, depth + 1) }
             }
         }
-        for (root, count) in children[0] ?? [] { visit(root, count, 0) }
         return lines.joined(separator: "\n")
     }
 
     // MARK: DOT
 
-    static func dotQuote(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+    /// `s` as a DOT quoted string: quotes and backslashes escaped, a newline as DOT's `\n`,
+    /// other control characters shown as `\u{..}` (a name ending in a backslash must not escape the closing quote).
+    static func dotQuote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    out += "\\\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
 
     /// Ops as boxes, clustered by module; inputs as ellipses, parameters dashed; bypassed ops red.
     public func opsDot(_ graph: StaticGraph) -> String {
         var lines = ["digraph \(GraphView.dotQuote(graph.label)) {", "  rankdir=TB;",
                      "  node [fontname=\"Helvetica\", fontsize=10, shape=box];"]
         for input in graph.inputs {
-            lines.append("  \(GraphView.dotQuote(input.name)) [shape=ellipse, label=\(GraphView.dotQuote("\(input.name)\\n\(input.type)"))];")
+            lines.append("  \(GraphView.dotQuote(input.name)) [shape=ellipse, label=\(GraphView.dotQuote("\(input.name)\n\(input.type)"))];")
         }
         var declared = Set(graph.inputs.map(\.name))
         var clusters: [UInt32: [String]] = [:]
@@ -123,10 +151,10 @@ public struct GraphView {
                 declared.insert(input)
                 lines.append("  \(GraphView.dotQuote(input)) [style=dashed, label=\(GraphView.dotQuote(String(input.dropFirst())))];")
             }
-            var label = "\(node.op)\\n\(node.output.type)"
+            var label = "\(node.op)\n\(node.output.type)"
             var style = ""
             if node.bypassOf != 0, let m = module(node.bypassOf) {
-                label += "\\nbypass: \(m.path.isEmpty ? m.type : m.path).forward"
+                label += "\nbypass: \(m.path.isEmpty ? m.type : m.path).forward"
                 style = ", color=red, fontcolor=red"
             }
             let statement = "\(GraphView.dotQuote(node.output.name)) [label=\(GraphView.dotQuote(label))\(style)];"

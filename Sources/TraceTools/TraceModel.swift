@@ -95,6 +95,12 @@ public struct TraceModel {
                 training: g.int(8) & 1 != 0, failed: g.int(8) & 2 != 0, hooks: g.optionalInt(9).flatMap { strings[$0] } ?? "")
         }
         self.signatures = signatures
+        // Signature ids index arrays: they must be dense (a crafted id of 4e12 is not an allocation).
+        let lowest = signatures.keys.min() ?? 1, highest = signatures.keys.max() ?? 0
+        guard lowest >= 1, highest < Checked.limit, signatures.isEmpty || highest - lowest < Int64(signatures.count) * 4 + 65_536 else {
+            throw StoreError("run \(run.id): signature ids \(lowest)..\(highest) are out of range (a damaged or crafted trace)")
+        }
+        signatureIDs = lowest...max(lowest, highest)
 
         var steps: [Int64: Step] = [:]
         let st = try db.prepare("""
@@ -113,10 +119,21 @@ public struct TraceModel {
         while try t.step() { threads[t.int(0)] = (t.int(1), t.text(2)) }
         self.threads = threads
 
-        let first = run.firstSpanID
+        let first = try Checked.bounded(run.firstSpanID, "run \(run.id): first span id")
+        guard first >= 1 else { throw Checked.damaged("run \(run.id): first span id", first) }
         let next = try db.scalar("SELECT min(first_span_id) FROM runs WHERE id > ?", [.int(run.id)])
+            .map { try Checked.bounded($0, "run after \(run.id): first span id") }
         let last = try next.map { $0 - 1 } ?? (db.scalar("SELECT COALESCE(max(id), 0) FROM span_data") ?? 0)
         idRange = first...max(first, last)
+    }
+
+    /// The ids of the run's signatures, dense: arrays over them have `signatureIDs.count` slots.
+    public let signatureIDs: ClosedRange<Int64>
+
+    /// The array slot of signature `id`, nil when it is not one of the run's.
+    @inline(__always)
+    public func signatureSlot(_ id: Int64) -> Int? {
+        signatureIDs.contains(id) ? Int(id - signatureIDs.lowerBound) : nil
     }
 
     /// Throws when `range` selects none of the run's steps (one line, naming the steps there are).
@@ -136,12 +153,15 @@ public struct TraceModel {
         for m in modules.values {
             if let p = m.parentID, modules[p] != nil { children[p, default: []].append(m) } else { roots.append(m) }
         }
+        // An explicit stack, not recursion: a crafted 200,000-deep chain must not overflow the stack.
         var order: [Int64] = []
-        func visit(_ m: ModuleRow) {
+        var pending = roots.sorted(by: { $0.ordinal > $1.ordinal })
+        var visited = Set<Int64>()
+        while let m = pending.popLast() {
+            guard visited.insert(m.id).inserted else { continue }
             order.append(m.id)
-            for c in (children[m.id] ?? []).sorted(by: { $0.ordinal < $1.ordinal }) { visit(c) }
+            pending += (children[m.id] ?? []).sorted(by: { $0.ordinal > $1.ordinal })
         }
-        for r in roots.sorted(by: { $0.ordinal < $1.ordinal }) { visit(r) }
         return order
     }
 
@@ -162,7 +182,7 @@ public struct TraceModel {
     /// The span ids to scan for steps `range` (the whole run when nil). Narrowed with the
     /// `steps` table when the run completed; callers still filter rows by step.
     public func spanIDs(steps range: ClosedRange<Int64>?) -> ClosedRange<Int64> {
-        guard let range, run.runStatus == .complete else { return idRange }
+        guard let range, run.runStatus?.isFinished == true else { return idRange }
         let selected = steps.values.filter { range.contains($0.step) }
         guard let lo = selected.compactMap(\.firstSpanID).min(), let hi = selected.compactMap(\.lastSpanID).max() else {
             return idRange.lowerBound...idRange.lowerBound

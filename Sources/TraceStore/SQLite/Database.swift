@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// An error from SQLite or from a trace file that is not what it should be.
 public struct StoreError: Error, CustomStringConvertible, Equatable {
@@ -11,15 +12,25 @@ public final class Database {
     let handle: OpaquePointer
     public let path: String
 
-    public enum Mode { case readOnly, readWrite }
+    /// How a file is opened. `immutable` reads a file that cannot change and needs no lock
+    /// or `-shm` file (a WAL trace on a read-only file system).
+    public enum Mode { case readOnly, readWrite, immutable }
 
     /// Opens (or, read-write, creates) the database at `path`.
     public init(path: String, mode: Mode) throws {
         var db: OpaquePointer?
-        let flags = mode == .readOnly
-            ? SQLITE_OPEN_READONLY
-            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        let flags: Int32
+        var name = path
+        switch mode {
+        case .readOnly: flags = SQLITE_OPEN_READONLY
+        case .readWrite: flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .immutable:
+            flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/".utf8)
+            name = "file:" + path.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+                + "?immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             if let db { sqlite3_close_v2(db) }
@@ -33,14 +44,24 @@ public final class Database {
 
     deinit { sqlite3_close_v2(handle) }
 
-    var message: String { String(cString: sqlite3_errmsg(handle)) }
+    /// SQLite's message for the last error; a full database says `fullMessage` when it is set.
+    var message: String {
+        if sqlite3_errcode(handle) & 0xff == SQLITE_FULL, let fullMessage { return fullMessage }
+        return String(cString: sqlite3_errmsg(handle))
+    }
+
+    /// What "database or disk is full" means for this connection (a size limit set on purpose).
+    package var fullMessage: String?
+
+    /// How long a statement waits for another connection's lock before it fails.
+    package func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
 
     /// Runs one or more statements without results.
     public func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &error)
         if rc != SQLITE_OK {
-            let text = error.map { String(cString: $0) } ?? message
+            let text = rc & 0xff == SQLITE_FULL && fullMessage != nil ? message : error.map { String(cString: $0) } ?? message
             sqlite3_free(error)
             throw StoreError(text)
         }
@@ -152,7 +173,15 @@ public final class Statement {
         case .null: rc = sqlite3_bind_null(handle, index)
         case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
         case .double(let v): rc = sqlite3_bind_double(handle, index, v)
-        case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, SQLITE_TRANSIENT_PTR)
+        case .text(let v):
+            // With its length: a NUL inside the text is kept, not the end of it.
+            var text = v
+            rc = text.withUTF8 { utf8 in
+                utf8.withMemoryRebound(to: CChar.self) { chars in
+                    // An empty buffer may have no address; SQLite needs one for an empty (not NULL) text.
+                    sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), SQLITE_TRANSIENT_PTR)
+                }
+            }
         case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32(v.count), SQLITE_TRANSIENT_PTR) }
         }
         if rc != SQLITE_OK { throw StoreError(db.message) }
@@ -194,9 +223,11 @@ public final class Statement {
     public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
     public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
     public func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
+    /// The column as text, NULs inside it included.
     public func text(_ i: Int32) -> String {
         guard let p = sqlite3_column_text(handle, i) else { return "" }
-        return String(cString: p)
+        let n = Int(sqlite3_column_bytes(handle, i))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
     public func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
     public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }

@@ -66,6 +66,7 @@ public struct Table {
     }
 
     func aligned() -> String {
+        let rows = self.rows.map { $0.map { Cell.text(Terminal.visible($0.display)) } }
         let widths = columns.indices.map { i in
             max(columns[i].title.count, rows.map { $0[i].display.count }.max() ?? 0)
         }
@@ -79,6 +80,22 @@ public struct Table {
     }
 }
 
+/// Text bound for a terminal.
+public enum Terminal {
+    /// `s` with control characters shown as `\u{1b}` instead of sent raw (no escape-sequence
+    /// injection from a crafted trace: ESC, BEL, CR and the C1 controls are all made visible).
+    public static func visible(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: isControl) else { return s }
+        var out = ""
+        for scalar in s.unicodeScalars {
+            if isControl(scalar) { out += "\\u{" + String(scalar.value, radix: 16) + "}" } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    private static func isControl(_ c: Unicode.Scalar) -> Bool { c.value < 0x20 || (0x7f...0x9f).contains(c.value) }
+}
+
 /// JSON text without Foundation's reordering or float noise.
 public enum JSON {
     public static func quote(_ s: String) -> String {
@@ -86,7 +103,9 @@ public enum JSON {
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
-            case "\\": out += "\\\\"
+            // Not `\\`: Perfetto's JSON parser reads `\\"` as an escaped quote, so a name ending
+            // in a backslash would make it refuse the file. `\u005c` means the same to every parser.
+            case "\\": out += "\\u005c"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"

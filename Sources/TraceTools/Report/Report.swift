@@ -71,7 +71,7 @@ public struct Report {
         try model.checkSteps(steps)
         self.model = model
         self.steps = steps
-        let perSignature = try steps == nil && model.run.runStatus == .complete
+        let perSignature = try steps == nil && model.run.runStatus?.isFinished == true
             ? Report.storedStatistics(reader, model) : nil
         let (stats, spans) = try perSignature.map { ($0, model.run.spanCount) } ?? Report.scan(reader, model, steps: steps)
         spanCount = spans
@@ -137,24 +137,24 @@ public struct Report {
 
     /// Statistics from the spans themselves, one pass in start order.
     static func scan(_ reader: TraceReader, _ model: TraceModel, steps: ClosedRange<Int64>?) throws -> ([Int64: SpanStats], Int64) {
-        let maxSig = Int(model.signatures.keys.max() ?? 0)
-        var stats = [SpanStats](repeating: SpanStats(), count: maxSig + 1)
-        var threads = [Int64](repeating: 0, count: maxSig + 1)
-        for (id, sig) in model.signatures { threads[Int(id)] = sig.thread }
+        let slots = model.signatures.isEmpty ? 0 : model.signatureIDs.count
+        var stats = [SpanStats](repeating: SpanStats(), count: slots)
+        var threads = [Int64](repeating: 0, count: slots)
+        for (id, sig) in model.signatures { threads[model.signatureSlot(id)!] = sig.thread }
         var tracker = SelfTimeTracker()
         var spans: Int64 = 0
         func finished(_ row: SpanRow, _ selfTime: Int64) {
-            guard row.sig >= 0, row.sig <= maxSig else { return }
-            stats[Int(row.sig)].add(duration: row.dur, selfTime: selfTime, allocated: row.alloc, freed: row.freed, peak: row.peak)
+            guard let slot = model.signatureSlot(row.sig) else { return }
+            stats[slot].add(duration: row.dur, selfTime: selfTime, allocated: row.alloc, freed: row.freed, peak: row.peak)
         }
         try SpanScan.forEach(reader, model, steps: steps, label: "report") { row in
             spans += 1
-            guard row.sig >= 0, row.sig <= maxSig else { return }
-            tracker.add(row, thread: threads[Int(row.sig)], finished)
+            guard let slot = model.signatureSlot(row.sig), slot < slots else { return }
+            tracker.add(row, thread: threads[slot], finished)
         }
         tracker.finish(finished)
         var result: [Int64: SpanStats] = [:]
-        for (i, st) in stats.enumerated() where st.calls > 0 { result[Int64(i)] = st }
+        for (i, st) in stats.enumerated() where st.calls > 0 { result[model.signatureIDs.lowerBound + Int64(i)] = st }
         return (result, spans)
     }
 

@@ -127,8 +127,8 @@ public struct ReportRenderer {
             return "{" + fields.joined(separator: ",\n") + "}"
         case .table:
             var out: [String] = []
-            let duration = run.endWallNanoseconds.map { Units.duration(Double($0 - run.startWallNanoseconds)) } ?? "?"
-            out.append("run \(run.id) \"\(run.name)\" (\(run.status)), \(duration), \(run.spanCount) spans, dropped events: \(run.droppedEvents)")
+            let duration = run.endWallNanoseconds.map { Units.duration(Double($0 &- run.startWallNanoseconds)) } ?? "?"
+            out.append("run \(run.id) \"\(Terminal.visible(run.name))\" (\(Terminal.visible(run.status))), \(duration), \(run.spanCount) spans, dropped events: \(run.droppedEvents)")
             if report.stepCount > 0 {
                 let range = report.steps.map { "steps \($0.lowerBound)..\($0.upperBound)" } ?? "all steps"
                 out.append("\(range): \(report.stepCount) steps, \(Units.duration(Double(report.stepTime))) in steps, "
@@ -147,7 +147,7 @@ public struct ReportRenderer {
                 : "Never ran (registered but not called through their wrapper): "
                     + never.map { "\($0.module.displayName) (\($0.module.type))" }.joined(separator: ", "))
             out.append("")
-            if report.bypasses.isEmpty && run.runStatus != .complete {
+            if report.bypasses.isEmpty && run.runStatus?.isFinished != true {
                 out.append("Bypasses: unknown. They are written when a run ends, and this run is \(run.status) "
                     + "(still running, or its process was killed).")
             } else if report.bypasses.isEmpty {

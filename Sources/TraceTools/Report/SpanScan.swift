@@ -27,7 +27,7 @@ public enum SpanScan {
         var values: [SQLValue] = [.int(ids.lowerBound), .int(ids.upperBound)]
         if let steps { values += [.int(steps.lowerBound), .int(steps.upperBound)] }
         try s.bind(values)
-        let progress = ProgressBar(label, total: ids.upperBound - ids.lowerBound + 1)
+        let progress = ProgressBar(label, total: ids.upperBound - ids.lowerBound &+ 1)
         defer { progress.finish() }
         var lastStep: Int64 = -1, base: Int64 = 0
         var n: Int64 = 0
@@ -39,12 +39,16 @@ public enum SpanScan {
                 lastStep = step
             }
             let hasMemory = !s.isNull(9)
-            let live = hasMemory ? s.int(9) : nil
-            try body(SpanRow(id: id, sig: s.int(1), parent: s.isNull(2) ? nil : id - s.int(2), step: step,
-                             ts: base + s.int(4), dur: s.int(5), alloc: hasMemory ? s.int(6) : nil,
-                             freed: hasMemory ? s.int(7) : nil, peak: live.map { $0 + s.int(8) }, live: live))
+            let live = hasMemory ? try Checked.bounded(s.int(9), "span \(id): live bytes") : nil
+            let dur = try Checked.bounded(s.int(5), "span \(id): duration")
+            guard dur >= 0 else { throw Checked.damaged("span \(id): duration", dur) }
+            try body(SpanRow(id: id, sig: s.int(1), parent: s.isNull(2) ? nil : try Checked.difference(id, s.int(2), "span \(id): parent offset"),
+                             step: step, ts: try Checked.bounded(Checked.sum(base, s.int(4), "span \(id): time"), "span \(id): time"),
+                             dur: dur, alloc: hasMemory ? try Checked.bounded(s.int(6), "span \(id): allocated bytes") : nil,
+                             freed: hasMemory ? try Checked.bounded(s.int(7), "span \(id): freed bytes") : nil,
+                             peak: try live.map { try Checked.sum($0, s.int(8), "span \(id): peak bytes") }, live: live))
             n += 1
-            if n & 0xffff == 0 { progress.update(id - ids.lowerBound) }
+            if n & 0xffff == 0 { progress.update(id &- ids.lowerBound) }
         }
     }
 }
