@@ -2,36 +2,36 @@ import TraceEvents
 import Foundation
 
 /// One row of the `runs` table.
-public struct RunInfo: Sendable, Equatable {
-    public var id: Int64
-    public var name: String
-    public var startWallNanoseconds: Int64
-    public var endWallNanoseconds: Int64?
+package struct RunInfo: Sendable, Equatable {
+    package var id: Int64
+    package var name: String
+    package var startWallNanoseconds: Int64
+    package var endWallNanoseconds: Int64?
     /// The `runs.status` text as stored; see `runStatus`.
-    public var status: String
+    package var status: String
     /// The status, or nil for a value this version does not know.
-    public var runStatus: RunStatus? { RunStatus(rawValue: status) }
-    public var command: String
-    public var host: String
-    public var pid: Int64
-    public var rank: Int64
-    public var worldSize: Int64
-    public var options: String
-    public var droppedEvents: Int64
-    public var spanCount: Int64
+    package var runStatus: RunStatus? { RunStatus(rawValue: status) }
+    package var command: String
+    package var host: String
+    package var pid: Int64
+    package var rank: Int64
+    package var worldSize: Int64
+    package var options: String
+    package var droppedEvents: Int64
+    package var spanCount: Int64
     /// The lowest span id of the run; its spans run up to the next run's first id.
-    public var firstSpanID: Int64
+    package var firstSpanID: Int64
 }
 
 /// A trace database opened for reading: validated, read-only, refusing writes and ATTACH.
-public final class TraceReader {
-    public let db: Database
-    public let path: String
+package final class TraceReader {
+    package let db: Database
+    package let path: String
 
     /// Opens `path`, or throws one clear error: missing file, not a regular file, not SQLite,
     /// a damaged SQLite file, not a trace, or a schema newer than this tool. A WAL trace on a
     /// read-only file system is read as an immutable file.
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         try TraceReader.checkFile(path)
         do {
@@ -98,7 +98,7 @@ public final class TraceReader {
     }
 
     /// Every run, oldest first.
-    public func runs() throws -> [RunInfo] {
+    package func runs() throws -> [RunInfo] {
         let s = try db.prepare("""
             SELECT id, name, start_wall_ns, end_wall_ns, status, command, host, pid, rank, world_size, options,
                    dropped_events, span_count, first_span_id FROM runs ORDER BY id
@@ -114,7 +114,7 @@ public final class TraceReader {
     }
 
     /// Run `id`, or the latest run when nil.
-    public func run(_ id: Int64?) throws -> RunInfo {
+    package func run(_ id: Int64?) throws -> RunInfo {
         let all = try runs()
         guard let last = all.last else { throw StoreError("\(path): the trace holds no runs") }
         guard let id else { return last }

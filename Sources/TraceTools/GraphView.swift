@@ -3,12 +3,12 @@ import TraceStore
 import TraceEvents
 
 /// The static graphs of a run, loaded from the database, printed as text, DOT or JSON.
-public struct GraphView {
-    public let model: TraceModel
-    public let graphs: [StaticGraph]
+package struct GraphView {
+    package let model: TraceModel
+    package let graphs: [StaticGraph]
     let bypassed: [Int64: (caller: Int64, evidence: String)]
 
-    public init(reader: TraceReader, run: Int64?) throws {
+    package init(reader: TraceReader, run: Int64?) throws {
         model = try TraceModel(reader: reader, run: reader.run(run))
         var graphs: [StaticGraph] = []
         let g = try reader.db.prepare("SELECT id, step, label, inputs, outputs FROM graphs WHERE run_id = ? ORDER BY id")
@@ -55,7 +55,7 @@ public struct GraphView {
     func name(_ id: Int64) -> String { id == 0 ? "<top level>" : model.modules[id]?.displayName ?? "module \(id)" }
 
     /// The graph for `step` (the first graph when nil).
-    public func graph(step: Int64?) throws -> StaticGraph {
+    package func graph(step: Int64?) throws -> StaticGraph {
         guard !graphs.isEmpty else {
             throw ExportError("run \(model.run.id) has no static graph (was the profiler's graph option off?)")
         }
@@ -67,7 +67,7 @@ public struct GraphView {
     }
 
     /// How the graphs of the run compare, as a sentence.
-    public var comparison: String? {
+    package var comparison: String? {
         guard graphs.count >= 2, let first = graphs.first, let last = graphs.last else { return nil }
         if let difference = StaticGraph.firstDifference(first, last, module: module) {
             return "The graphs of steps \(first.step) and \(last.step) differ (data-dependent control flow?): \(difference)"
@@ -77,11 +77,11 @@ public struct GraphView {
 
     // MARK: Text
 
-    public func opsText(_ graph: StaticGraph) -> String { graph.text(module: module) }
+    package func opsText(_ graph: StaticGraph) -> String { graph.text(module: module) }
 
     /// Which module called which (TorchScript's `prim::CallMethod` view) as an indented tree,
     /// with registered children that were never called through their wrapper.
-    public func modulesText(_ graph: StaticGraph) -> String {
+    package func modulesText(_ graph: StaticGraph) -> String {
         var children: [Int64: [(Int64, Int)]] = [:]
         for c in graph.calls { children[Int64(c.caller), default: []].append((Int64(c.callee), c.count)) }
         var lines = ["module calls, \(graph.label):"]
@@ -137,7 +137,7 @@ public struct GraphView {
     }
 
     /// Ops as boxes, clustered by module; inputs as ellipses, parameters dashed; bypassed ops red.
-    public func opsDot(_ graph: StaticGraph) -> String {
+    package func opsDot(_ graph: StaticGraph) -> String {
         var lines = ["digraph \(GraphView.dotQuote(graph.label)) {", "  rankdir=TB;",
                      "  node [fontname=\"Helvetica\", fontsize=10, shape=box];"]
         for input in graph.inputs {
@@ -180,7 +180,7 @@ public struct GraphView {
     }
 
     /// Modules as nodes, calls as edges labelled with their count; bypasses as red dashed edges.
-    public func modulesDot(_ graph: StaticGraph) -> String {
+    package func modulesDot(_ graph: StaticGraph) -> String {
         var lines = ["digraph \(GraphView.dotQuote("module calls, \(graph.label)")) {",
                      "  node [fontname=\"Helvetica\", fontsize=10, shape=box];"]
         func node(_ id: Int64) -> String { GraphView.dotQuote(name(id)) }
@@ -197,7 +197,7 @@ public struct GraphView {
 
     // MARK: JSON
 
-    public func json() -> String {
+    package func json() -> String {
         func quoted(_ s: String) -> String { JSON.quote(s) }
         let items = graphs.map { g -> String in
             let inputs = g.inputs.map { "{\"name\":\(quoted($0.name)),\"type\":\(quoted($0.type))}" }.joined(separator: ",")

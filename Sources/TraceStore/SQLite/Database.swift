@@ -2,22 +2,22 @@ import CSQLite
 import Foundation
 
 /// An error from SQLite or from a trace file that is not what it should be.
-public struct StoreError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct StoreError: Error, CustomStringConvertible, Equatable {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// A SQLite connection: just what the store and the tools need.
-public final class Database {
+package final class Database {
     let handle: OpaquePointer
-    public let path: String
+    package let path: String
 
     /// How a file is opened. `immutable` reads a file that cannot change and needs no lock
     /// or `-shm` file (a WAL trace on a read-only file system).
-    public enum Mode { case readOnly, readWrite, immutable }
+    package enum Mode { case readOnly, readWrite, immutable }
 
     /// Opens (or, read-write, creates) the database at `path`.
-    public init(path: String, mode: Mode) throws {
+    package init(path: String, mode: Mode) throws {
         var db: OpaquePointer?
         let flags: Int32
         var name = path
@@ -57,7 +57,7 @@ public final class Database {
     package func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
 
     /// Runs one or more statements without results.
-    public func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &error)
         if rc != SQLITE_OK {
@@ -67,13 +67,13 @@ public final class Database {
         }
     }
 
-    public func prepare(_ sql: String) throws -> Statement { try Statement(self, sql) }
+    package func prepare(_ sql: String) throws -> Statement { try Statement(self, sql) }
 
     /// Prepares `sql`, which must hold exactly one statement (user queries).
-    public func prepareSingle(_ sql: String) throws -> Statement { try Statement(self, sql, single: true) }
+    package func prepareSingle(_ sql: String) throws -> Statement { try Statement(self, sql, single: true) }
 
     /// Runs `body` in one transaction, rolled back if it throws.
-    public func transaction<R>(_ body: () throws -> R) throws -> R {
+    package func transaction<R>(_ body: () throws -> R) throws -> R {
         try execute("BEGIN")
         do {
             let result = try body()
@@ -86,22 +86,22 @@ public final class Database {
     }
 
     /// The first column of the first row of `sql`, as an integer.
-    public func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> Int64? {
+    package func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> Int64? {
         let s = try prepare(sql)
         try s.bind(values)
         return try s.step() ? s.optionalInt(0) : nil
     }
 
-    public var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
+    package var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Refuses writes and ATTACH on this connection (for user queries).
-    public func makeReadOnly() throws {
+    package func makeReadOnly() throws {
         try execute("PRAGMA query_only = 1")
         sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 0)
     }
 
     /// Lets `progress` run every `instructions` virtual-machine steps (nil removes it).
-    public func setProgressHandler(every instructions: Int32, _ progress: (() -> Void)?) {
+    package func setProgressHandler(every instructions: Int32, _ progress: (() -> Void)?) {
         guard let progress else {
             sqlite3_progress_handler(handle, 0, nil, nil)
             return
@@ -123,7 +123,7 @@ public final class Database {
 }
 
 /// A value bound to or read from a statement.
-public enum SQLValue: Equatable, Sendable {
+package enum SQLValue: Equatable, Sendable {
     case null
     case int(Int64)
     case double(Double)
@@ -132,7 +132,7 @@ public enum SQLValue: Equatable, Sendable {
 }
 
 /// A prepared statement.
-public final class Statement {
+package final class Statement {
     let handle: OpaquePointer
     unowned let db: Database
 
@@ -163,11 +163,11 @@ public final class Statement {
 
     deinit { sqlite3_finalize(handle) }
 
-    public func bind(_ values: [SQLValue]) throws {
+    package func bind(_ values: [SQLValue]) throws {
         for (i, v) in values.enumerated() { try bind(v, at: Int32(i + 1)) }
     }
 
-    public func bind(_ value: SQLValue, at index: Int32) throws {
+    package func bind(_ value: SQLValue, at index: Int32) throws {
         let rc: Int32
         switch value {
         case .null: rc = sqlite3_bind_null(handle, index)
@@ -187,15 +187,15 @@ public final class Statement {
         if rc != SQLITE_OK { throw StoreError(db.message) }
     }
 
-    @inline(__always) public func bind(_ value: Int64, at index: Int32) {
+    @inline(__always) package func bind(_ value: Int64, at index: Int32) {
         sqlite3_bind_int64(handle, index, value)
     }
 
-    @inline(__always) public func bindNull(at index: Int32) { sqlite3_bind_null(handle, index) }
+    @inline(__always) package func bindNull(at index: Int32) { sqlite3_bind_null(handle, index) }
 
     /// Advances; true when a row is available.
     @discardableResult
-    public func step() throws -> Bool {
+    package func step() throws -> Bool {
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
@@ -204,36 +204,36 @@ public final class Statement {
     }
 
     /// Runs to completion and resets for reuse.
-    public func run(_ values: [SQLValue] = []) throws {
+    package func run(_ values: [SQLValue] = []) throws {
         if !values.isEmpty { try bind(values) }
         defer { reset() }
         while try step() {}
     }
 
-    public func reset() {
+    package func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
 
     /// Resets for the next step when every parameter is bound again anyway.
-    @inline(__always) public func resetKeepingBindings() { sqlite3_reset(handle) }
+    @inline(__always) package func resetKeepingBindings() { sqlite3_reset(handle) }
 
-    public var columnCount: Int32 { sqlite3_column_count(handle) }
-    public func columnName(_ i: Int32) -> String { String(cString: sqlite3_column_name(handle, i)) }
-    public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
-    public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
-    public func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
+    package var columnCount: Int32 { sqlite3_column_count(handle) }
+    package func columnName(_ i: Int32) -> String { String(cString: sqlite3_column_name(handle, i)) }
+    package func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
+    package func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
+    package func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
     /// The column as text, NULs inside it included.
-    public func text(_ i: Int32) -> String {
+    package func text(_ i: Int32) -> String {
         guard let p = sqlite3_column_text(handle, i) else { return "" }
         let n = Int(sqlite3_column_bytes(handle, i))
         return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
-    public func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
-    public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+    package func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
+    package func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
 
     /// The column as a typed value.
-    public func value(_ i: Int32) -> SQLValue {
+    package func value(_ i: Int32) -> SQLValue {
         switch sqlite3_column_type(handle, i) {
         case SQLITE_INTEGER: return .int(int(i))
         case SQLITE_FLOAT: return .double(double(i))
@@ -247,7 +247,7 @@ public final class Statement {
     }
 
     /// True for statements that do not write (SELECT, read-only PRAGMA, EXPLAIN).
-    public var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
+    package var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
 }
 
 /// SQLite's SQLITE_TRANSIENT: copy the bound bytes.

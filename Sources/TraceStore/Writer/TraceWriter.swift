@@ -12,21 +12,21 @@ import TraceRuntime
 ///
 /// The writer holds the file for its run: a second process tracing to the same path gets a
 /// fresh file beside it (`notice` says so), so two runs never share a span id range.
-public final class TraceWriter: TraceSink {
+package final class TraceWriter: TraceSink {
     /// The file written: the path asked for, or a fresh one beside it when that was taken.
-    public let path: String
+    package let path: String
     /// One line for the user when the run went to another file than the one asked for.
-    public let notice: String?
+    package let notice: String?
     /// The run's id in the `runs` table.
-    public var runID: Int64 { run.runID }
+    package var runID: Int64 { run.runID }
     /// The process's modules and threads, asked for (on the drain thread) when a span names one
     /// not yet written, so the trace of a killed run still names them. `finish` writes the final lists.
-    public var describeModules: () -> [ModuleInfo] = { [] }
-    public var describeThreads: () -> [(index: UInt16, osThreadID: Int32)] = { [] }
+    package var describeModules: () -> [ModuleInfo] = { [] }
+    package var describeThreads: () -> [(index: UInt16, osThreadID: Int32)] = { [] }
     /// The interned names and shapes the spans' ids refer to (the session's).
     package let names: Interner
     /// Spans written so far.
-    @exclusivity(unchecked) public private(set) var spanCount: Int64 = 0
+    @exclusivity(unchecked) package private(set) var spanCount: Int64 = 0
 
     private let db: Database
     private let claim: TraceFileClaim
@@ -134,18 +134,18 @@ public final class TraceWriter: TraceSink {
     // MARK: End of run
 
     /// Modules with at least one forward span in the run (for `NeverRan`). Read after the session stopped.
-    public var modulesThatRan: Set<UInt32> { Set(ran.indices.lazy.filter { self.ran[$0] }.map { UInt32($0) }) }
+    package var modulesThatRan: Set<UInt32> { Set(ran.indices.lazy.filter { self.ran[$0] }.map { UInt32($0) }) }
 
     /// The lowest step a span of the run belongs to. Read after the session stopped.
-    public var firstStep: UInt32? { rows.steps.firstStep }
+    package var firstStep: UInt32? { rows.steps.firstStep }
 
     /// Queues a captured graph; it is written with the next batch. Any thread.
-    public func enqueue(_ graph: StaticGraph) { graphs.enqueue(graph) }
+    package func enqueue(_ graph: StaticGraph) { graphs.enqueue(graph) }
 
     /// Writes the module tree, threads, steps, `bypasses` and statistics, builds the indexes
     /// and marks the run `status`. Runs on the thread that stops the profiler, after the session
     /// stopped (its drain thread has ended).
-    public func finish(modules: [ModuleInfo], bypasses: [BypassFinding], threads: [(index: UInt16, osThreadID: Int32)],
+    package func finish(modules: [ModuleInfo], bypasses: [BypassFinding], threads: [(index: UInt16, osThreadID: Int32)],
                        endWallNanoseconds: UInt64, dropped: UInt64, status: RunStatus = .complete) throws {
         defer { claim.release() }
         try db.transaction {

@@ -1,15 +1,15 @@
 import TraceStore
 
 /// The bypass findings of one run (`tracectl bypass`).
-public struct BypassList {
+package struct BypassList {
     /// The run the findings belong to.
-    public let model: TraceModel
+    package let model: TraceModel
     /// Findings as stored, with module names resolved.
-    public let findings: [Report.Bypass]
+    package let findings: [Report.Bypass]
 
     /// The findings of run `run` (the latest when nil). Throws for a run that has not ended:
     /// findings are written when a run ends, so none are known (not the same as none found).
-    public init(reader: TraceReader, run: Int64?) throws {
+    package init(reader: TraceReader, run: Int64?) throws {
         model = try TraceModel(reader: reader, run: reader.run(run))
         findings = try Report.loadBypasses(reader, model)
         if findings.isEmpty && model.run.runStatus?.isFinished != true {
@@ -19,7 +19,7 @@ public struct BypassList {
     }
 
     /// The findings in `format` (JSON: an object with the run id and a `bypasses` array).
-    public func render(_ format: OutputFormat) -> String {
+    package func render(_ format: OutputFormat) -> String {
         let table = ReportRenderer.bypassTable(findings)
         switch format {
         case .json: return "{\"run\":\(model.run.id),\"bypasses\":\(table.render(.json))}"

@@ -2,9 +2,9 @@ import Foundation
 import TraceStore
 
 /// The runs of a trace file as a table (`tracectl runs`).
-public enum RunList {
+package enum RunList {
     /// One row per run, oldest first: id, name, start, duration, status, steps, spans, dropped events.
-    public static func table(_ reader: TraceReader) throws -> Table {
+    package static func table(_ reader: TraceReader) throws -> Table {
         var table = Table([.init("Id", key: "id", right: true), .init("Name", key: "name"), .init("Start", key: "start"),
                            .init("Duration", key: "duration_ns", right: true), .init("Status", key: "status"),
                            .init("Steps", key: "steps", right: true), .init("Spans", key: "spans", right: true),

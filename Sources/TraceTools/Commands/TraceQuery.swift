@@ -1,11 +1,11 @@
 import TraceStore
 
 /// One user SQL statement on a trace (`tracectl query`): read-only, one statement, rows streamed.
-public struct TraceQuery {
+package struct TraceQuery {
     private let statement: Statement
 
     /// Prepares `sql` on `reader`'s read-only connection; refuses writes, ATTACH and a second statement.
-    public init(_ reader: TraceReader, sql: String) throws {
+    package init(_ reader: TraceReader, sql: String) throws {
         let keyword = sql.drop { $0.isWhitespace }.prefix(6).uppercased()
         if keyword == "ATTACH" || keyword == "DETACH" {
             throw StoreError("query: only read-only statements are allowed; this one writes")
@@ -20,7 +20,7 @@ public struct TraceQuery {
 
     /// Prints every row in `format` through `emit` (one call per chunk of lines): JSON and CSV row by
     /// row, tables in chunks aligned on their first 1000 rows.
-    public func run(_ format: OutputFormat, emit: (String) -> Void) throws {
+    package func run(_ format: OutputFormat, emit: (String) -> Void) throws {
         let columns = (0..<statement.columnCount).map { Table.Column(statement.columnName($0), key: statement.columnName($0)) }
         var table = Table(columns)
         var headerDone = false

@@ -11,20 +11,20 @@ import TraceStore
 ///   type, shapes and memory in `args`;
 /// - live tensor bytes as a `Memory` counter; forward-to-backward flow arrows (`fwdbwd`);
 /// - `process_name` (one process per rank) and `thread_name` metadata.
-public struct ChromeExporter {
-    public struct Summary {
-        public var events: Int64 = 0
-        public var spans: Int64 = 0
-        public var counters: Int64 = 0
-        public var flows: Int64 = 0
-        public var bytes: Int64 = 0
+package struct ChromeExporter {
+    package struct Summary {
+        package var events: Int64 = 0
+        package var spans: Int64 = 0
+        package var counters: Int64 = 0
+        package var flows: Int64 = 0
+        package var bytes: Int64 = 0
     }
 
-    public let reader: TraceReader
-    public let model: TraceModel
-    public let steps: ClosedRange<Int64>?
+    package let reader: TraceReader
+    package let model: TraceModel
+    package let steps: ClosedRange<Int64>?
 
-    public init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
+    package init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
         self.reader = reader
         model = try TraceModel(reader: reader, run: reader.run(run))
         try model.checkSteps(steps)
@@ -48,7 +48,7 @@ public struct ChromeExporter {
         return "[" + shapes.split(separator: ";").joined(separator: ",") + "]"
     }
 
-    public func export(to path: String) throws -> Summary {
+    package func export(to path: String) throws -> Summary {
         guard path.hasSuffix(".json") || path.hasSuffix(".json.gz") else {
             throw ExportError("\(path): the output must end in .json or .json.gz")
         }

@@ -1,17 +1,17 @@
 /// How a command prints a table.
-public enum OutputFormat: String, CaseIterable, Sendable {
+package enum OutputFormat: String, CaseIterable, Sendable {
     case table, json, csv
 }
 
 /// Rows of text cells with a header, printed aligned, as JSON objects, or as CSV.
-public struct Table {
-    public struct Column: Sendable {
-        public var title: String
+package struct Table {
+    package struct Column: Sendable {
+        package var title: String
         /// JSON key (defaults to the title in snake case).
-        public var key: String
-        public var rightAligned: Bool
+        package var key: String
+        package var rightAligned: Bool
 
-        public init(_ title: String, key: String? = nil, right: Bool = false) {
+        package init(_ title: String, key: String? = nil, right: Bool = false) {
             self.title = title
             self.key = key ?? title.lowercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "%", with: "pct")
             rightAligned = right
@@ -19,7 +19,7 @@ public struct Table {
     }
 
     /// A cell: its text, and its JSON value.
-    public enum Cell {
+    package enum Cell {
         case text(String)
         case int(Int64)
         case number(Double, String)
@@ -44,14 +44,14 @@ public struct Table {
         }
     }
 
-    public var columns: [Column]
-    public var rows: [[Cell]] = []
+    package var columns: [Column]
+    package var rows: [[Cell]] = []
 
-    public init(_ columns: [Column]) { self.columns = columns }
+    package init(_ columns: [Column]) { self.columns = columns }
 
-    public mutating func append(_ row: [Cell]) { rows.append(row) }
+    package mutating func append(_ row: [Cell]) { rows.append(row) }
 
-    public func render(_ format: OutputFormat) -> String {
+    package func render(_ format: OutputFormat) -> String {
         switch format {
         case .table: aligned()
         case .json: "[" + rows.map { object($0) }.joined(separator: ",\n ") + "]"
@@ -61,7 +61,7 @@ public struct Table {
     }
 
     /// One JSON object for `row`.
-    public func object(_ row: [Cell]) -> String {
+    package func object(_ row: [Cell]) -> String {
         "{" + zip(columns, row).map { "\(JSON.quote($0.key)):\($1.json)" }.joined(separator: ",") + "}"
     }
 
@@ -81,10 +81,10 @@ public struct Table {
 }
 
 /// Text bound for a terminal.
-public enum Terminal {
+package enum Terminal {
     /// `s` with control characters shown as `\u{1b}` instead of sent raw (no escape-sequence
     /// injection from a crafted trace: ESC, BEL, CR and the C1 controls are all made visible).
-    public static func visible(_ s: String) -> String {
+    package static func visible(_ s: String) -> String {
         guard s.unicodeScalars.contains(where: isControl) else { return s }
         var out = ""
         for scalar in s.unicodeScalars {
@@ -97,8 +97,8 @@ public enum Terminal {
 }
 
 /// JSON text without Foundation's reordering or float noise.
-public enum JSON {
-    public static func quote(_ s: String) -> String {
+package enum JSON {
+    package static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -121,7 +121,7 @@ public enum JSON {
     }
 
     /// A finite double with at most 6 significant decimals, integers without a fraction.
-    public static func number(_ d: Double) -> String {
+    package static func number(_ d: Double) -> String {
         if d == d.rounded() && abs(d) < 1e15 { return String(Int64(d)) }
         var text = String(format: "%.6g", d)
         if text.contains("e") { text = String(d) }
@@ -129,8 +129,8 @@ public enum JSON {
     }
 }
 
-public enum CSV {
-    public static func quote(_ s: String) -> String {
+package enum CSV {
+    package static func quote(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
             ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
             : s

@@ -2,16 +2,16 @@ import TraceEvents
 import TraceStore
 
 /// Per-module and per-name statistics of one run (or some of its steps).
-public struct Report {
+package struct Report {
     /// Time statistics of one kind of span.
-    public struct Timing {
-        public var calls: Int64 = 0
-        public var total: Int64 = 0
-        public var selfTime: Int64 = 0
-        public var histogram = Histogram()
-        public var mean: Double { calls == 0 ? 0 : Double(total) / Double(calls) }
-        public var p50: Double { histogram.percentile(0.5) }
-        public var p95: Double { histogram.percentile(0.95) }
+    package struct Timing {
+        package var calls: Int64 = 0
+        package var total: Int64 = 0
+        package var selfTime: Int64 = 0
+        package var histogram = Histogram()
+        package var mean: Double { calls == 0 ? 0 : Double(total) / Double(calls) }
+        package var p50: Double { histogram.percentile(0.5) }
+        package var p95: Double { histogram.percentile(0.95) }
 
         mutating func add(_ stats: SpanStats) {
             calls += stats.calls
@@ -21,52 +21,52 @@ public struct Report {
         }
     }
 
-    public struct ModuleStats {
-        public var module: TraceModel.ModuleRow
-        public var depth: Int
-        public var forward = Timing()
-        public var backward = Timing()
-        public var allocated: Int64 = 0
-        public var peak: Int64?
-        public var inputShapes: [String] = []
-        public var outputShapes: [String] = []
-        public var training = false
-        public var eval = false
+    package struct ModuleStats {
+        package var module: TraceModel.ModuleRow
+        package var depth: Int
+        package var forward = Timing()
+        package var backward = Timing()
+        package var allocated: Int64 = 0
+        package var peak: Int64?
+        package var inputShapes: [String] = []
+        package var outputShapes: [String] = []
+        package var training = false
+        package var eval = false
 
-        public var mode: String { training && eval ? "train+eval" : training ? "train" : eval ? "eval" : "" }
-        public var ran: Bool { forward.calls > 0 }
+        package var mode: String { training && eval ? "train+eval" : training ? "train" : eval ? "eval" : "" }
+        package var ran: Bool { forward.calls > 0 }
     }
 
-    public struct NamedStats {
-        public var kind: String
-        public var name: String
-        public var timing = Timing()
+    package struct NamedStats {
+        package var kind: String
+        package var name: String
+        package var timing = Timing()
     }
 
-    public struct Bypass {
-        public var module: String
-        public var type: String
-        public var caller: String
-        public var evidence: String
-        public var count: Int64
-        public var firstStep: Int64
-        public var detail: String
-        public var hooksNotFired: String
+    package struct Bypass {
+        package var module: String
+        package var type: String
+        package var caller: String
+        package var evidence: String
+        package var count: Int64
+        package var firstStep: Int64
+        package var detail: String
+        package var hooksNotFired: String
     }
 
-    public let model: TraceModel
-    public let steps: ClosedRange<Int64>?
-    public private(set) var modules: [ModuleStats] = []
-    public private(set) var others: [NamedStats] = []
-    public private(set) var bypasses: [Bypass] = []
+    package let model: TraceModel
+    package let steps: ClosedRange<Int64>?
+    package private(set) var modules: [ModuleStats] = []
+    package private(set) var others: [NamedStats] = []
+    package private(set) var bypasses: [Bypass] = []
     /// Step spans in range: count and total time.
-    public private(set) var stepCount: Int64 = 0
-    public private(set) var stepTime: Int64 = 0
-    public private(set) var spanCount: Int64 = 0
+    package private(set) var stepCount: Int64 = 0
+    package private(set) var stepTime: Int64 = 0
+    package private(set) var spanCount: Int64 = 0
 
     /// Statistics of run `run` (the latest when nil), or of steps `steps` of it. Whole runs that
     /// completed read the statistics the writer kept (`span_stats`); anything else scans the spans.
-    public init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
+    package init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
         let model = try TraceModel(reader: reader, run: reader.run(run))
         try model.checkSteps(steps)
         self.model = model
@@ -167,7 +167,7 @@ public struct Report {
         return rows
     }
 
-    public static func loadBypasses(_ reader: TraceReader, _ model: TraceModel) throws -> [Bypass] {
+    package static func loadBypasses(_ reader: TraceReader, _ model: TraceModel) throws -> [Bypass] {
         let s = try reader.db.prepare("""
             SELECT module_id, caller_id, evidence, count, first_step, detail FROM bypasses WHERE run_id = ?
             ORDER BY module_id, evidence, caller_id
@@ -186,11 +186,11 @@ public struct Report {
     }
 
     /// Time all steps in range took (or, with no step spans, the top-level spans).
-    public var referenceTime: Int64 {
+    package var referenceTime: Int64 {
         if stepTime > 0 { return stepTime }
         return modules.filter { $0.depth == 0 }.reduce(0) { $0 + $1.forward.total + $1.backward.total }
     }
 
     /// Registered modules with no forward call in range.
-    public var neverRan: [ModuleStats] { modules.filter { !$0.ran && model.modules[$0.module.id] != nil } }
+    package var neverRan: [ModuleStats] { modules.filter { !$0.ran && model.modules[$0.module.id] != nil } }
 }

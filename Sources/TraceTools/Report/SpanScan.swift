@@ -1,22 +1,22 @@
 import TraceStore
 
 /// One span row, with its time made absolute (ns since the run started).
-public struct SpanRow {
-    public var id: Int64
-    public var sig: Int64
-    public var parent: Int64?
-    public var step: Int64
-    public var ts: Int64
-    public var dur: Int64
-    public var alloc: Int64?
-    public var freed: Int64?
-    public var peak: Int64?
-    public var live: Int64?
+package struct SpanRow {
+    package var id: Int64
+    package var sig: Int64
+    package var parent: Int64?
+    package var step: Int64
+    package var ts: Int64
+    package var dur: Int64
+    package var alloc: Int64?
+    package var freed: Int64?
+    package var peak: Int64?
+    package var live: Int64?
 }
 
 /// Streams a run's spans in id order (start order per thread), optionally for some steps only.
-public enum SpanScan {
-    public static func forEach(_ reader: TraceReader, _ model: TraceModel, steps: ClosedRange<Int64>? = nil,
+package enum SpanScan {
+    package static func forEach(_ reader: TraceReader, _ model: TraceModel, steps: ClosedRange<Int64>? = nil,
                                label: String = "reading", _ body: (SpanRow) throws -> Void) throws {
         let ids = model.spanIDs(steps: steps)
         let sql = """
@@ -55,7 +55,7 @@ public enum SpanScan {
 
 /// Computes self time (duration minus children's) while spans stream in start order:
 /// one stack of open ancestors per thread, so memory is bounded by nesting depth.
-public struct SelfTimeTracker {
+package struct SelfTimeTracker {
     struct Open {
         var row: SpanRow
         var children: Int64 = 0
@@ -65,11 +65,11 @@ public struct SelfTimeTracker {
     private var thread: Int64 = -1
     private var stack: [Open] = []
 
-    public init() {}
+    package init() {}
 
     /// Adds `row` (on `thread`); calls `finished` for every span whose subtree is now complete,
     /// with its self time.
-    public mutating func add(_ row: SpanRow, thread: Int64, _ finished: (SpanRow, Int64) -> Void) {
+    package mutating func add(_ row: SpanRow, thread: Int64, _ finished: (SpanRow, Int64) -> Void) {
         if thread != self.thread {
             parked[self.thread] = stack
             stack = parked.removeValue(forKey: thread) ?? []
@@ -84,7 +84,7 @@ public struct SelfTimeTracker {
     }
 
     /// Completes every open span.
-    public mutating func finish(_ finished: (SpanRow, Int64) -> Void) {
+    package mutating func finish(_ finished: (SpanRow, Int64) -> Void) {
         parked[thread] = stack
         stack = []
         for (_, var open) in parked {
