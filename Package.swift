@@ -29,15 +29,17 @@ let package = Package(
         .target(name: "Modules", dependencies: ["Tensors", "TraceEvents", "TraceRuntime", "CTracing"]),
         .target(name: "TraceStore", dependencies: ["TraceEvents", "TraceRuntime", "CSQLite"]),
         .target(name: "TraceTools", dependencies: ["TraceStore", "TraceEvents", "CZlib"]),
+        // What tracectl and tracectl-lint share: one error-to-exit-status mapping.
+        .target(name: "CommandLineSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "tracectl", dependencies: [
-            "TraceTools", "TraceStore", "TraceEvents", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "TraceTools", "TraceStore", "TraceEvents", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // swift-syntax only here: tracectl and the runtime never build it.
         .target(name: "LintRules", dependencies: [
             .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
         ]),
         .executableTarget(name: "tracectl-lint", dependencies: [
-            "LintRules", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LintRules", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bench", dependencies: [
             "Examples", "Modules", "Profiler", "Tensors", "TraceStore", "TraceTools", "TraceRuntime",
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),
         .testTarget(name: "ExamplesTests", dependencies: ["Examples", "Modules", "Tensors"]),
         .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),
+        .testTarget(name: "TraceStoreTests", dependencies: ["TraceStore", "TraceRuntime", "TraceEvents"]),
         .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore"], exclude: ["Golden"]),
         .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "Examples"],
                     exclude: ["Golden"]),

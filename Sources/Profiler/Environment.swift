@@ -76,6 +76,6 @@ extension Profiler {
         let results = profiler.stop()
         let spans = results.reduce(0) { $0 + $1.spans }
         let runs = results.map { String($0.runID) }.joined(separator: ", ")
-        StandardError.write("tracewell: trace written to \(profiler.output) (run \(runs), \(spans) spans)\n")
+        StandardError.write("tracewell: trace written to \(results.last?.path ?? profiler.output) (run \(runs), \(spans) spans)\n")
     }
 }

@@ -109,6 +109,7 @@ public final class Profiler {
         }
         threads?.enrollCurrentThread()
         started = true
+        _ = Profiler.interruptWatcher
         currentStep = 0
         TraceSession.step = 0
         do {
@@ -172,15 +173,22 @@ public final class Profiler {
 
     /// Stops profiling and writes the current run. Returns every run written.
     @discardableResult
-    public func stop() -> [TraceResult] {
+    public func stop() -> [TraceResult] { stop(status: .complete, onTracedThread: true) }
+
+    /// Stops and writes the run as `status`. Off the thread that traces steps (a signal's watcher),
+    /// the step span is left open: span tokens belong to their thread.
+    func stop(status: RunStatus, onTracedThread: Bool) -> [TraceResult] {
         lock.lock()
         defer { lock.unlock() }
         guard started else { return results }
         finishGraph()
         // A step that recorded nothing (stop() right after step()) is not a step.
-        let lastStep = SpanTracer.hasSpans(after: stepToken) || stepToken < 0 ? currentStep : currentStep - 1
-        if SpanTracer.hasSpans(after: stepToken) { closeStepSpan() } else { SpanTracer.discard(stepToken); stepToken = -1 }
-        finishRun(lastStep: lastStep)
+        var lastStep = currentStep
+        if onTracedThread {
+            lastStep = SpanTracer.hasSpans(after: stepToken) || stepToken < 0 ? currentStep : currentStep - 1
+            if SpanTracer.hasSpans(after: stepToken) { closeStepSpan() } else { SpanTracer.discard(stepToken); stepToken = -1 }
+        }
+        finishRun(lastStep: lastStep, status: status)
         started = false
         Profiler.activeProfiler.withLock { if $0?.value === self { $0 = nil } }
         return results
@@ -273,6 +281,7 @@ public final class Profiler {
         } catch {
             throw ProfilerError(description: "cannot write the trace: \(error)")
         }
+        if let notice = writer.notice { StandardError.write("tracewell: \(notice)\n") }
         writer.describeModules = { modules.all() }
         writer.describeThreads = { Tracer.threads() }
         let session = try TraceSession(sink: writer, flags: options.flags, threads: threads, modules: modules, names: names,
@@ -305,7 +314,7 @@ public final class Profiler {
     }
 
     /// Ends the session and writes the run's closing tables.
-    private func finishRun(lastStep: Int) {
+    private func finishRun(lastStep: Int, status: RunStatus = .complete) {
         guard let session, let writer else { return }
         finishGraph()
         compareGraphs()
@@ -317,14 +326,16 @@ public final class Profiler {
             return
         }
         do {
-            try writer.finish(modules: session.modules.all(), bypasses: RunFindings.collect(session),
+            let modules = session.modules.all()
+            let neverRan = NeverRan.findings(modules: modules, ran: writer.modulesThatRan, firstStep: writer.firstStep ?? 0)
+            try writer.finish(modules: modules, bypasses: RunFindings.collect(session) + neverRan,
                               threads: Tracer.threads(), endWallNanoseconds: Clock.wallNanoseconds(),
-                              dropped: stats.dropped)
+                              dropped: stats.dropped, status: status)
         } catch {
             fail("cannot finish the trace: \(error)")
             return
         }
-        let result = TraceResult(path: output, runID: writer.runID, spans: writer.spanCount, dropped: stats.dropped,
+        let result = TraceResult(path: writer.path, runID: writer.runID, spans: writer.spanCount, dropped: stats.dropped,
                                  steps: windowFirstStep.map { $0...max($0, lastStep) })
         results.append(result)
         onTraceReady?(result)

@@ -4,6 +4,9 @@ public enum RunStatus: String, Sendable, CaseIterable {
     case incomplete
     /// Ended normally: every span, statistic, finding and index is written.
     case complete
+    /// Ended by SIGINT or SIGTERM: finished like a complete run (spans, statistics, findings,
+    /// indexes) up to the moment the signal arrived.
+    case interrupted
 
     /// True when the run's findings and statistics were written (the run ended).
     public var isFinished: Bool { self != .incomplete }

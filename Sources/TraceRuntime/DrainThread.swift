@@ -123,8 +123,12 @@ final class DrainThread: @unchecked Sendable {
             Tracer.reapExited()
             let dropped = self.dropped
             session.state.withLock { $0.stats.discarded &+= discarded }
-            guard !failed, !batch.isEmpty || dropped != reported else { return }
+            guard !failed else { return }
             do {
+                guard !batch.isEmpty || dropped != reported else {
+                    try sink.idle()
+                    return
+                }
                 try batch.withUnsafeBufferPointer { try sink.write($0, dropped: dropped) }
                 session.state.withLock { s in
                     s.stats.written &+= UInt64(batch.count)

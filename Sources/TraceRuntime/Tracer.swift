@@ -13,6 +13,8 @@ import Glibc
         var nextIndex: UInt16 = 0
         /// Drops counted on threads that have exited and been freed.
         var retiredDrops: UInt64 = 0
+        /// Threads that exited and were freed, by index: their spans still need a name.
+        var retired: [UInt16: Int32] = [:]
     }
     static let contexts = Mutex(Contexts())
 
@@ -68,6 +70,7 @@ import Glibc
                 let empty = ct_load_acquire(p.pointee.shared) == ct_load_acquire(p.pointee.shared + 8)
                 guard exited && empty else { return false }
                 c.retiredDrops &+= ct_load_acquire(p.pointee.shared + 16)
+                c.retired[p.pointee.index] = p.pointee.osThreadID
                 p.pointee.deallocate()
                 p.deallocate()
                 return true
@@ -80,9 +83,13 @@ import Glibc
         contexts.withLock { c in c.live.reduce(c.retiredDrops) { $0 &+ ct_load_acquire($1.pointee.shared + 16) } }
     }
 
-    /// The tracer's index and the kernel's id of every thread that has traced.
+    /// The tracer's index and the kernel's id of every thread that has traced, exited ones included.
     package static func threads() -> [(index: UInt16, osThreadID: Int32)] {
-        snapshot().map { ($0.pointee.index, $0.pointee.osThreadID) }
+        contexts.withLock { c in
+            let live = c.live.map { ($0.pointee.index, $0.pointee.osThreadID) }
+            let liveIndexes = Set(live.map(\.0))
+            return c.retired.filter { !liveIndexes.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + live
+        }
     }
 }
 

@@ -1,24 +1,24 @@
 /// Durations in log-linear buckets (exact below 64 ns, then 32 buckets per power of two):
 /// percentiles within 1.6% whatever the number of spans. Only the range of buckets in use is
 /// stored (a few octaves for one signature: a few hundred bytes).
-public struct Histogram {
+package struct Histogram {
     static let bucketCount = 64 + 58 * 32
     /// Counts of buckets `first ..< first + counts.count`.
     private var first = 0
     private var counts: [UInt32] = []
-    public private(set) var count: Int64 = 0
+    package private(set) var count: Int64 = 0
     /// Buckets held in memory.
     var storedBuckets: Int { counts.count }
 
-    public init() {}
+    package init() {}
 
     /// Adds every count of `other`.
-    public mutating func merge(_ other: Histogram) {
+    package mutating func merge(_ other: Histogram) {
         for (i, c) in other.counts.enumerated() where c > 0 { add(bucket: other.first + i, c) }
     }
 
     /// Non-zero buckets as little-endian (UInt16 bucket, UInt32 count) pairs, for storage.
-    public var serialized: [UInt8] {
+    package var serialized: [UInt8] {
         var bytes: [UInt8] = []
         for (i, c) in counts.enumerated() where c > 0 {
             let b = first + i
@@ -27,7 +27,7 @@ public struct Histogram {
         return bytes
     }
 
-    public init(serialized bytes: [UInt8]) {
+    package init(serialized bytes: [UInt8]) {
         var i = 0
         while i + 6 <= bytes.count {
             let bucket = Int(bytes[i]) | Int(bytes[i + 1]) << 8
@@ -38,7 +38,7 @@ public struct Histogram {
     }
 
     @inline(__always)
-    public mutating func add(_ value: Int64) { add(bucket: Histogram.bucket(value), 1) }
+    package mutating func add(_ value: Int64) { add(bucket: Histogram.bucket(value), 1) }
 
     @inline(__always)
     private mutating func add(bucket: Int, _ n: UInt32) {
@@ -75,7 +75,7 @@ public struct Histogram {
     }
 
     /// The value at quantile `q` (0...1), the middle of its bucket.
-    public func percentile(_ q: Double) -> Double {
+    package func percentile(_ q: Double) -> Double {
         guard count > 0 else { return 0 }
         let rank = max(1, Int64((q * Double(count)).rounded(.up)))
         var seen: Int64 = 0
@@ -92,35 +92,35 @@ public struct Histogram {
 }
 
 /// What a report needs about all spans of one signature: counts, time, memory, distribution.
-public struct SpanStats {
-    public var calls: Int64 = 0
-    public var total: Int64 = 0
+package struct SpanStats {
+    package var calls: Int64 = 0
+    package var total: Int64 = 0
     /// Duration minus the durations of child spans.
-    public var selfTime: Int64 = 0
-    public var allocated: Int64 = 0
-    public var freed: Int64 = 0
-    public var peak: Int64?
-    public var histogram = Histogram()
+    package var selfTime: Int64 = 0
+    package var allocated: Int64 = 0
+    package var freed: Int64 = 0
+    package var peak: Int64?
+    package var histogram = Histogram()
 
-    public init() {}
+    package init() {}
 
     @inline(__always)
-    public mutating func add(duration: Int64, selfTime: Int64, allocated: Int64?, freed: Int64?, peak: Int64?) {
-        calls += 1
-        total += duration
-        self.selfTime += selfTime
+    package mutating func add(duration: Int64, selfTime: Int64, allocated: Int64?, freed: Int64?, peak: Int64?) {
+        calls &+= 1
+        total &+= duration
+        self.selfTime &+= selfTime
         histogram.add(duration)
-        if let allocated { self.allocated += allocated }
-        if let freed { self.freed += freed }
+        if let allocated { self.allocated &+= allocated }
+        if let freed { self.freed &+= freed }
         if let peak { self.peak = max(self.peak ?? peak, peak) }
     }
 
-    public mutating func merge(_ other: SpanStats) {
-        calls += other.calls
-        total += other.total
-        selfTime += other.selfTime
-        allocated += other.allocated
-        freed += other.freed
+    package mutating func merge(_ other: SpanStats) {
+        calls &+= other.calls
+        total &+= other.total
+        selfTime &+= other.selfTime
+        allocated &+= other.allocated
+        freed &+= other.freed
         if let p = other.peak { peak = max(peak ?? p, p) }
         histogram.merge(other.histogram)
     }

@@ -1,18 +1,18 @@
 import Foundation
 
 /// What a run records about itself in the `runs` table.
-public struct RunDescription: Sendable {
-    public var name: String
-    public var command: String
-    public var host: String
-    public var pid: Int
-    public var rank: Int
-    public var worldSize: Int
+package struct RunDescription: Sendable {
+    package var name: String
+    package var command: String
+    package var host: String
+    package var pid: Int
+    package var rank: Int
+    package var worldSize: Int
     /// JSON object of the profiler options.
-    public var options: String
-    public var startWallNanoseconds: UInt64
+    package var options: String
+    package var startWallNanoseconds: UInt64
 
-    public init(name: String, options: String, startWallNanoseconds: UInt64, rank: Int = 0, worldSize: Int = 1,
+    package init(name: String, options: String, startWallNanoseconds: UInt64, rank: Int = 0, worldSize: Int = 1,
                 command: String = CommandLine.arguments.joined(separator: " "),
                 host: String = ProcessInfo.processInfo.hostName, pid: Int = Int(ProcessInfo.processInfo.processIdentifier)) {
         self.name = name

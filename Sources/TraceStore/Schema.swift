@@ -1,7 +1,7 @@
 /// The trace database schema. `Traces/README.md` documents it for users.
-public enum Schema {
+package enum Schema {
     /// Bumped whenever a reader of the previous version could misread a file.
-    public static let version = 1
+    package static let version = 1
 
     static let tables = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

@@ -7,17 +7,17 @@ import TraceRuntime
 /// Per step: `ProfilerStep#N` with `zero_grad`, a `data` range, the forward tree
 /// (model → fc1, act1, fc2, act2, fc3), the loss, a `backward` range with each module's
 /// backward span, and the optimizer step. 19 spans per step.
-public struct SyntheticTrace {
-    public var steps: Int
+package struct SyntheticTrace {
+    package var steps: Int
     /// Extra hidden blocks (fc/act pairs) beyond the default MLP, to make bigger models.
-    public var extraBlocks = 0
+    package var extraBlocks = 0
     /// Registered but never called: a bypass finding of kind never_ran.
-    public var unusedModule = true
-    public var seed: UInt64 = 1
+    package var unusedModule = true
+    package var seed: UInt64 = 1
     /// The names and shapes its spans refer to (as a session's interner would hold them).
     package let names = Interner()
 
-    public init(steps: Int) { self.steps = steps }
+    package init(steps: Int) { self.steps = steps }
 
     struct Module {
         var id: UInt32
@@ -47,11 +47,11 @@ public struct SyntheticTrace {
     }
 
     /// Spans written per step.
-    public var spansPerStep: Int { 19 + 4 * extraBlocks }
+    package var spansPerStep: Int { 19 + 4 * extraBlocks }
 
     /// Appends one run to `path` and returns its id.
     @discardableResult
-    public func write(to path: String, name: String = "synthetic", batchSize: Int = 65_536) throws -> Int64 {
+    package func write(to path: String, name: String = "synthetic", batchSize: Int = 65_536) throws -> Int64 {
         let writer = try open(path, name: name)
         try generate(batchSize: batchSize) { batch in try batch.withUnsafeBufferPointer { try writer.write($0, dropped: 0) } }
         try finish(writer)
@@ -59,7 +59,7 @@ public struct SyntheticTrace {
     }
 
     /// Starts a run in `path` for this trace's spans.
-    public func open(_ path: String, name: String = "synthetic") throws -> TraceWriter {
+    package func open(_ path: String, name: String = "synthetic") throws -> TraceWriter {
         try TraceWriter(path: path, run: RunDescription(name: name, options: "{\"synthetic\":true}",
                                                          startWallNanoseconds: 1_800_000_000_000_000_000,
                                                          command: "synthetic", host: "fixture", pid: 4242),
@@ -67,7 +67,7 @@ public struct SyntheticTrace {
     }
 
     /// Ends the run `writer` holds: the module tree, threads, steps.
-    public func finish(_ writer: TraceWriter) throws {
+    package func finish(_ writer: TraceWriter) throws {
         let modules = self.modules
         let loss = modules.count + 1
         var infos = modules.map {
@@ -77,7 +77,8 @@ public struct SyntheticTrace {
         infos[0].totalParameters = modules.reduce(0) { $0 + $1.params }
         infos.append(ModuleInfo(id: UInt32(loss), path: "", type: "CrossEntropyLoss", parent: 0, directParameters: 0,
                                 totalParameters: 0, hooks: 0, isBuiltIn: true))
-        try writer.finish(modules: infos, bypasses: [], threads: [(0, 4242)],
+        let neverRan = NeverRan.findings(modules: infos, ran: writer.modulesThatRan, firstStep: writer.firstStep ?? 0)
+        try writer.finish(modules: infos, bypasses: neverRan, threads: [(0, 4242)],
                           endWallNanoseconds: 1_800_000_000_000_000_000 + UInt64(1_000 + steps * 1_500_000), dropped: 0)
     }
 

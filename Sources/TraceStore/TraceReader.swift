@@ -2,48 +2,79 @@ import TraceEvents
 import Foundation
 
 /// One row of the `runs` table.
-public struct RunInfo: Sendable, Equatable {
-    public var id: Int64
-    public var name: String
-    public var startWallNanoseconds: Int64
-    public var endWallNanoseconds: Int64?
+package struct RunInfo: Sendable, Equatable {
+    package var id: Int64
+    package var name: String
+    package var startWallNanoseconds: Int64
+    package var endWallNanoseconds: Int64?
     /// The `runs.status` text as stored; see `runStatus`.
-    public var status: String
+    package var status: String
     /// The status, or nil for a value this version does not know.
-    public var runStatus: RunStatus? { RunStatus(rawValue: status) }
-    public var command: String
-    public var host: String
-    public var pid: Int64
-    public var rank: Int64
-    public var worldSize: Int64
-    public var options: String
-    public var droppedEvents: Int64
-    public var spanCount: Int64
+    package var runStatus: RunStatus? { RunStatus(rawValue: status) }
+    package var command: String
+    package var host: String
+    package var pid: Int64
+    package var rank: Int64
+    package var worldSize: Int64
+    package var options: String
+    package var droppedEvents: Int64
+    package var spanCount: Int64
     /// The lowest span id of the run; its spans run up to the next run's first id.
-    public var firstSpanID: Int64
+    package var firstSpanID: Int64
 }
 
 /// A trace database opened for reading: validated, read-only, refusing writes and ATTACH.
-public final class TraceReader {
-    public let db: Database
-    public let path: String
+package final class TraceReader {
+    package let db: Database
+    package let path: String
 
-    /// Opens `path`, or throws one clear error: missing file, not SQLite, not a trace,
-    /// or a schema newer than this tool.
-    public init(path: String) throws {
+    /// Opens `path`, or throws one clear error: missing file, not a regular file, not SQLite,
+    /// a damaged SQLite file, not a trace, or a schema newer than this tool. A WAL trace on a
+    /// read-only file system is read as an immutable file.
+    package init(path: String) throws {
         self.path = path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw StoreError("\(path): no such file")
+        try TraceReader.checkFile(path)
+        do {
+            db = try TraceReader.open(path, mode: .readOnly)
+        } catch let error as StoreError where error.description.contains("unable to open database file") {
+            // Reading a WAL file needs its -shm beside it; on a read-only file system there is none.
+            db = try TraceReader.open(path, mode: .immutable)
         }
-        guard !isDirectory.boolValue else { throw StoreError("\(path): is a directory, not a trace file") }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError("\(path): cannot read the file") }
-        let magic = handle.readData(ofLength: 16)
-        try? handle.close()
-        guard magic == Data("SQLite format 3\u{0}".utf8) else { throw StoreError("\(path): not a SQLite database") }
-        db = try Database(path: path, mode: .readOnly)
-        try TraceReader.checkVersion(db)
         try db.makeReadOnly()
+    }
+
+    private static func open(_ path: String, mode: Database.Mode) throws -> Database {
+        let db = try Database(path: path, mode: mode)
+        try checkVersion(db)
+        return db
+    }
+
+    /// Throws unless `path` is a regular file that starts like a SQLite database. Never blocks:
+    /// a FIFO or device is refused before anything reads it.
+    static func checkFile(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw StoreError(errno == ENOENT ? "\(path): no such file" : "\(path): \(String(cString: strerror(errno)))")
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw StoreError("\(path): is a directory, not a trace file")
+        default: throw StoreError("\(path): not a regular file (a pipe, socket or device), so not a trace")
+        }
+        guard st.st_size > 0 else { throw StoreError("\(path): an empty file, not a trace") }
+        let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError("\(path): cannot read the file: \(String(cString: strerror(errno)))") }
+        var header = [UInt8](repeating: 0, count: 100)
+        let n = read(fd, &header, 100)
+        close(fd)
+        guard n >= 16, header.prefix(16).elementsEqual("SQLite format 3\u{0}".utf8) else {
+            throw StoreError("\(path): not a SQLite database")
+        }
+        let size = Int(header[16]) << 8 | Int(header[17])
+        let pageSize = size == 1 ? 65536 : size
+        guard n == 100, pageSize >= 512, pageSize & (pageSize - 1) == 0 else {
+            throw StoreError("\(path): a damaged SQLite database (its header is invalid)")
+        }
     }
 
     /// Throws unless `db` holds a trace this code can read.
@@ -51,12 +82,14 @@ public final class TraceReader {
         let tables: Int64
         do {
             tables = try db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'runs', 'span_data')") ?? 0
+        } catch let error as StoreError where error.description.contains("unable to open database file") {
+            throw error
         } catch {
-            throw StoreError("\(db.path): not a SQLite database (\(error))")
+            throw StoreError("\(db.path): a damaged SQLite database (\(error))")
         }
         guard tables == 3 else { throw StoreError("\(db.path): a SQLite database, but not a trace (no meta/runs/span_data tables)") }
         guard let text = try? db.prepare("SELECT value FROM meta WHERE key = 'schema_version'"),
-              try text.step(), let version = Int(text.text(0)) else {
+              (try? text.step()) == true, let version = Int(text.text(0)) else {
             throw StoreError("\(db.path): a trace without a schema version")
         }
         guard version <= Schema.version else {
@@ -65,7 +98,7 @@ public final class TraceReader {
     }
 
     /// Every run, oldest first.
-    public func runs() throws -> [RunInfo] {
+    package func runs() throws -> [RunInfo] {
         let s = try db.prepare("""
             SELECT id, name, start_wall_ns, end_wall_ns, status, command, host, pid, rank, world_size, options,
                    dropped_events, span_count, first_span_id FROM runs ORDER BY id
@@ -81,7 +114,7 @@ public final class TraceReader {
     }
 
     /// Run `id`, or the latest run when nil.
-    public func run(_ id: Int64?) throws -> RunInfo {
+    package func run(_ id: Int64?) throws -> RunInfo {
         let all = try runs()
         guard let last = all.last else { throw StoreError("\(path): the trace holds no runs") }
         guard let id else { return last }

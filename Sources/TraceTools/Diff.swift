@@ -1,19 +1,19 @@
 import TraceStore
 
 /// Per-module time and memory of two runs side by side.
-public struct RunDiff {
-    public struct Row {
-        public var module: String
-        public var type: String
-        public var base: Report.ModuleStats?
-        public var new: Report.ModuleStats?
+package struct RunDiff {
+    package struct Row {
+        package var module: String
+        package var type: String
+        package var base: Report.ModuleStats?
+        package var new: Report.ModuleStats?
     }
 
-    public let base: Report
-    public let new: Report
-    public let rows: [Row]
+    package let base: Report
+    package let new: Report
+    package let rows: [Row]
 
-    public init(base: Report, new: Report) {
+    package init(base: Report, new: Report) {
         self.base = base
         self.new = new
         func key(_ m: Report.ModuleStats) -> String { m.module.displayName + "\u{0}" + m.module.type }
@@ -34,9 +34,9 @@ public struct RunDiff {
     static func time(_ m: Report.ModuleStats?) -> Double { Double((m?.forward.total ?? 0) + (m?.backward.total ?? 0)) }
 
     /// Whether times are compared per step (both runs have steps) or in total.
-    public var perStep: Bool { base.stepCount > 0 && new.stepCount > 0 }
+    package var perStep: Bool { base.stepCount > 0 && new.stepCount > 0 }
 
-    public func table() -> Table {
+    package func table() -> Table {
         let unit = perStep ? "/step" : ""
         var table = Table([
             .init("Module", key: "module"), .init("Type", key: "type"),
@@ -66,6 +66,45 @@ public struct RunDiff {
         return table
     }
 
-    public var onlyInBase: [Row] { rows.filter { $0.new == nil } }
-    public var onlyInNew: [Row] { rows.filter { $0.base == nil } }
+    package var onlyInBase: [Row] { rows.filter { $0.new == nil } }
+    package var onlyInNew: [Row] { rows.filter { $0.base == nil } }
+}
+
+extension RunDiff {
+    /// The run to compare `newRun` (the latest when nil) with in the same file: the run before it.
+    package static func baseRun(in reader: TraceReader, comparedWith newRun: Int64?) throws -> Int64 {
+        let runs = try reader.runs()
+        guard runs.count >= 2 else {
+            let holds = runs.isEmpty ? "holds no runs" : "holds one run"
+            throw StoreError("diff: \(reader.path) \(holds); name a second file or --base-run")
+        }
+        let newID = try reader.run(newRun).id
+        guard let previous = runs.last(where: { $0.id < newID }) ?? runs.first(where: { $0.id != newID }) else {
+            throw StoreError("diff: no other run to compare with")
+        }
+        return previous.id
+    }
+
+    /// The comparison as `tracectl diff` prints it; `baseName` and `newName` name the files.
+    package func render(_ format: OutputFormat, baseName: String, newName: String) -> String {
+        let table = table()
+        switch format {
+        case .table:
+            var out = ["base: \(baseName) run \(base.model.run.id); new: \(newName) run \(new.model.run.id)", table.render(.table)]
+            if !onlyInBase.isEmpty {
+                out.append("\nOnly in base: " + onlyInBase.map { "\($0.module) (\($0.type))" }.joined(separator: ", "))
+            }
+            if !onlyInNew.isEmpty {
+                out.append("\nOnly in new: " + onlyInNew.map { "\($0.module) (\($0.type))" }.joined(separator: ", "))
+            }
+            return out.joined(separator: "\n")
+        case .csv:
+            return table.render(.csv)
+        case .json:
+            func names(_ rows: [Row]) -> String {
+                "[" + rows.map { "{\"module\":\(JSON.quote($0.module)),\"type\":\(JSON.quote($0.type))}" }.joined(separator: ",") + "]"
+            }
+            return "{\"per_step\":\(perStep),\"modules\":\(table.render(.json)),\"only_in_base\":\(names(onlyInBase)),\"only_in_new\":\(names(onlyInNew))}"
+        }
+    }
 }

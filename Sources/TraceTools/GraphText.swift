@@ -4,7 +4,7 @@ import TraceEvents
 extension StaticGraph {
     /// The graph as TorchScript prints an inlined graph:
     /// `%2 : Float(64, 256) = relu(%1), scope: act1 (ReLU)`.
-    public func text(module: (UInt32) -> (path: String, type: String)?) -> String {
+    package func text(module: (UInt32) -> (path: String, type: String)?) -> String {
         var lines = ["graph(" + inputs.map { "\($0.name) : \($0.type)" }.joined(separator: ",\n      ") + "):"]
         for node in nodes { lines.append("  " + StaticGraph.line(node, module: module)) }
         lines.append("  return (" + outputs.joined(separator: ", ") + ")")
@@ -24,7 +24,7 @@ extension StaticGraph {
     }
 
     /// Where two graphs first differ, as a sentence, or nil when they are the same.
-    public static func firstDifference(_ a: StaticGraph, _ b: StaticGraph,
+    package static func firstDifference(_ a: StaticGraph, _ b: StaticGraph,
                                        module: (UInt32) -> (path: String, type: String)?) -> String? {
         if a.inputs != b.inputs {
             return "inputs differ: (\(a.inputs.map { "\($0.name) : \($0.type)" }.joined(separator: ", "))) vs (\(b.inputs.map { "\($0.name) : \($0.type)" }.joined(separator: ", ")))"

@@ -3,12 +3,12 @@ import TraceStore
 import TraceEvents
 
 /// The static graphs of a run, loaded from the database, printed as text, DOT or JSON.
-public struct GraphView {
-    public let model: TraceModel
-    public let graphs: [StaticGraph]
+package struct GraphView {
+    package let model: TraceModel
+    package let graphs: [StaticGraph]
     let bypassed: [Int64: (caller: Int64, evidence: String)]
 
-    public init(reader: TraceReader, run: Int64?) throws {
+    package init(reader: TraceReader, run: Int64?) throws {
         model = try TraceModel(reader: reader, run: reader.run(run))
         var graphs: [StaticGraph] = []
         let g = try reader.db.prepare("SELECT id, step, label, inputs, outputs FROM graphs WHERE run_id = ? ORDER BY id")
@@ -18,7 +18,7 @@ public struct GraphView {
             """)
         let calls = try reader.db.prepare("SELECT caller_id, callee_id, calls FROM graph_calls WHERE graph_id = ? ORDER BY idx")
         while try g.step() {
-            var graph = StaticGraph(label: g.text(2), step: UInt32(g.int(1)))
+            var graph = StaticGraph(label: g.text(2), step: try Checked.uint32(g.int(1), "graph \(g.int(0)): step"))
             graph.inputs = g.text(3).split(separator: "\n").map { line in
                 let parts = line.split(separator: " : ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 return .init(name: parts[0], type: parts.count > 1 ? parts[1] : "")
@@ -28,13 +28,15 @@ public struct GraphView {
             while try nodes.step() {
                 graph.nodes.append(.init(op: nodes.text(0), output: .init(name: nodes.text(1), type: nodes.text(2)),
                                          inputs: nodes.text(3).isEmpty ? [] : nodes.text(3).components(separatedBy: ", "),
-                                         scope: UInt32(nodes.optionalInt(4) ?? 0), bypassOf: UInt32(nodes.optionalInt(5) ?? 0)))
+                                         scope: try Checked.uint32(nodes.optionalInt(4) ?? 0, "graph node module"),
+                                         bypassOf: try Checked.uint32(nodes.optionalInt(5) ?? 0, "graph node bypass module")))
             }
             nodes.reset()
             try calls.bind([.int(g.int(0))])
             while try calls.step() {
-                graph.calls.append(.init(caller: UInt32(calls.optionalInt(0) ?? 0), callee: UInt32(calls.int(1)),
-                                         count: Int(calls.int(2))))
+                graph.calls.append(.init(caller: try Checked.uint32(calls.optionalInt(0) ?? 0, "graph call caller"),
+                                         callee: try Checked.uint32(calls.int(1), "graph call callee"),
+                                         count: Int(try Checked.bounded(calls.int(2), "graph call count"))))
             }
             calls.reset()
             graphs.append(graph)
@@ -53,7 +55,7 @@ public struct GraphView {
     func name(_ id: Int64) -> String { id == 0 ? "<top level>" : model.modules[id]?.displayName ?? "module \(id)" }
 
     /// The graph for `step` (the first graph when nil).
-    public func graph(step: Int64?) throws -> StaticGraph {
+    package func graph(step: Int64?) throws -> StaticGraph {
         guard !graphs.isEmpty else {
             throw ExportError("run \(model.run.id) has no static graph (was the profiler's graph option off?)")
         }
@@ -65,7 +67,7 @@ public struct GraphView {
     }
 
     /// How the graphs of the run compare, as a sentence.
-    public var comparison: String? {
+    package var comparison: String? {
         guard let (first, last) = StaticGraph.comparable(graphs) else { return nil }
         if let difference = StaticGraph.firstDifference(first, last, module: module) {
             return "The graphs of steps \(first.step) and \(last.step) differ (data-dependent control flow?): \(difference)"
@@ -75,65 +77,94 @@ public struct GraphView {
 
     // MARK: Text
 
-    public func opsText(_ graph: StaticGraph) -> String { graph.text(module: module) }
+    package func opsText(_ graph: StaticGraph) -> String { graph.text(module: module) }
 
     /// Which module called which (TorchScript's `prim::CallMethod` view) as an indented tree,
     /// with registered children that were never called through their wrapper.
-    public func modulesText(_ graph: StaticGraph) -> String {
+    package func modulesText(_ graph: StaticGraph) -> String {
         var children: [Int64: [(Int64, Int)]] = [:]
         for c in graph.calls { children[Int64(c.caller), default: []].append((Int64(c.callee), c.count)) }
         var lines = ["module calls, \(graph.label):"]
         var seen = Set<Int64>()
+        // Explicit stacks and sets, no recursion: a crafted chain of calls must not overflow the
+        // stack; indentation is capped.
+        var registered: [Int64: [TraceModel.ModuleRow]] = [:]
+        for m in model.modules.values { if let p = m.parentID { registered[p, default: []].append(m) } }
+        for key in registered.keys { registered[key]!.sort { $0.ordinal < $1.ordinal } }
         let calledAnywhere = Set(graph.calls.map { Int64($0.callee) })
-        func registeredChildren(_ id: Int64) -> [TraceModel.ModuleRow] {
-            model.modules.values.filter { $0.parentID == id }.sorted(by: { $0.ordinal < $1.ordinal })
-        }
-        func anyDescendantRan(_ id: Int64) -> Bool {
-            registeredChildren(id).contains {
-                calledAnywhere.contains($0.id) || bypassed[$0.id].map { $0.evidence != BypassEvidence.neverRan.name } == true
-                    || anyDescendantRan($0.id)
+        // Modules under which something ran (called, or bypassed with direct evidence).
+        var ranBelow = Set<Int64>()
+        for (id, finding) in bypassed where finding.evidence != BypassEvidence.neverRan.name { markAncestors(id) }
+        for id in calledAnywhere { markAncestors(id) }
+        func markAncestors(_ id: Int64) {
+            var current = model.modules[id]?.parentID
+            var steps = 0
+            while let p = current, steps < 100_000, ranBelow.insert(p).inserted {
+                current = model.modules[p]?.parentID
+                steps += 1
             }
         }
-        /// A registered module that was not called here, and under it what was not called anywhere
-        /// (so the elements of a list whose `forward` was called directly show up too).
-        func uncalled(_ child: TraceModel.ModuleRow, _ indent: String) {
-            let note: String
-            if anyDescendantRan(child.id) {
-                note = ""  // a holder (ModuleList) or an iterated container: its elements ran
-            } else {
-                note = "  " + (bypassed[child.id].flatMap { $0.evidence == BypassEvidence.neverRan.name ? nil : $0 }
-                    .map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called: unused or bypassed")
-            }
-            lines.append("\(indent)\(child.path) (\(child.type))\(note)")
-            for grandchild in registeredChildren(child.id) where !calledAnywhere.contains(grandchild.id) {
-                uncalled(grandchild, indent + "  ")
+        func note(_ child: TraceModel.ModuleRow) -> String {
+            // A holder (ModuleList) or an iterated container whose elements ran has no note.
+            if ranBelow.contains(child.id) { return "" }
+            return "  " + (bypassed[child.id].flatMap { $0.evidence == BypassEvidence.neverRan.name ? nil : $0 }
+                .map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called: unused or bypassed")
+        }
+        enum Item { case call(Int64, Int, Int), uncalledChildren(Int64, Int), uncalled(TraceModel.ModuleRow, Int) }
+        var pending: [Item] = (children[0] ?? []).reversed().map { .call($0.0, $0.1, 0) }
+        while let item = pending.popLast() {
+            switch item {
+            case .call(let id, let count, let depth):
+                let indent = String(repeating: "  ", count: min(depth, 64) + 1)
+                let m = model.modules[id]
+                let label = m.map { $0.path.isEmpty ? $0.type : "\($0.path) (\($0.type))" } ?? "module \(id)"
+                lines.append("\(indent)\(label)" + (count > 1 ? "  ×\(count)" : ""))
+                guard seen.insert(id).inserted else { continue }
+                pending.append(.uncalledChildren(id, depth))
+                pending += (children[id] ?? []).reversed().map { .call($0.0, $0.1, depth + 1) }
+            case .uncalledChildren(let id, let depth):
+                let called = Set((children[id] ?? []).map(\.0))
+                pending += (registered[id] ?? []).filter { !called.contains($0.id) }.reversed().map { .uncalled($0, depth + 1) }
+            case .uncalled(let child, let depth):
+                // Not called here; under it, what was not called anywhere (so the elements of a list
+                // whose `forward` was called directly show up too).
+                lines.append(String(repeating: "  ", count: min(depth, 64) + 1) + "\(child.path) (\(child.type))" + note(child))
+                guard seen.insert(child.id).inserted else { continue }
+                pending += (registered[child.id] ?? []).filter { !calledAnywhere.contains($0.id) }.reversed()
+                    .map { .uncalled($0, depth + 1) }
             }
         }
-        func visit(_ id: Int64, _ count: Int, _ depth: Int) {
-            let indent = String(repeating: "  ", count: depth + 1)
-            let m = model.modules[id]
-            let label = m.map { $0.path.isEmpty ? $0.type : "\($0.path) (\($0.type))" } ?? "module \(id)"
-            lines.append("\(indent)\(label)" + (count > 1 ? "  ×\(count)" : ""))
-            guard seen.insert(id).inserted else { return }
-            let called = children[id] ?? []
-            for (child, n) in called { visit(child, n, depth + 1) }
-            let calledIDs = Set(called.map(\.0))
-            for child in registeredChildren(id) where !calledIDs.contains(child.id) { uncalled(child, indent + "  ") }
-        }
-        for (root, count) in children[0] ?? [] { visit(root, count, 0) }
         return lines.joined(separator: "\n")
     }
 
     // MARK: DOT
 
-    static func dotQuote(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+    /// `s` as a DOT quoted string: quotes and backslashes escaped, a newline as DOT's `\n`,
+    /// other control characters shown as `\u{..}` (a name ending in a backslash must not escape the closing quote).
+    static func dotQuote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    out += "\\\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
 
     /// Ops as boxes, clustered by module; inputs as ellipses, parameters dashed; bypassed ops red.
-    public func opsDot(_ graph: StaticGraph) -> String {
+    package func opsDot(_ graph: StaticGraph) -> String {
         var lines = ["digraph \(GraphView.dotQuote(graph.label)) {", "  rankdir=TB;",
                      "  node [fontname=\"Helvetica\", fontsize=10, shape=box];"]
         for input in graph.inputs {
-            lines.append("  \(GraphView.dotQuote(input.name)) [shape=ellipse, label=\(GraphView.dotQuote("\(input.name)\\n\(input.type)"))];")
+            lines.append("  \(GraphView.dotQuote(input.name)) [shape=ellipse, label=\(GraphView.dotQuote("\(input.name)\n\(input.type)"))];")
         }
         var declared = Set(graph.inputs.map(\.name))
         var clusters: [UInt32: [String]] = [:]
@@ -143,10 +174,10 @@ public struct GraphView {
                 declared.insert(input)
                 lines.append("  \(GraphView.dotQuote(input)) [style=dashed, label=\(GraphView.dotQuote(String(input.dropFirst())))];")
             }
-            var label = "\(node.op)\\n\(node.output.type)"
+            var label = "\(node.op)\n\(node.output.type)"
             var style = ""
             if node.bypassOf != 0, let m = module(node.bypassOf) {
-                label += "\\nbypass: \(m.path.isEmpty ? m.type : m.path).forward"
+                label += "\nbypass: \(m.path.isEmpty ? m.type : m.path).forward"
                 style = ", color=red, fontcolor=red"
             }
             let statement = "\(GraphView.dotQuote(node.output.name)) [label=\(GraphView.dotQuote(label))\(style)];"
@@ -172,7 +203,7 @@ public struct GraphView {
     }
 
     /// Modules as nodes, calls as edges labelled with their count; bypasses as red dashed edges.
-    public func modulesDot(_ graph: StaticGraph) -> String {
+    package func modulesDot(_ graph: StaticGraph) -> String {
         var lines = ["digraph \(GraphView.dotQuote("module calls, \(graph.label)")) {",
                      "  node [fontname=\"Helvetica\", fontsize=10, shape=box];"]
         func node(_ id: Int64) -> String { GraphView.dotQuote(name(id)) }
@@ -189,7 +220,7 @@ public struct GraphView {
 
     // MARK: JSON
 
-    public func json() -> String {
+    package func json() -> String {
         func quoted(_ s: String) -> String { JSON.quote(s) }
         let items = graphs.map { g -> String in
             let inputs = g.inputs.map { "{\"name\":\(quoted($0.name)),\"type\":\(quoted($0.type))}" }.joined(separator: ",")

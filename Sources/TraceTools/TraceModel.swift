@@ -2,54 +2,54 @@ import TraceEvents
 import TraceStore
 
 /// The small tables of one run, loaded into memory; span rows stay in SQLite and are streamed.
-public struct TraceModel {
-    public struct Signature {
-        public var kind: SpanKind
-        public var moduleID: Int64?
-        public var name: String
-        public var thread: Int64
-        public var depth: Int
-        public var inputShapes: String?
-        public var outputShapes: String?
-        public var training: Bool
-        public var failed: Bool
-        public var hooks: String
+package struct TraceModel {
+    package struct Signature {
+        package var kind: SpanKind
+        package var moduleID: Int64?
+        package var name: String
+        package var thread: Int64
+        package var depth: Int
+        package var inputShapes: String?
+        package var outputShapes: String?
+        package var training: Bool
+        package var failed: Bool
+        package var hooks: String
     }
 
-    public struct ModuleRow {
-        public var id: Int64
-        public var path: String
-        public var type: String
-        public var parentID: Int64?
-        public var parameters: Int64
-        public var totalParameters: Int64
-        public var hooks: String
-        public var builtIn: Bool
+    package struct ModuleRow {
+        package var id: Int64
+        package var path: String
+        package var type: String
+        package var parentID: Int64?
+        package var parameters: Int64
+        package var totalParameters: Int64
+        package var hooks: String
+        package var builtIn: Bool
         /// Position in a pre-order walk of the tree, in registration order.
-        public var ordinal: Int64
+        package var ordinal: Int64
         /// The path, or the type for a root.
-        public var displayName: String { path.isEmpty ? type : path }
+        package var displayName: String { path.isEmpty ? type : path }
     }
 
-    public struct Step {
-        public var step: Int64
-        public var baseNanoseconds: Int64
-        public var spanID: Int64?
-        public var ts: Int64?
-        public var dur: Int64?
-        public var firstSpanID: Int64?
-        public var lastSpanID: Int64?
+    package struct Step {
+        package var step: Int64
+        package var baseNanoseconds: Int64
+        package var spanID: Int64?
+        package var ts: Int64?
+        package var dur: Int64?
+        package var firstSpanID: Int64?
+        package var lastSpanID: Int64?
     }
 
-    public let run: RunInfo
-    public let signatures: [Int64: Signature]
-    public let modules: [Int64: ModuleRow]
+    package let run: RunInfo
+    package let signatures: [Int64: Signature]
+    package let modules: [Int64: ModuleRow]
     /// Modules in tree order (pre-order by path).
-    public let moduleOrder: [Int64]
-    public let steps: [Int64: Step]
-    public let threads: [Int64: (osThreadID: Int64, name: String)]
+    package let moduleOrder: [Int64]
+    package let steps: [Int64: Step]
+    package let threads: [Int64: (osThreadID: Int64, name: String)]
 
-    public init(reader: TraceReader, run: RunInfo) throws {
+    package init(reader: TraceReader, run: RunInfo) throws {
         self.run = run
         let db = reader.db
         var strings: [Int64: String] = [:]
@@ -95,6 +95,12 @@ public struct TraceModel {
                 training: g.int(8) & 1 != 0, failed: g.int(8) & 2 != 0, hooks: g.optionalInt(9).flatMap { strings[$0] } ?? "")
         }
         self.signatures = signatures
+        // Signature ids index arrays: they must be dense (a crafted id of 4e12 is not an allocation).
+        let lowest = signatures.keys.min() ?? 1, highest = signatures.keys.max() ?? 0
+        guard lowest >= 1, highest < Checked.limit, signatures.isEmpty || highest - lowest < Int64(signatures.count) * 4 + 65_536 else {
+            throw StoreError("run \(run.id): signature ids \(lowest)..\(highest) are out of range (a damaged or crafted trace)")
+        }
+        signatureIDs = lowest...max(lowest, highest)
 
         var steps: [Int64: Step] = [:]
         let st = try db.prepare("""
@@ -113,14 +119,25 @@ public struct TraceModel {
         while try t.step() { threads[t.int(0)] = (t.int(1), t.text(2)) }
         self.threads = threads
 
-        let first = run.firstSpanID
+        let first = try Checked.bounded(run.firstSpanID, "run \(run.id): first span id")
+        guard first >= 1 else { throw Checked.damaged("run \(run.id): first span id", first) }
         let next = try db.scalar("SELECT min(first_span_id) FROM runs WHERE id > ?", [.int(run.id)])
+            .map { try Checked.bounded($0, "run after \(run.id): first span id") }
         let last = try next.map { $0 - 1 } ?? (db.scalar("SELECT COALESCE(max(id), 0) FROM span_data") ?? 0)
         idRange = first...max(first, last)
     }
 
+    /// The ids of the run's signatures, dense: arrays over them have `signatureIDs.count` slots.
+    package let signatureIDs: ClosedRange<Int64>
+
+    /// The array slot of signature `id`, nil when it is not one of the run's.
+    @inline(__always)
+    package func signatureSlot(_ id: Int64) -> Int? {
+        signatureIDs.contains(id) ? Int(id - signatureIDs.lowerBound) : nil
+    }
+
     /// Throws when `range` selects none of the run's steps (one line, naming the steps there are).
-    public func checkSteps(_ range: ClosedRange<Int64>?) throws {
+    package func checkSteps(_ range: ClosedRange<Int64>?) throws {
         guard let range, !steps.keys.contains(where: range.contains) else { return }
         guard let first = steps.keys.min(), let last = steps.keys.max() else {
             throw StoreError("run \(run.id) has no profiler steps; leave out --steps")
@@ -136,12 +153,15 @@ public struct TraceModel {
         for m in modules.values {
             if let p = m.parentID, modules[p] != nil { children[p, default: []].append(m) } else { roots.append(m) }
         }
+        // An explicit stack, not recursion: a crafted 200,000-deep chain must not overflow the stack.
         var order: [Int64] = []
-        func visit(_ m: ModuleRow) {
+        var pending = roots.sorted(by: { $0.ordinal > $1.ordinal })
+        var visited = Set<Int64>()
+        while let m = pending.popLast() {
+            guard visited.insert(m.id).inserted else { continue }
             order.append(m.id)
-            for c in (children[m.id] ?? []).sorted(by: { $0.ordinal < $1.ordinal }) { visit(c) }
+            pending += (children[m.id] ?? []).sorted(by: { $0.ordinal > $1.ordinal })
         }
-        for r in roots.sorted(by: { $0.ordinal < $1.ordinal }) { visit(r) }
         return order
     }
 
@@ -157,7 +177,7 @@ public struct TraceModel {
     }
 
     /// Nesting depth of a module in its tree (roots are 0).
-    public func treeDepth(_ id: Int64) -> Int {
+    package func treeDepth(_ id: Int64) -> Int {
         var depth = 0
         var current = modules[id]?.parentID
         while let p = current, let parent = modules[p], depth < 256 {
@@ -168,12 +188,12 @@ public struct TraceModel {
     }
 
     /// Span ids of this run: from its first id to the next run's first id.
-    public let idRange: ClosedRange<Int64>
+    package let idRange: ClosedRange<Int64>
 
     /// The span ids to scan for steps `range` (the whole run when nil). Narrowed with the
     /// `steps` table when the run completed; callers still filter rows by step.
-    public func spanIDs(steps range: ClosedRange<Int64>?) -> ClosedRange<Int64> {
-        guard let range, run.runStatus == .complete else { return idRange }
+    package func spanIDs(steps range: ClosedRange<Int64>?) -> ClosedRange<Int64> {
+        guard let range, run.runStatus?.isFinished == true else { return idRange }
         let selected = steps.values.filter { range.contains($0.step) }
         guard let lo = selected.compactMap(\.firstSpanID).min(), let hi = selected.compactMap(\.lastSpanID).max() else {
             return idRange.lowerBound...idRange.lowerBound

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import LintRules
 
@@ -23,24 +24,7 @@ struct Lint: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument { case text, json }
 
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let error as ExitCode {
-            Foundation.exit(error.rawValue)
-        } catch let error as LintError {
-            FileHandle.standardError.write("tracectl lint: \(error)\n".data(using: .utf8)!)
-            Foundation.exit(2)
-        } catch {
-            if exitCode(for: error) == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            FileHandle.standardError.write((fullMessage(for: error) + "\n").data(using: .utf8)!)
-            Foundation.exit(2)
-        }
-    }
+    static func main() { runAsTool("tracectl lint") }
 
     func run() throws {
         let findings = try Linter.lint(paths)
@@ -62,3 +46,5 @@ struct Lint: ParsableCommand {
         if !findings.isEmpty { throw ExitCode(1) }
     }
 }
+
+extension LintError: OneLineError {}

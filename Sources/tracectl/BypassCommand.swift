@@ -1,6 +1,4 @@
-import TraceEvents
 import ArgumentParser
-import TraceStore
 import TraceTools
 
 struct Bypass: ParsableCommand {
@@ -18,19 +16,8 @@ struct Bypass: ParsableCommand {
     var format: OutputFormat = .table
 
     func run() throws {
-        let reader = try trace.open()
-        let model = try TraceModel(reader: reader, run: reader.run(trace.run))
-        let findings = try TraceTools.Report.loadBypasses(reader, model)
-        if findings.isEmpty && model.run.runStatus != .complete {
-            throw Failure("run \(model.run.id) is \(model.run.status) (still running, or its process was killed): "
-                + "bypass findings are written when a run ends, so none are known")
-        }
-        let table = ReportRenderer.bypassTable(findings)
-        switch format {
-        case .json: print("{\"run\":\(model.run.id),\"bypasses\":\(table.render(.json))}")
-        case .csv: print(table.render(.csv))
-        case .table: print(findings.isEmpty ? "No bypasses in run \(model.run.id)." : table.render(.table))
-        }
-        if !findings.isEmpty { throw ExitCode(1) }
+        let list = try BypassList(reader: trace.open(), run: trace.run)
+        print(list.render(format))
+        if !list.findings.isEmpty { throw ExitCode(1) }
     }
 }

@@ -11,8 +11,7 @@ struct Diff: ParsableCommand {
             Times are per step when both runs have steps. Sorted by the size of the change.
             """)
 
-    @Argument(help: "The baseline trace file.")
-    var base: String
+    @OptionGroup var base: TraceFile
     @Argument(help: "The trace file to compare (default: the baseline file).")
     var new: String?
     @Option(name: .customLong("base-run"), help: "Run id in the baseline file.")
@@ -23,38 +22,11 @@ struct Diff: ParsableCommand {
     var format: OutputFormat = .table
 
     func run() throws {
-        let baseReader = try TraceReader(path: base)
-        let newReader = try new.map { try TraceReader(path: $0) } ?? baseReader
-        var baseRunID = baseRun
-        if new == nil && baseRun == nil {
-            let runs = try baseReader.runs()
-            guard runs.count >= 2 else { throw Failure("diff: \(base) holds one run; name a second file or --base-run") }
-            let newID = try newReader.run(newRun).id
-            guard let previous = runs.last(where: { $0.id < newID }) ?? runs.first(where: { $0.id != newID }) else {
-                throw Failure("diff: no other run to compare with")
-            }
-            baseRunID = previous.id
-        }
+        let baseReader = try base.open()
+        let newReader = try new.map { try TraceFile(path: $0).open() } ?? baseReader
+        let baseRunID = new == nil && baseRun == nil ? try RunDiff.baseRun(in: baseReader, comparedWith: newRun) : baseRun
         let diff = RunDiff(base: try TraceTools.Report(reader: baseReader, run: baseRunID),
                            new: try TraceTools.Report(reader: newReader, run: newRun))
-        let table = diff.table()
-        switch format {
-        case .table:
-            print("base: \(base) run \(diff.base.model.run.id); new: \(new ?? base) run \(diff.new.model.run.id)")
-            print(table.render(.table))
-            if !diff.onlyInBase.isEmpty {
-                print("\nOnly in base: " + diff.onlyInBase.map { "\($0.module) (\($0.type))" }.joined(separator: ", "))
-            }
-            if !diff.onlyInNew.isEmpty {
-                print("\nOnly in new: " + diff.onlyInNew.map { "\($0.module) (\($0.type))" }.joined(separator: ", "))
-            }
-        case .csv:
-            print(table.render(.csv))
-        case .json:
-            func names(_ rows: [RunDiff.Row]) -> String {
-                "[" + rows.map { "{\"module\":\(JSON.quote($0.module)),\"type\":\(JSON.quote($0.type))}" }.joined(separator: ",") + "]"
-            }
-            print("{\"per_step\":\(diff.perStep),\"modules\":\(table.render(.json)),\"only_in_base\":\(names(diff.onlyInBase)),\"only_in_new\":\(names(diff.onlyInNew))}")
-        }
+        print(diff.render(format, baseName: base.path, newName: new ?? base.path))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import TraceStore
 
@@ -25,7 +26,8 @@ struct Record: ParsableCommand {
 
     func run() throws {
         let path = URL(fileURLWithPath: output).standardizedFileURL.path
-        let runsBefore = (try? TraceReader(path: path).runs().count) ?? 0
+        // A file that is there but not a readable trace is refused before the program runs.
+        let runsBefore = FileManager.default.fileExists(atPath: path) ? try TraceReader(path: path).runs().count : 0
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
@@ -40,7 +42,12 @@ struct Record: ParsableCommand {
         }
         process.waitUntilExit()
         let status = process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
-        let runs = (try? TraceReader(path: path).runs()) ?? []
+        let runs: [RunInfo]
+        do {
+            runs = FileManager.default.fileExists(atPath: path) ? try TraceReader(path: path).runs() : []
+        } catch {
+            throw Failure("record: \(command[0]) ran, but its trace cannot be read: \(error)")
+        }
         guard runs.count > runsBefore, let last = runs.last else {
             throw Failure("record: \(command[0]) wrote no trace to \(path); is it built on the Tracewell runtime (linking Profiler)?")
         }

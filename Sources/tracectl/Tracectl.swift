@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import TraceStore
 import TraceTools
@@ -16,49 +17,31 @@ struct Tracectl: ParsableCommand {
         subcommands: [Runs.self, Report.self, Query.self, Export.self, Diff.self, Record.self, Graph.self, Bypass.self, Lint.self])
 
     /// Maps errors to one line on stderr and the documented exit codes.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let error as ExitCode {
-            Foundation.exit(error.rawValue)
-        } catch let error as Failure {
-            fail(error.description)
-        } catch let error as StoreError {
-            fail(error.description)
-        } catch let error as ExportError {
-            fail(error.description)
-        } catch {
-            if exitCode(for: error) == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            FileHandle.standardError.write((fullMessage(for: error) + "\n").data(using: .utf8)!)
-            Foundation.exit(2)
-        }
-    }
-
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write("tracectl: \(message)\n".data(using: .utf8)!)
-        Foundation.exit(2)
-    }
+    static func main() { runAsTool("tracectl") }
 }
 
-/// An input error with its one-line message.
-struct Failure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+extension StoreError: OneLineError {}
+extension ExportError: OneLineError {}
+
+/// The trace file every reading subcommand takes.
+struct TraceFile: ParsableArguments {
+    @Argument(help: "A trace file (.sqlite).")
+    var path: String
+
+    init() {}
+    init(path: String) { self.path = path }
+
+    func open() throws -> TraceReader { try TraceReader(path: path) }
 }
 
 /// The trace file and run every reading subcommand takes.
 struct TraceOptions: ParsableArguments {
-    @Argument(help: "A trace file (.sqlite).")
-    var database: String
+    @OptionGroup var file: TraceFile
 
     @Option(help: "Run id (default: the latest run in the file).")
     var run: Int64?
 
-    func open() throws -> TraceReader { try TraceReader(path: database) }
+    func open() throws -> TraceReader { try file.open() }
 }
 
 /// `A..B` or `N`.

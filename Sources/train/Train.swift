@@ -82,9 +82,15 @@ struct Train: ParsableCommand {
         let spans = results.reduce(0) { $0 + $1.spans }
         let dropped = results.reduce(0) { $0 + $1.dropped }
         let runs = results.map { String($0.runID) }.joined(separator: ", ")
-        let line = results.isEmpty
-            ? "trace: nothing written to \(profiler.output)\(profiler.failure.map { " (\($0))" } ?? "")"
-            : "trace: \(profiler.output) (run \(runs), \(spans) spans, \(dropped) dropped)"
+        let line: String
+        if let last = results.last {
+            line = "trace: \(last.path) (run \(runs), \(spans) spans, \(dropped) dropped)"
+        } else if profiler.failure != nil {
+            // The failure itself was reported when it happened; committed batches are still in the file.
+            line = "trace: \(profiler.output) keeps what was committed before tracing stopped (the run is incomplete)"
+        } else {
+            line = "trace: nothing written to \(profiler.output)"
+        }
         FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
     }
 }

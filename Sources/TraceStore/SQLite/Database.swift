@@ -1,25 +1,36 @@
 import CSQLite
+import Foundation
 
 /// An error from SQLite or from a trace file that is not what it should be.
-public struct StoreError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct StoreError: Error, CustomStringConvertible, Equatable {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// A SQLite connection: just what the store and the tools need.
-public final class Database {
+package final class Database {
     let handle: OpaquePointer
-    public let path: String
+    package let path: String
 
-    public enum Mode { case readOnly, readWrite }
+    /// How a file is opened. `immutable` reads a file that cannot change and needs no lock
+    /// or `-shm` file (a WAL trace on a read-only file system).
+    package enum Mode { case readOnly, readWrite, immutable }
 
     /// Opens (or, read-write, creates) the database at `path`.
-    public init(path: String, mode: Mode) throws {
+    package init(path: String, mode: Mode) throws {
         var db: OpaquePointer?
-        let flags = mode == .readOnly
-            ? SQLITE_OPEN_READONLY
-            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        let flags: Int32
+        var name = path
+        switch mode {
+        case .readOnly: flags = SQLITE_OPEN_READONLY
+        case .readWrite: flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .immutable:
+            flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/".utf8)
+            name = "file:" + path.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+                + "?immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             if let db { sqlite3_close_v2(db) }
@@ -33,26 +44,36 @@ public final class Database {
 
     deinit { sqlite3_close_v2(handle) }
 
-    var message: String { String(cString: sqlite3_errmsg(handle)) }
+    /// SQLite's message for the last error; a full database says `fullMessage` when it is set.
+    var message: String {
+        if sqlite3_errcode(handle) & 0xff == SQLITE_FULL, let fullMessage { return fullMessage }
+        return String(cString: sqlite3_errmsg(handle))
+    }
+
+    /// What "database or disk is full" means for this connection (a size limit set on purpose).
+    package var fullMessage: String?
+
+    /// How long a statement waits for another connection's lock before it fails.
+    package func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
 
     /// Runs one or more statements without results.
-    public func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &error)
         if rc != SQLITE_OK {
-            let text = error.map { String(cString: $0) } ?? message
+            let text = rc & 0xff == SQLITE_FULL && fullMessage != nil ? message : error.map { String(cString: $0) } ?? message
             sqlite3_free(error)
             throw StoreError(text)
         }
     }
 
-    public func prepare(_ sql: String) throws -> Statement { try Statement(self, sql) }
+    package func prepare(_ sql: String) throws -> Statement { try Statement(self, sql) }
 
     /// Prepares `sql`, which must hold exactly one statement (user queries).
-    public func prepareSingle(_ sql: String) throws -> Statement { try Statement(self, sql, single: true) }
+    package func prepareSingle(_ sql: String) throws -> Statement { try Statement(self, sql, single: true) }
 
     /// Runs `body` in one transaction, rolled back if it throws.
-    public func transaction<R>(_ body: () throws -> R) throws -> R {
+    package func transaction<R>(_ body: () throws -> R) throws -> R {
         try execute("BEGIN")
         do {
             let result = try body()
@@ -65,22 +86,22 @@ public final class Database {
     }
 
     /// The first column of the first row of `sql`, as an integer.
-    public func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> Int64? {
+    package func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> Int64? {
         let s = try prepare(sql)
         try s.bind(values)
         return try s.step() ? s.optionalInt(0) : nil
     }
 
-    public var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
+    package var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Refuses writes and ATTACH on this connection (for user queries).
-    public func makeReadOnly() throws {
+    package func makeReadOnly() throws {
         try execute("PRAGMA query_only = 1")
         sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 0)
     }
 
     /// Lets `progress` run every `instructions` virtual-machine steps (nil removes it).
-    public func setProgressHandler(every instructions: Int32, _ progress: (() -> Void)?) {
+    package func setProgressHandler(every instructions: Int32, _ progress: (() -> Void)?) {
         guard let progress else {
             sqlite3_progress_handler(handle, 0, nil, nil)
             return
@@ -102,7 +123,7 @@ public final class Database {
 }
 
 /// A value bound to or read from a statement.
-public enum SQLValue: Equatable, Sendable {
+package enum SQLValue: Equatable, Sendable {
     case null
     case int(Int64)
     case double(Double)
@@ -111,7 +132,7 @@ public enum SQLValue: Equatable, Sendable {
 }
 
 /// A prepared statement.
-public final class Statement {
+package final class Statement {
     let handle: OpaquePointer
     unowned let db: Database
 
@@ -142,31 +163,39 @@ public final class Statement {
 
     deinit { sqlite3_finalize(handle) }
 
-    public func bind(_ values: [SQLValue]) throws {
+    package func bind(_ values: [SQLValue]) throws {
         for (i, v) in values.enumerated() { try bind(v, at: Int32(i + 1)) }
     }
 
-    public func bind(_ value: SQLValue, at index: Int32) throws {
+    package func bind(_ value: SQLValue, at index: Int32) throws {
         let rc: Int32
         switch value {
         case .null: rc = sqlite3_bind_null(handle, index)
         case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
         case .double(let v): rc = sqlite3_bind_double(handle, index, v)
-        case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, SQLITE_TRANSIENT_PTR)
+        case .text(let v):
+            // With its length: a NUL inside the text is kept, not the end of it.
+            var text = v
+            rc = text.withUTF8 { utf8 in
+                utf8.withMemoryRebound(to: CChar.self) { chars in
+                    // An empty buffer may have no address; SQLite needs one for an empty (not NULL) text.
+                    sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), SQLITE_TRANSIENT_PTR)
+                }
+            }
         case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32(v.count), SQLITE_TRANSIENT_PTR) }
         }
         if rc != SQLITE_OK { throw StoreError(db.message) }
     }
 
-    @inline(__always) public func bind(_ value: Int64, at index: Int32) {
+    @inline(__always) package func bind(_ value: Int64, at index: Int32) {
         sqlite3_bind_int64(handle, index, value)
     }
 
-    @inline(__always) public func bindNull(at index: Int32) { sqlite3_bind_null(handle, index) }
+    @inline(__always) package func bindNull(at index: Int32) { sqlite3_bind_null(handle, index) }
 
     /// Advances; true when a row is available.
     @discardableResult
-    public func step() throws -> Bool {
+    package func step() throws -> Bool {
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
@@ -175,34 +204,36 @@ public final class Statement {
     }
 
     /// Runs to completion and resets for reuse.
-    public func run(_ values: [SQLValue] = []) throws {
+    package func run(_ values: [SQLValue] = []) throws {
         if !values.isEmpty { try bind(values) }
         defer { reset() }
         while try step() {}
     }
 
-    public func reset() {
+    package func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
 
     /// Resets for the next step when every parameter is bound again anyway.
-    @inline(__always) public func resetKeepingBindings() { sqlite3_reset(handle) }
+    @inline(__always) package func resetKeepingBindings() { sqlite3_reset(handle) }
 
-    public var columnCount: Int32 { sqlite3_column_count(handle) }
-    public func columnName(_ i: Int32) -> String { String(cString: sqlite3_column_name(handle, i)) }
-    public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
-    public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
-    public func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
-    public func text(_ i: Int32) -> String {
+    package var columnCount: Int32 { sqlite3_column_count(handle) }
+    package func columnName(_ i: Int32) -> String { String(cString: sqlite3_column_name(handle, i)) }
+    package func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
+    package func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
+    package func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
+    /// The column as text, NULs inside it included.
+    package func text(_ i: Int32) -> String {
         guard let p = sqlite3_column_text(handle, i) else { return "" }
-        return String(cString: p)
+        let n = Int(sqlite3_column_bytes(handle, i))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
-    public func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
-    public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+    package func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
+    package func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
 
     /// The column as a typed value.
-    public func value(_ i: Int32) -> SQLValue {
+    package func value(_ i: Int32) -> SQLValue {
         switch sqlite3_column_type(handle, i) {
         case SQLITE_INTEGER: return .int(int(i))
         case SQLITE_FLOAT: return .double(double(i))
@@ -216,7 +247,7 @@ public final class Statement {
     }
 
     /// True for statements that do not write (SELECT, read-only PRAGMA, EXPLAIN).
-    public var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
+    package var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
 }
 
 /// SQLite's SQLITE_TRANSIENT: copy the bound bytes.

@@ -11,20 +11,20 @@ import TraceStore
 ///   type, shapes and memory in `args`;
 /// - live tensor bytes as a `Memory` counter; forward-to-backward flow arrows (`fwdbwd`);
 /// - `process_name` (one process per rank) and `thread_name` metadata.
-public struct ChromeExporter {
-    public struct Summary {
-        public var events: Int64 = 0
-        public var spans: Int64 = 0
-        public var counters: Int64 = 0
-        public var flows: Int64 = 0
-        public var bytes: Int64 = 0
+package struct ChromeExporter {
+    package struct Summary {
+        package var events: Int64 = 0
+        package var spans: Int64 = 0
+        package var counters: Int64 = 0
+        package var flows: Int64 = 0
+        package var bytes: Int64 = 0
     }
 
-    public let reader: TraceReader
-    public let model: TraceModel
-    public let steps: ClosedRange<Int64>?
+    package let reader: TraceReader
+    package let model: TraceModel
+    package let steps: ClosedRange<Int64>?
 
-    public init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
+    package init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
         self.reader = reader
         model = try TraceModel(reader: reader, run: reader.run(run))
         try model.checkSteps(steps)
@@ -39,12 +39,16 @@ public struct ChromeExporter {
         return "\(sign)\(a / 1000)." + (frac < 10 ? "00" : frac < 100 ? "0" : "") + String(frac)
     }
 
+    /// `[64,784];[64]` as PyTorch's `Input Dims` JSON array `[[64,784],[64]]`; text that is not
+    /// a shape list (a damaged or crafted file) becomes a JSON string, so the output stays valid JSON.
     static func dims(_ shapes: String?) -> String? {
         guard let shapes, !shapes.isEmpty else { return nil }
+        let allowed = Set("0123456789,;[] -".utf8)
+        guard shapes.utf8.allSatisfy(allowed.contains), shapes.utf8.first == UInt8(ascii: "[") else { return JSON.quote(shapes) }
         return "[" + shapes.split(separator: ";").joined(separator: ",") + "]"
     }
 
-    public func export(to path: String) throws -> Summary {
+    package func export(to path: String) throws -> Summary {
         guard path.hasSuffix(".json") || path.hasSuffix(".json.gz") else {
             throw ExportError("\(path): the output must end in .json or .json.gz")
         }
@@ -75,12 +79,13 @@ public struct ChromeExporter {
 
         // Everything in an event that depends only on its signature, rendered once.
         // Signature ids are small and dense: arrays beat dictionaries per row.
-        let maxSig = Int(model.signatures.keys.max() ?? 0)
-        var prefixes = [(head: [UInt8], args: [UInt8])?](repeating: nil, count: maxSig + 1)
-        var signatures = [TraceModel.Signature?](repeating: nil, count: maxSig + 1)
+        let slots = model.signatures.isEmpty ? 0 : model.signatureIDs.count
+        var prefixes = [(head: [UInt8], args: [UInt8])?](repeating: nil, count: slots)
+        var signatures = [TraceModel.Signature?](repeating: nil, count: slots)
         for (id, sig) in model.signatures {
-            prefixes[Int(id)] = prefix(sig, pid: pid, tid: tid(sig.thread))
-            signatures[Int(id)] = sig
+            let slot = model.signatureSlot(id)!
+            prefixes[slot] = prefix(sig, pid: pid, tid: tid(sig.thread))
+            signatures[slot] = sig
         }
         let flowStart = Array(",\"cat\":\"fwdbwd\",\"name\":\"fwdbwd\"}\n,{\"ph\":\"f\",\"id\":".utf8)
         let flowEnd = Array(",\"cat\":\"fwdbwd\",\"name\":\"fwdbwd\",\"bp\":\"e\"}".utf8)
@@ -92,7 +97,7 @@ public struct ChromeExporter {
         var lastLive: Int64?
         var flowID: Int64 = 0
         try SpanScan.forEach(reader, model, steps: steps, label: "export") { row in
-            guard row.sig >= 0, row.sig <= maxSig, let sig = signatures[Int(row.sig)], let prefix = prefixes[Int(row.sig)] else { return }
+            guard let slot = model.signatureSlot(row.sig), slot < slots, let sig = signatures[slot], let prefix = prefixes[slot] else { return }
             if row.step != pendingStep {
                 pendingForward.removeAll(keepingCapacity: true)
                 pendingStep = row.step

@@ -2,14 +2,14 @@ import CZlib
 import Foundation
 
 /// A buffered file writer, gzip-compressed when the path ends in `.gz`.
-public final class TraceOutputStream {
+package final class TraceOutputStream {
     private var buffer: [UInt8] = []
     private let file: UnsafeMutablePointer<FILE>?
     private let gz: gzFile?
-    public let path: String
-    public private(set) var bytesWritten: Int64 = 0
+    package let path: String
+    package private(set) var bytesWritten: Int64 = 0
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         if path.hasSuffix(".gz") {
             guard let g = gzopen(path, "wb6") else { throw ExportError("cannot write \(path)") }
@@ -25,7 +25,7 @@ public final class TraceOutputStream {
         buffer.reserveCapacity(1 << 20)
     }
 
-    public func write(_ text: String) throws {
+    package func write(_ text: String) throws {
         buffer.append(contentsOf: text.utf8)
         if buffer.count >= 1 << 20 { try flush() }
     }
@@ -54,14 +54,14 @@ public final class TraceOutputStream {
     }
 
     /// Flushes and closes; the file is complete only after this.
-    public func close() throws {
+    package func close() throws {
         try flush()
         if let gz, gzclose(gz) != Z_OK { throw ExportError("closing \(path) failed") }
         if let file, fclose(file) != 0 { throw ExportError("closing \(path) failed (disk full?)") }
     }
 }
 
-public struct ExportError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct ExportError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

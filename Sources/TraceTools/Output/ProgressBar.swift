@@ -1,7 +1,7 @@
 import Foundation
 
 /// A progress bar on stderr, drawn only when stderr is a terminal and the work is long.
-public final class ProgressBar {
+package final class ProgressBar {
     private let label: String
     private let total: Int64
     private let enabled: Bool
@@ -9,14 +9,14 @@ public final class ProgressBar {
     private var drawn = false
     private let started = Date()
 
-    public init(_ label: String, total: Int64) {
+    package init(_ label: String, total: Int64) {
         self.label = label
         self.total = max(total, 1)
         enabled = isatty(STDERR_FILENO) == 1
     }
 
     /// Reports `done` units of `total`; redraws at most every 100 ms, after the first half second.
-    public func update(_ done: Int64) {
+    package func update(_ done: Int64) {
         guard enabled else { return }
         let now = Date()
         guard now.timeIntervalSince(lastDraw) > 0.1, now.timeIntervalSince(started) > 0.5 else { return }
@@ -30,7 +30,7 @@ public final class ProgressBar {
     }
 
     /// Clears the bar.
-    public func finish() {
+    package func finish() {
         guard drawn else { return }
         FileHandle.standardError.write("\r\u{1B}[2K".data(using: .utf8)!)
     }

@@ -1,17 +1,17 @@
 /// How a command prints a table.
-public enum OutputFormat: String, CaseIterable, Sendable {
+package enum OutputFormat: String, CaseIterable, Sendable {
     case table, json, csv
 }
 
 /// Rows of text cells with a header, printed aligned, as JSON objects, or as CSV.
-public struct Table {
-    public struct Column: Sendable {
-        public var title: String
+package struct Table {
+    package struct Column: Sendable {
+        package var title: String
         /// JSON key (defaults to the title in snake case).
-        public var key: String
-        public var rightAligned: Bool
+        package var key: String
+        package var rightAligned: Bool
 
-        public init(_ title: String, key: String? = nil, right: Bool = false) {
+        package init(_ title: String, key: String? = nil, right: Bool = false) {
             self.title = title
             self.key = key ?? title.lowercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "%", with: "pct")
             rightAligned = right
@@ -19,7 +19,7 @@ public struct Table {
     }
 
     /// A cell: its text, and its JSON value.
-    public enum Cell {
+    package enum Cell {
         case text(String)
         case int(Int64)
         case number(Double, String)
@@ -44,14 +44,14 @@ public struct Table {
         }
     }
 
-    public var columns: [Column]
-    public var rows: [[Cell]] = []
+    package var columns: [Column]
+    package var rows: [[Cell]] = []
 
-    public init(_ columns: [Column]) { self.columns = columns }
+    package init(_ columns: [Column]) { self.columns = columns }
 
-    public mutating func append(_ row: [Cell]) { rows.append(row) }
+    package mutating func append(_ row: [Cell]) { rows.append(row) }
 
-    public func render(_ format: OutputFormat) -> String {
+    package func render(_ format: OutputFormat) -> String {
         switch format {
         case .table: aligned()
         case .json: "[" + rows.map { object($0) }.joined(separator: ",\n ") + "]"
@@ -61,11 +61,12 @@ public struct Table {
     }
 
     /// One JSON object for `row`.
-    public func object(_ row: [Cell]) -> String {
+    package func object(_ row: [Cell]) -> String {
         "{" + zip(columns, row).map { "\(JSON.quote($0.key)):\($1.json)" }.joined(separator: ",") + "}"
     }
 
     func aligned() -> String {
+        let rows = self.rows.map { $0.map { Cell.text(Terminal.visible($0.display)) } }
         let widths = columns.indices.map { i in
             max(columns[i].title.count, rows.map { $0[i].display.count }.max() ?? 0)
         }
@@ -79,14 +80,32 @@ public struct Table {
     }
 }
 
+/// Text bound for a terminal.
+package enum Terminal {
+    /// `s` with control characters shown as `\u{1b}` instead of sent raw (no escape-sequence
+    /// injection from a crafted trace: ESC, BEL, CR and the C1 controls are all made visible).
+    package static func visible(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: isControl) else { return s }
+        var out = ""
+        for scalar in s.unicodeScalars {
+            if isControl(scalar) { out += "\\u{" + String(scalar.value, radix: 16) + "}" } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    private static func isControl(_ c: Unicode.Scalar) -> Bool { c.value < 0x20 || (0x7f...0x9f).contains(c.value) }
+}
+
 /// JSON text without Foundation's reordering or float noise.
-public enum JSON {
-    public static func quote(_ s: String) -> String {
+package enum JSON {
+    package static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
-            case "\\": out += "\\\\"
+            // Not `\\`: Perfetto's JSON parser reads `\\"` as an escaped quote, so a name ending
+            // in a backslash would make it refuse the file. `\u005c` means the same to every parser.
+            case "\\": out += "\\u005c"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
@@ -102,7 +121,7 @@ public enum JSON {
     }
 
     /// A finite double with at most 6 significant decimals, integers without a fraction.
-    public static func number(_ d: Double) -> String {
+    package static func number(_ d: Double) -> String {
         if d == d.rounded() && abs(d) < 1e15 { return String(Int64(d)) }
         var text = String(format: "%.6g", d)
         if text.contains("e") { text = String(d) }
@@ -110,8 +129,8 @@ public enum JSON {
     }
 }
 
-public enum CSV {
-    public static func quote(_ s: String) -> String {
+package enum CSV {
+    package static func quote(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
             ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
             : s

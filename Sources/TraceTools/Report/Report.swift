@@ -2,16 +2,16 @@ import TraceEvents
 import TraceStore
 
 /// Per-module and per-name statistics of one run (or some of its steps).
-public struct Report {
+package struct Report {
     /// Time statistics of one kind of span.
-    public struct Timing {
-        public var calls: Int64 = 0
-        public var total: Int64 = 0
-        public var selfTime: Int64 = 0
-        public var histogram = Histogram()
-        public var mean: Double { calls == 0 ? 0 : Double(total) / Double(calls) }
-        public var p50: Double { histogram.percentile(0.5) }
-        public var p95: Double { histogram.percentile(0.95) }
+    package struct Timing {
+        package var calls: Int64 = 0
+        package var total: Int64 = 0
+        package var selfTime: Int64 = 0
+        package var histogram = Histogram()
+        package var mean: Double { calls == 0 ? 0 : Double(total) / Double(calls) }
+        package var p50: Double { histogram.percentile(0.5) }
+        package var p95: Double { histogram.percentile(0.95) }
 
         mutating func add(_ stats: SpanStats) {
             calls += stats.calls
@@ -21,50 +21,50 @@ public struct Report {
         }
     }
 
-    public struct ModuleStats {
-        public var module: TraceModel.ModuleRow
-        public var depth: Int
-        public var forward = Timing()
-        public var backward = Timing()
-        public var allocated: Int64 = 0
-        public var peak: Int64?
-        public var inputShapes: [String] = []
+    package struct ModuleStats {
+        package var module: TraceModel.ModuleRow
+        package var depth: Int
+        package var forward = Timing()
+        package var backward = Timing()
+        package var allocated: Int64 = 0
+        package var peak: Int64?
+        package var inputShapes: [String] = []
         /// Forward calls per distinct input shapes, in first-seen order (shape polymorphism).
-        public var inputShapeCalls: [(shapes: String, calls: Int64)] = []
-        public var outputShapes: [String] = []
-        public var training = false
-        public var eval = false
+        package var inputShapeCalls: [(shapes: String, calls: Int64)] = []
+        package var outputShapes: [String] = []
+        package var training = false
+        package var eval = false
 
-        public var mode: String { training && eval ? "train+eval" : training ? "train" : eval ? "eval" : "" }
-        public var ran: Bool { forward.calls > 0 }
+        package var mode: String { training && eval ? "train+eval" : training ? "train" : eval ? "eval" : "" }
+        package var ran: Bool { forward.calls > 0 }
     }
 
-    public struct NamedStats {
-        public var kind: String
-        public var name: String
-        public var timing = Timing()
+    package struct NamedStats {
+        package var kind: String
+        package var name: String
+        package var timing = Timing()
     }
 
     /// One finding: a skipped wrapper or a state problem (see `BypassEvidence`).
-    public struct Bypass {
+    package struct Bypass {
         /// The module's path in its tree (its type for a root).
-        public var module: String
-        public var type: String
+        package var module: String
+        package var type: String
         /// The type of the outermost module of its tree: two models may both have an `fc`.
-        public var root: String
+        package var root: String
         /// The module whose wrapper was innermost when it was seen, or `<top level>`.
-        public var caller: String
-        public var evidence: String
-        public var count: Int64
-        public var firstStep: Int64
-        public var detail: String
-        public var hooksNotFired: String
+        package var caller: String
+        package var evidence: String
+        package var count: Int64
+        package var firstStep: Int64
+        package var detail: String
+        package var hooksNotFired: String
 
         /// `bypass` or `state`.
-        public var category: String { BypassEvidence(name: evidence)?.isStateFinding == true ? "state" : "bypass" }
+        package var category: String { BypassEvidence(name: evidence)?.isStateFinding == true ? "state" : "bypass" }
 
         /// What the finding means and how to fix it, in plain words.
-        public var explanation: String {
+        package var explanation: String {
             let calls = count == 1 ? "1 call" : "\(count) calls"
             let hooks = hooksNotFired == "none registered" ? "" : "; its \(hooksNotFired) hooks did not fire"
             let last = module.split(separator: ".").last.map(String.init) ?? module
@@ -102,24 +102,24 @@ public struct Report {
         }
     }
 
-    public let model: TraceModel
-    public let steps: ClosedRange<Int64>?
-    public private(set) var modules: [ModuleStats] = []
-    public private(set) var others: [NamedStats] = []
-    public private(set) var bypasses: [Bypass] = []
+    package let model: TraceModel
+    package let steps: ClosedRange<Int64>?
+    package private(set) var modules: [ModuleStats] = []
+    package private(set) var others: [NamedStats] = []
+    package private(set) var bypasses: [Bypass] = []
     /// Step spans in range: count and total time.
-    public private(set) var stepCount: Int64 = 0
-    public private(set) var stepTime: Int64 = 0
-    public private(set) var spanCount: Int64 = 0
+    package private(set) var stepCount: Int64 = 0
+    package private(set) var stepTime: Int64 = 0
+    package private(set) var spanCount: Int64 = 0
 
     /// Statistics of run `run` (the latest when nil), or of steps `steps` of it. Whole runs that
     /// completed read the statistics the writer kept (`span_stats`); anything else scans the spans.
-    public init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
+    package init(reader: TraceReader, run: Int64?, steps: ClosedRange<Int64>? = nil) throws {
         let model = try TraceModel(reader: reader, run: reader.run(run))
         try model.checkSteps(steps)
         self.model = model
         self.steps = steps
-        let perSignature = try steps == nil && model.run.runStatus == .complete
+        let perSignature = try steps == nil && model.run.runStatus?.isFinished == true
             ? Report.storedStatistics(reader, model) : nil
         let (stats, spans) = try perSignature.map { ($0, model.run.spanCount) } ?? Report.scan(reader, model, steps: steps)
         spanCount = spans
@@ -192,24 +192,24 @@ public struct Report {
 
     /// Statistics from the spans themselves, one pass in start order.
     static func scan(_ reader: TraceReader, _ model: TraceModel, steps: ClosedRange<Int64>?) throws -> ([Int64: SpanStats], Int64) {
-        let maxSig = Int(model.signatures.keys.max() ?? 0)
-        var stats = [SpanStats](repeating: SpanStats(), count: maxSig + 1)
-        var threads = [Int64](repeating: 0, count: maxSig + 1)
-        for (id, sig) in model.signatures { threads[Int(id)] = sig.thread }
+        let slots = model.signatures.isEmpty ? 0 : model.signatureIDs.count
+        var stats = [SpanStats](repeating: SpanStats(), count: slots)
+        var threads = [Int64](repeating: 0, count: slots)
+        for (id, sig) in model.signatures { threads[model.signatureSlot(id)!] = sig.thread }
         var tracker = SelfTimeTracker()
         var spans: Int64 = 0
         func finished(_ row: SpanRow, _ selfTime: Int64) {
-            guard row.sig >= 0, row.sig <= maxSig else { return }
-            stats[Int(row.sig)].add(duration: row.dur, selfTime: selfTime, allocated: row.alloc, freed: row.freed, peak: row.peak)
+            guard let slot = model.signatureSlot(row.sig) else { return }
+            stats[slot].add(duration: row.dur, selfTime: selfTime, allocated: row.alloc, freed: row.freed, peak: row.peak)
         }
         try SpanScan.forEach(reader, model, steps: steps, label: "report") { row in
             spans += 1
-            guard row.sig >= 0, row.sig <= maxSig else { return }
-            tracker.add(row, thread: threads[Int(row.sig)], finished)
+            guard let slot = model.signatureSlot(row.sig), slot < slots else { return }
+            tracker.add(row, thread: threads[slot], finished)
         }
         tracker.finish(finished)
         var result: [Int64: SpanStats] = [:]
-        for (i, st) in stats.enumerated() where st.calls > 0 { result[Int64(i)] = st }
+        for (i, st) in stats.enumerated() where st.calls > 0 { result[model.signatureIDs.lowerBound + Int64(i)] = st }
         return (result, spans)
     }
 
@@ -222,7 +222,7 @@ public struct Report {
         return rows
     }
 
-    public static func loadBypasses(_ reader: TraceReader, _ model: TraceModel) throws -> [Bypass] {
+    package static func loadBypasses(_ reader: TraceReader, _ model: TraceModel) throws -> [Bypass] {
         let s = try reader.db.prepare("""
             SELECT module_id, caller_id, evidence, count, first_step, detail FROM bypasses WHERE run_id = ?
             ORDER BY module_id, evidence, caller_id
@@ -242,11 +242,11 @@ public struct Report {
     }
 
     /// Time all steps in range took (or, with no step spans, the top-level spans).
-    public var referenceTime: Int64 {
+    package var referenceTime: Int64 {
         if stepTime > 0 { return stepTime }
         return modules.filter { $0.depth == 0 }.reduce(0) { $0 + $1.forward.total + $1.backward.total }
     }
 
     /// Registered modules with no forward call in range.
-    public var neverRan: [ModuleStats] { modules.filter { !$0.ran && model.modules[$0.module.id] != nil } }
+    package var neverRan: [ModuleStats] { modules.filter { !$0.ran && model.modules[$0.module.id] != nil } }
 }

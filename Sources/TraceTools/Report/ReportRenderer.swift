@@ -2,16 +2,16 @@ import TraceEvents
 import Foundation
 
 /// Prints a report as an indented module table (PyTorch-profiler style), JSON or CSV.
-public struct ReportRenderer {
-    public enum Sort: String, CaseIterable, Sendable {
+package struct ReportRenderer {
+    package enum Sort: String, CaseIterable, Sendable {
         case tree, total, `self`, calls, mean, p95, alloc, name
     }
 
-    public var sort: Sort = .tree
-    public var top: Int?
-    public var depth: Int?
+    package var sort: Sort = .tree
+    package var top: Int?
+    package var depth: Int?
 
-    public init(sort: Sort = .tree, top: Int? = nil, depth: Int? = nil) {
+    package init(sort: Sort = .tree, top: Int? = nil, depth: Int? = nil) {
         self.sort = sort
         self.top = top
         self.depth = depth
@@ -78,7 +78,7 @@ public struct ReportRenderer {
         return table
     }
 
-    public static func bypassTable(_ bypasses: [Report.Bypass]) -> Table {
+    package static func bypassTable(_ bypasses: [Report.Bypass]) -> Table {
         var table = Table([.init("Module", key: "module"), .init("Type", key: "type"), .init("Root", key: "root"),
                            .init("Called from", key: "caller"), .init("Evidence", key: "evidence"),
                            .init("Count", key: "count", right: true), .init("First step", key: "first_step", right: true),
@@ -94,7 +94,7 @@ public struct ReportRenderer {
     private func time(_ ns: Double) -> Table.Cell { .number(ns.rounded(), Units.duration(ns)) }
     private func bytes(_ b: Double) -> Table.Cell { .number(b.rounded(), Units.bytes(b)) }
 
-    public func render(_ report: Report, format: OutputFormat) -> String {
+    package func render(_ report: Report, format: OutputFormat) -> String {
         let run = report.model.run
         switch format {
         case .csv:
@@ -130,8 +130,8 @@ public struct ReportRenderer {
             return "{" + fields.joined(separator: ",\n") + "}"
         case .table:
             var out: [String] = []
-            let duration = run.endWallNanoseconds.map { Units.duration(Double($0 - run.startWallNanoseconds)) } ?? "?"
-            out.append("run \(run.id) \"\(run.name)\" (\(run.status)), \(duration), \(run.spanCount) spans, dropped events: \(run.droppedEvents)")
+            let duration = run.endWallNanoseconds.map { Units.duration(Double($0 &- run.startWallNanoseconds)) } ?? "?"
+            out.append("run \(run.id) \"\(Terminal.visible(run.name))\" (\(Terminal.visible(run.status))), \(duration), \(run.spanCount) spans, dropped events: \(run.droppedEvents)")
             if report.stepCount > 0 {
                 let range = report.steps.map { "steps \($0.lowerBound)..\($0.upperBound)" } ?? "all steps"
                 out.append("\(range): \(report.stepCount) steps, \(Units.duration(Double(report.stepTime))) in steps, "
@@ -159,7 +159,7 @@ public struct ReportRenderer {
                 : "Never ran (registered but not called through their wrapper): "
                     + never.map { "\($0.module.displayName) (\($0.module.type))" }.joined(separator: ", "))
             out.append("")
-            if report.bypasses.isEmpty && run.runStatus != .complete {
+            if report.bypasses.isEmpty && run.runStatus?.isFinished != true {
                 out.append("Bypasses: unknown. They are written when a run ends, and this run is \(run.status) "
                     + "(still running, or its process was killed).")
             } else if report.bypasses.isEmpty {

@@ -1,22 +1,22 @@
 import TraceStore
 
 /// One span row, with its time made absolute (ns since the run started).
-public struct SpanRow {
-    public var id: Int64
-    public var sig: Int64
-    public var parent: Int64?
-    public var step: Int64
-    public var ts: Int64
-    public var dur: Int64
-    public var alloc: Int64?
-    public var freed: Int64?
-    public var peak: Int64?
-    public var live: Int64?
+package struct SpanRow {
+    package var id: Int64
+    package var sig: Int64
+    package var parent: Int64?
+    package var step: Int64
+    package var ts: Int64
+    package var dur: Int64
+    package var alloc: Int64?
+    package var freed: Int64?
+    package var peak: Int64?
+    package var live: Int64?
 }
 
 /// Streams a run's spans in id order (start order per thread), optionally for some steps only.
-public enum SpanScan {
-    public static func forEach(_ reader: TraceReader, _ model: TraceModel, steps: ClosedRange<Int64>? = nil,
+package enum SpanScan {
+    package static func forEach(_ reader: TraceReader, _ model: TraceModel, steps: ClosedRange<Int64>? = nil,
                                label: String = "reading", _ body: (SpanRow) throws -> Void) throws {
         let ids = model.spanIDs(steps: steps)
         let sql = """
@@ -27,7 +27,7 @@ public enum SpanScan {
         var values: [SQLValue] = [.int(ids.lowerBound), .int(ids.upperBound)]
         if let steps { values += [.int(steps.lowerBound), .int(steps.upperBound)] }
         try s.bind(values)
-        let progress = ProgressBar(label, total: ids.upperBound - ids.lowerBound + 1)
+        let progress = ProgressBar(label, total: ids.upperBound - ids.lowerBound &+ 1)
         defer { progress.finish() }
         var lastStep: Int64 = -1, base: Int64 = 0
         var n: Int64 = 0
@@ -39,19 +39,23 @@ public enum SpanScan {
                 lastStep = step
             }
             let hasMemory = !s.isNull(9)
-            let live = hasMemory ? s.int(9) : nil
-            try body(SpanRow(id: id, sig: s.int(1), parent: s.isNull(2) ? nil : id - s.int(2), step: step,
-                             ts: base + s.int(4), dur: s.int(5), alloc: hasMemory ? s.int(6) : nil,
-                             freed: hasMemory ? s.int(7) : nil, peak: live.map { $0 + s.int(8) }, live: live))
+            let live = hasMemory ? try Checked.bounded(s.int(9), "span \(id): live bytes") : nil
+            let dur = try Checked.bounded(s.int(5), "span \(id): duration")
+            guard dur >= 0 else { throw Checked.damaged("span \(id): duration", dur) }
+            try body(SpanRow(id: id, sig: s.int(1), parent: s.isNull(2) ? nil : try Checked.difference(id, s.int(2), "span \(id): parent offset"),
+                             step: step, ts: try Checked.bounded(Checked.sum(base, s.int(4), "span \(id): time"), "span \(id): time"),
+                             dur: dur, alloc: hasMemory ? try Checked.bounded(s.int(6), "span \(id): allocated bytes") : nil,
+                             freed: hasMemory ? try Checked.bounded(s.int(7), "span \(id): freed bytes") : nil,
+                             peak: try live.map { try Checked.sum($0, s.int(8), "span \(id): peak bytes") }, live: live))
             n += 1
-            if n & 0xffff == 0 { progress.update(id - ids.lowerBound) }
+            if n & 0xffff == 0 { progress.update(id &- ids.lowerBound) }
         }
     }
 }
 
 /// Computes self time (duration minus children's) while spans stream in start order:
 /// one stack of open ancestors per thread, so memory is bounded by nesting depth.
-public struct SelfTimeTracker {
+package struct SelfTimeTracker {
     struct Open {
         var row: SpanRow
         var children: Int64 = 0
@@ -61,11 +65,11 @@ public struct SelfTimeTracker {
     private var thread: Int64 = -1
     private var stack: [Open] = []
 
-    public init() {}
+    package init() {}
 
     /// Adds `row` (on `thread`); calls `finished` for every span whose subtree is now complete,
     /// with its self time.
-    public mutating func add(_ row: SpanRow, thread: Int64, _ finished: (SpanRow, Int64) -> Void) {
+    package mutating func add(_ row: SpanRow, thread: Int64, _ finished: (SpanRow, Int64) -> Void) {
         if thread != self.thread {
             parked[self.thread] = stack
             stack = parked.removeValue(forKey: thread) ?? []
@@ -80,7 +84,7 @@ public struct SelfTimeTracker {
     }
 
     /// Completes every open span.
-    public mutating func finish(_ finished: (SpanRow, Int64) -> Void) {
+    package mutating func finish(_ finished: (SpanRow, Int64) -> Void) {
         parked[thread] = stack
         stack = []
         for (_, var open) in parked {
