@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["TraceEvents", "TraceRuntime", "CTracing", "CBLAS"]),
         .target(name: "Modules", dependencies: ["Tensors", "TraceEvents", "TraceRuntime", "CTracing"]),
         .target(name: "TraceStore", dependencies: ["TraceEvents", "TraceRuntime", "CSQLite"]),
-        .target(name: "TraceTools", dependencies: ["TraceStore", "TraceEvents", "CZlib"]),
+        .target(name: "TraceTools", dependencies: ["TraceStore", "TraceEvents", "CZlib"], resources: [.copy("HTML/Resources")]),
         .executableTarget(name: "tracectl", dependencies: [
             "TraceTools", "TraceStore", "TraceEvents", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

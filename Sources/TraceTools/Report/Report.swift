@@ -8,6 +8,8 @@ public struct Report {
         public var calls: Int64 = 0
         public var total: Int64 = 0
         public var selfTime: Int64 = 0
+        /// Tensor bytes allocated during these spans (children included).
+        public var allocated: Int64 = 0
         public var histogram = Histogram()
         public var mean: Double { calls == 0 ? 0 : Double(total) / Double(calls) }
         public var p50: Double { histogram.percentile(0.5) }
@@ -17,6 +19,7 @@ public struct Report {
             calls += stats.calls
             total += stats.total
             selfTime += stats.selfTime
+            allocated += stats.allocated
             histogram.merge(stats.histogram)
         }
     }
