@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),
         .testTarget(name: "ExamplesTests", dependencies: ["Examples", "Modules", "Tensors"]),
         .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),
-        .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore"], exclude: ["Golden"]),
+        .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore", "TraceEvents"], exclude: ["Golden"]),
         .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "Examples"],
                     exclude: ["Golden"]),
     ]

@@ -88,7 +88,7 @@ public struct HTMLReport {
     /// `sha256-...` of `text` as CSP wants it.
     static func hash(_ text: String) -> String { "sha256-" + Data(SHA256.digest(Array(text.utf8))).base64EncodedString() }
 
-    /// `text` safe inside HTML text and attribute values.
+    /// `text` safe inside HTML text and double-quoted attribute values.
     static func escape(_ text: String) -> String {
         var out = ""
         for c in text.unicodeScalars {
@@ -97,7 +97,6 @@ public struct HTMLReport {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
-            case "'": out += "&#39;"
             default: if c.value < 0x20 && c != "\n" && c != "\t" { out += "\u{FFFD}" } else { out.unicodeScalars.append(c) }
             }
         }

@@ -1,6 +1,6 @@
 // Tracewell report: helpers shared by the panels. Trace text only ever reaches the page
 // through text nodes (el/svg below never parse HTML), so a module named
-// `<\/script><script>alert(1)<\/script>` is shown, not run.
+// a closing script tag followed by a script of its own is shown, not run.
 'use strict';
 
 const TW = { errors: [], violations: [] };

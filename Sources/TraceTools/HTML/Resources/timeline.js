@@ -79,7 +79,8 @@ function showStep(run, index, box, chart) {
   const x = (t) => left + (t - t0) / Math.max(t1 - t0, 1) * plotW;
   let drawn = 0;
   for (const i of idx) {
-    const sig = run.signatures[sp.sig[i]] || { thread: 0, depth: 0, kind: '?', name: '?' };
+    const known = run.signatures[sp.sig[i]] || { thread: 0, depth: 0, kind: '?', name: '?' };
+    const sig = known.kind === 'step' ? Object.assign({}, known, { name: 'ProfilerStep#' + step }) : known;
     const lane = lanes.get(sig.thread * 1000 + sig.depth);
     const x0 = x(sp.ts[i]), w = Math.max(x(sp.ts[i] + sp.dur[i]) - x0, 0.5);
     const g = svg('g', { class: 'span', 'data-name': sig.name, tip: [sig.name + ' (' + sig.kind + ')', fmtDur(sp.dur[i]) + ' at +' + fmtDur(sp.ts[i] - t0)]
