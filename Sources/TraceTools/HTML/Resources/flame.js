@@ -17,7 +17,11 @@ function moduleTree(run, phase, metric) {
     node.children.forEach(prune);
   };
   prune(root);
-  root.value = root.children.reduce((s, c) => s + c.value, 0);
+  // As wide as its own total or its children's, whichever is more (a parent can record fewer
+  // bytes than its children when memory is freed and reused inside it).
+  const widen = (node) => { const kids = node.children.reduce((s, c) => s + widen(c), 0); node.value = Math.max(node.value, kids); return node.value; };
+  root.value = 0;
+  widen(root);
   return root;
 }
 
