@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Profiler", dependencies: ["Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "ProfilerAutostart"]),
         .target(name: "Examples", dependencies: ["Modules", "Tensors", "Profiler"]),
         .executableTarget(name: "train", dependencies: [
-            "Examples", "Profiler", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Examples", "Profiler", "TraceStore", "TraceTools", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),

@@ -17,8 +17,8 @@ struct HTML: ParsableCommand {
 
     @Argument(help: "Trace files (.sqlite); the latest run of each unless --run.")
     var traces: [String]
-    @Option(name: .customLong("run"), help: "Run id (in every file; default: the latest run of each).")
-    var runID: Int64?
+    @Option(name: .customLong("run"), help: "Run id (default: the latest run of each file). Repeat it for one file's runs (--run 1 --run 2: their diff), or give one per file.")
+    var runIDs: [Int64] = []
     @Option(help: "Aggregate only steps A..B (inclusive), or one step N.")
     var steps: StepRange?
     @Option(help: "Embed the raw spans of steps A..B (default: around the slowest step).")
@@ -31,11 +31,21 @@ struct HTML: ParsableCommand {
     func validate() throws {
         if traces.isEmpty { throw ValidationError("give at least one trace file") }
         if maxSpans < 0 { throw ValidationError("--max-spans must not be negative") }
+        if runIDs.count > 1 && traces.count > 1 && runIDs.count != traces.count {
+            throw ValidationError("give one --run for every file, one for all, or several with one file")
+        }
     }
 
     func run() throws {
         var inputs: [(reader: TraceReader, run: Int64?)] = []
-        for path in traces { inputs.append((try TraceReader(path: path), runID)) }
+        if traces.count == 1 && runIDs.count > 1 {
+            let reader = try TraceReader(path: traces[0])
+            inputs = runIDs.map { (reader, $0) }
+        } else {
+            for (i, path) in traces.enumerated() {
+                inputs.append((try TraceReader(path: path), runIDs.count > 1 ? runIDs[i] : runIDs.first))
+            }
+        }
         let report = try HTMLReport(traces: inputs, options: .init(steps: steps?.range, window: window?.range, spanBudget: maxSpans))
         try report.write(to: output)
         let s = report.summary

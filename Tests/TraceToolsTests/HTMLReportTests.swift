@@ -126,15 +126,18 @@ struct HTMLReportTests {
     func demoBypass() throws {
         let train = tracectl.deletingLastPathComponent().appendingPathComponent("train")
         let path = temporaryPath("mlp.sqlite")
+        let file = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("mlp.html").path
         let process = Process()
         process.executableURL = train
-        process.arguments = ["--steps", "20", "--demo-bypass", "--trace", path, "--log-format", "jsonl"]
+        process.arguments = ["--steps", "20", "--demo-bypass", "--trace", path, "--log-format", "jsonl", "--html", file]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let err = Pipe()
+        process.standardError = err
         try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         try #require(process.terminationStatus == 0)
-        let (file, _) = try writeReport([(path, nil)])
+        #expect(stderr.contains("\nreport: \(file) (one offline HTML file; open it in a browser)\n"))
         let page = try Chromium.load(file)
         expectCleanPage(page)
         let findings = try #require(page.dom.element(id: "findings", close: "</section>"))
@@ -173,6 +176,16 @@ struct HTMLReportTests {
         let section = try #require(page.dom.element(id: "diff", close: "</section>"))
         #expect(section.contains("<b>New modules: </b>act3 (ReLU), fc4 (Linear)") || section.contains("<b>New modules: </b>fc4 (Linear), act3 (ReLU)"))
         #expect(!section.contains("Missing modules"))
+    }
+
+    @Test("the request check sees a page that does reach for the network", .enabled(if: Chromium.path != nil, Comment(rawValue: noChromium)))
+    func requestCheckCanFail() throws {
+        let file = temporaryPath("leaky.html")
+        try "<!DOCTYPE html><img src=\"http://127.0.0.1:9/leak.png\"><script>console.error('leaky page')</script>"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let page = try Chromium.load(file)
+        #expect(page.requests == ["http://127.0.0.1:9/leak.png"])
+        #expect(page.console.contains { $0.contains("leaky page") })
     }
 
     @Test("the embedded span window is bounded, ≤ 8 bytes per span after compression")
@@ -226,6 +239,10 @@ struct HTMLReportTests {
         #expect(message.hasPrefix("wrote \(out): ") && message.contains("1 run, 57 raw spans embedded"))
         #expect(try String(contentsOfFile: out, encoding: .utf8).contains("default-src 'none'"))
 
+        let two = try fixture()
+        let diff = try run(["html", two, "--run", "1", "--run", "2", "-o", out])
+        #expect(diff.status == 0 && diff.stderr.contains(" 2 runs, 187 raw spans embedded"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8).count > 10_000)
         let missing = try run(["html", "/nonexistent.sqlite", "-o", out])
         #expect(missing.status == 2 && missing.stderr == "tracectl: /nonexistent.sqlite: no such file\n")
         let window = try run(["html", path, "--window", "7", "-o", out])
