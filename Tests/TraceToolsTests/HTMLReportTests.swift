@@ -12,7 +12,7 @@ func writeKnownTrace(_ path: String, steps: Int = 12, name: String = "known", pa
     synthetic.seed = seed
     let writer = try TraceWriter(path: path, run: RunDescription(
         name: name, options: "{\"memory\":true}", startWallNanoseconds: 1_800_000_000_000_000_000, rank: rank, worldSize: worldSize,
-        command: "test", host: "fixture", pid: 4242))
+        command: "test", host: "fixture", pid: 4242), names: synthetic.names)
     try synthetic.generate { batch in try batch.withUnsafeBufferPointer { try writer.write($0, dropped: 0) } }
     let names = paths ?? ["", "fc1", "act1", "fc2", "act2", "fc3", "unused", ""]
     let types = ["MLP", "Linear", "ReLU", "Linear", "ReLU", "Linear", "Dropout", "CrossEntropyLoss"]

@@ -60,7 +60,7 @@ enum FindingsBuilder {
                 detail: "The module table has no row for it, which happens when a run is cut off before it writes its modules.",
                 fix: "Re-run to the end; the module's calls are still counted here."))
         }
-        let failed = Set(report.model.signatures.values.filter { $0.failed && $0.kind <= 1 }.map(\.name)).sorted()
+        let failed = Set(report.model.signatures.values.filter { $0.failed && $0.kind.isModuleSpan }.map(\.name)).sorted()
         for name in failed {
             findings.append(Finding(
                 severity: .problem, title: "`\(name)` threw during a call (its forward or one of its hooks).",

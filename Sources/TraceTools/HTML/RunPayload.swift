@@ -55,7 +55,7 @@ struct RunPayload {
             "{\"kind\":\(JSON.quote(o.kind)),\"name\":\(JSON.quote(o.name)),\(RunPayload.timing(o.timing))}"
         }.joined(separator: ",") + "]")
         fields.append("\"signatures\":{" + model.signatures.sorted { $0.key < $1.key }.map { id, s in
-            "\"\(id)\":{\"kind\":\(JSON.quote(TraceModel.kindNames[min(max(s.kind, 0), 5)])),\"name\":\(JSON.quote(s.name)),"
+            "\"\(id)\":{\"kind\":\(JSON.quote(s.kind.name)),\"name\":\(JSON.quote(s.name)),"
                 + "\"module\":\(s.moduleID.map(String.init) ?? "null"),\"thread\":\(s.thread),\"depth\":\(s.depth),"
                 + "\"in\":\(JSON.quote(s.inputShapes ?? "")),\"out\":\(JSON.quote(s.outputShapes ?? ""))}"
         }.joined(separator: ",\n") + "}")
@@ -103,12 +103,12 @@ struct RunPayload {
         guard let (index, bytes) = window.peak(model) else { return "null" }
         var i = index
         let innermost = model.signatures[window.rows[index].sig]
-        while i >= 0, let s = model.signatures[window.rows[i].sig], s.kind > 1 { i = Int(window.parents[i]) }
+        while i >= 0, let s = model.signatures[window.rows[i].sig], !s.kind.isModuleSpan { i = Int(window.parents[i]) }
         let module = i >= 0 ? model.signatures[window.rows[i].sig] : nil
         let row = window.rows[index]
         return "{\"bytes\":\(bytes),\"index\":\(index),\"ts\":\(row.ts),\"step\":\(row.step),"
             + "\"module\":" + (module.map { JSON.quote($0.name) } ?? "null") + ","
-            + "\"phase\":" + JSON.quote(module.map { TraceModel.kindNames[$0.kind] } ?? innermost.map { TraceModel.kindNames[min(max($0.kind, 0), 5)] } ?? "")
+            + "\"phase\":" + JSON.quote((module ?? innermost)?.kind.name ?? "")
             + ",\"span\":" + JSON.quote(innermost?.name ?? "") + "}"
     }
 
