@@ -7,7 +7,7 @@ import TraceStore
 /// Writes `steps` steps of the synthetic MLP as one run, with module paths `paths` (ids 1...8:
 /// the model, fc1, act1, fc2, act2, fc3, an unused Dropout, the loss) and a bypass of fc3.
 func writeKnownTrace(_ path: String, steps: Int = 12, name: String = "known", paths: [String]? = nil, rank: Int = 0,
-                     worldSize: Int = 1, seed: UInt64 = 1) throws {
+                     worldSize: Int = 1, seed: UInt64 = 1, bypasses: [BypassFinding]? = nil) throws {
     var synthetic = SyntheticTrace(steps: steps)
     synthetic.seed = seed
     let writer = try TraceWriter(path: path, run: RunDescription(
@@ -22,7 +22,7 @@ func writeKnownTrace(_ path: String, steps: Int = 12, name: String = "known", pa
         modules.append(ModuleInfo(id: UInt32(id), path: names[id - 1], type: types[id - 1], parent: parent,
                                   directParameters: 0, totalParameters: 0, hooks: 0, isBuiltIn: id != 1))
     }
-    let bypasses = [BypassFinding(module: 6, caller: 1, evidence: .foreignForward, count: steps, firstStep: 0, detail: ""),
+    let bypasses = bypasses ?? [BypassFinding(module: 6, caller: 1, evidence: .foreignForward, count: steps, firstStep: 0, detail: ""),
                     BypassFinding(module: 7, caller: 1, evidence: .neverRan, count: 1, firstStep: 0, detail: "")]
     try writer.finish(modules: modules, bypasses: bypasses, threads: [(0, 4242)],
                       endWallNanoseconds: 1_800_000_000_000_000_000 + UInt64(steps) * 1_500_000, dropped: 0)

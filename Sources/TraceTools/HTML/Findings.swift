@@ -23,7 +23,9 @@ enum FindingsBuilder {
                     + "so for this run they are unknown, not clean.",
                 fix: "Let the run end (or call `profiler.stop()`) to get bypass findings."))
         }
-        let direct = Dictionary(grouping: report.bypasses.filter { $0.evidence != "never_ran" }, by: \.module)
+        // Direct calls of a layer's forward (two kinds of evidence for the same site).
+        let directKinds: Set<String> = ["parameter_read", "forward_without_wrapper"]
+        let direct = Dictionary(grouping: report.bypasses.filter { directKinds.contains($0.evidence) }, by: \.module)
         for module in direct.keys.sorted() {
             let rows = direct[module]!
             let first = rows[0]
@@ -40,7 +42,11 @@ enum FindingsBuilder {
                     + "its time and memory are counted in `\(first.caller)`'s self time (evidence: \(evidence)).",
                 fix: "Write `\(attribute)(x)` instead of `\(attribute).forward(x)`."))
         }
-        let never = report.neverRan.filter { direct[$0.module.displayName] == nil }
+        for b in report.bypasses where !directKinds.contains(b.evidence) && b.evidence != "never_ran" {
+            findings.append(FindingsBuilder.other(b, root: report.model.modules.values.first { $0.displayName == b.module }?.parentID == nil))
+        }
+        let explained = Set(report.bypasses.filter { $0.evidence != "never_ran" }.map(\.module))
+        let never = report.neverRan.filter { !explained.contains($0.module.displayName) }
         let neverIDs = Set(never.map(\.module.id))
         for m in never where !(m.module.parentID.map(neverIDs.contains) ?? false) {
             let below = never.filter { isDescendant($0.module, of: m.module.id, report.model) }.count
@@ -90,11 +96,51 @@ enum FindingsBuilder {
             findings.append(Finding(severity: .ok, title: "No events were dropped.",
                                     detail: "Every span the profiler saw is in the file.", fix: ""))
         }
-        if direct.isEmpty && run.status == "complete" {
+        if report.bypasses.allSatisfy({ $0.evidence == "never_ran" }) && run.status == "complete" {
             findings.append(Finding(severity: .ok, title: "No bypasses: every module call went through its wrapper.",
                                     detail: "Hooks fired and every call was measured.", fix: ""))
         }
         return findings
+    }
+
+    /// A finding of any other kind stored in `bypasses`: a skipped parent wrapper, an
+    /// unregistered module, or a state finding (modes, batch sizes).
+    static func other(_ b: Report.Bypass, root: Bool) -> Finding {
+        let times = "\(b.count) time\(b.count == 1 ? "" : "s")"
+        let attribute = b.module.split(separator: ".").last.map(String.init) ?? b.module
+        switch b.evidence {
+        case "wrapper_skipped":
+            let call = root ? "model.forward(x)" : "\(attribute).forward(x)"
+            return Finding(severity: .problem,
+                           title: "The forward of `\(b.module)` (\(b.type)) was called directly (`\(call)`): its modules ran outside its wrapper \(times).",
+                           detail: "Its hooks did not fire and the profiler has no span for it; its children's calls were measured.",
+                           fix: root ? "Call the model itself: `model(x)`." : "Write `\(attribute)(x)` instead of `\(attribute).forward(x)`.")
+        case "unregistered":
+            return Finding(severity: .problem,
+                           title: "`\(b.module)` (\(b.type)) ran inside `\(b.caller)` but belongs to no module tree (\(times)).",
+                           detail: "It is kept somewhere the model does not look (a dictionary or a local), so its parameters are not in "
+                               + "`parameters()`: the optimizer does not train them and the state dict does not save them.",
+                           fix: "Make it a property of its parent (or put it in a ModuleList).")
+        case "train_mode_without_grad":
+            return Finding(severity: .warning,
+                           title: "`\(b.module)` (\(b.type)) ran in training mode while gradients were off (\(times), from step \(b.firstStep)).",
+                           detail: "That is an evaluation pass without `eval()`: dropout stays on and batch norm uses and updates batch statistics.",
+                           fix: "Call `model.eval()` before evaluating and `model.train()` after.")
+        case "eval_mode_in_training":
+            return Finding(severity: .warning,
+                           title: "`\(b.module)` (\(b.type)) ran in eval mode in steps that updated the parameters (\(times), from step \(b.firstStep)).",
+                           detail: "Training with `eval()` left on: dropout is off and batch norm's running statistics are frozen.",
+                           fix: "Call `model.train()` before training steps.")
+        case "batch_norm_single_value":
+            return Finding(severity: .warning,
+                           title: "`\(b.module)` (\(b.type)) saw one value per channel in training mode (\(times)).",
+                           detail: "Its batch statistics are meaningless with a single value (the variance is zero).",
+                           fix: "Use batches with more than one value per channel, or `eval()` for single examples.")
+        default:
+            return Finding(severity: .warning, title: "`\(b.module)` (\(b.type)): \(b.evidence), \(times).",
+                           detail: "A finding of a kind this version of the report does not describe" + (b.detail.isEmpty ? "." : ": \(b.detail)."),
+                           fix: "See `tracectl bypass`.")
+        }
     }
 
     static func isDescendant(_ m: TraceModel.ModuleRow, of ancestor: Int64, _ model: TraceModel) -> Bool {
