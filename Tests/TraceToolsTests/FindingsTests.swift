@@ -46,3 +46,21 @@ struct FindingsTests {
         #expect(f.map(\.severity) == [.warning, .ok, .ok])
     }
 }
+
+@Suite("HTML report findings: runs that did not end")
+struct IncompleteRunFindingsTests {
+    @Test("a run whose process died: incomplete, bypasses unknown rather than clean")
+    func incomplete() throws {
+        let path = temporaryPath("killed.sqlite")
+        let synthetic = SyntheticTrace(steps: 3)
+        do {
+            let writer = try synthetic.open(path)
+            try synthetic.generate { batch in try batch.withUnsafeBufferPointer { try writer.write($0, dropped: 0) } }
+        }
+        let report = try Report(reader: TraceReader(path: path), run: nil)
+        let f = FindingsBuilder.build(report, graphComparison: nil, outliers: [])
+        #expect(f.first?.title == "Run 1 is incomplete: its process was killed or is still running.")
+        #expect(f.first?.detail.contains("unknown, not clean") == true)
+        #expect(!f.contains { $0.title.hasPrefix("No bypasses") })
+    }
+}

@@ -148,6 +148,22 @@ struct HTMLReportTests {
         #expect(graph.occurrences(of: "data-kind=\"called\"") == 6)
     }
 
+    @Test("a killed run's report draws, and says the run is incomplete", .enabled(if: Chromium.path != nil, Comment(rawValue: noChromium)))
+    func killedRun() throws {
+        let path = temporaryPath("killed.sqlite")
+        let synthetic = SyntheticTrace(steps: 3)
+        do {
+            let writer = try synthetic.open(path)
+            try synthetic.generate { batch in try batch.withUnsafeBufferPointer { try writer.write($0, dropped: 0) } }
+        }
+        let (file, _) = try writeReport([(path, nil)])
+        let page = try Chromium.load(file)
+        expectCleanPage(page)
+        let findings = try #require(page.dom.element(id: "findings", close: "</section>"))
+        #expect(findings.contains("Run 1 is incomplete: its process was killed or is still running."))
+        #expect(page.dom.contains("run <b>1 (incomplete)</b>"))
+    }
+
     @Test("rank files give the rank × step heatmap", .enabled(if: Chromium.path != nil, Comment(rawValue: noChromium)))
     func ranks() throws {
         let a = temporaryPath("rank0.sqlite"), b = URL(fileURLWithPath: a).deletingLastPathComponent().appendingPathComponent("rank1.sqlite").path
