@@ -50,7 +50,7 @@ function moduleCallSVG(run, g) {
     const grp = svg('g', { 'data-module': r.name, 'data-kind': r.kind, tip: [label + note] });
     grp.append(svg('rect', { x, y, width: w.toFixed(0), height: 22, rx: 4, fill: r.kind === 'called' ? colour(r.type || r.name, 88) : '#fde7e7', stroke: r.kind === 'called' ? '#98a3b5' : '#d84343' }));
     grp.append(svg('text', { x: x + 8, y: y + 15, text: label }));
-    if (note) grp.append(svg('text', { x: x + w + 8, y: y + 15, fill: '#c62828', text: note.trim() }));
+    if (note) grp.append(svg('text', { class: 'bad', x: x + w + 8, y: y + 15, text: note.trim() }));
     s.append(grp);
   });
   return s;
@@ -58,7 +58,7 @@ function moduleCallSVG(run, g) {
 
 /** Ops top to bottom, each module's run of ops framed and labelled; data edges on the left. */
 function opsSVG(g) {
-  const rowH = 26, left = 150, boxW = 430, width = panelWidth();
+  const rowH = 26, left = 150, boxW = 600, width = panelWidth();
   const items = g.inputs.map((i) => ({ name: i.name, label: i.name + ' : ' + i.type, input: true })).concat(
     g.nodes.map((n) => ({ name: n.out, label: n.out + ' = ' + n.op + '(' + n.inputs.join(', ') + ')  ' + n.type, node: n })));
   const s = svg('svg', { width, height: items.length * rowH + 16, id: 'tw-graph-ops' });
@@ -71,7 +71,7 @@ function opsSVG(g) {
     while (k + 1 < items.length && items[k + 1].node && (items[k + 1].node.scope === scope) && scope !== null) k++;
     if (scope !== null && items[j].node) {
       s.append(svg('rect', { x: left - 6, y: j * rowH + 2, width: boxW + 12, height: (k - j + 1) * rowH, rx: 6, fill: 'none', stroke: colour(scope, 55), 'stroke-dasharray': '3 2' }));
-      s.append(svg('text', { x: left + boxW + 14, y: j * rowH + 18, fill: '#5d6778', text: scope }));
+      s.append(svg('text', { class: 'axis', x: left + boxW + 14, y: j * rowH + 18, text: scope }));
     }
     j = k + 1;
   }
@@ -85,8 +85,8 @@ function opsSVG(g) {
     }
     const grp = svg('g', { 'data-op': it.node ? it.node.op : 'input', tip: [it.label].concat(bad ? ['bypass: ' + it.node.bypassOf + '.forward called directly'] : []) });
     grp.append(svg('rect', { x: left, y, width: boxW, height: rowH - 6, rx: it.input ? 10 : 3, fill: bad ? '#fde7e7' : it.input ? '#eef1f6' : '#fff', stroke: bad ? '#d84343' : '#98a3b5' }));
-    const text = it.label.length > 64 ? it.label.slice(0, 63) + '…' : it.label;
-    grp.append(svg('text', { x: left + 8, y: y + 14, text: text + (bad ? '  # bypass: ' + it.node.bypassOf + '.forward' : ''), fill: bad ? '#c62828' : null }));
+    const text = it.label.length > 70 ? it.label.slice(0, 69) + '…' : it.label;
+    grp.append(svg('text', { x: left + 8, y: y + 14, text: text + (bad ? '  # bypass: ' + it.node.bypassOf + '.forward' : ''), class: bad ? 'bad' : null }));
     s.append(grp);
   });
   return s;

@@ -43,7 +43,7 @@ function stepPanel(run) {
   }
   s.append(svg('line', { x1: left, x2: width - 8, y1: y(median), y2: y(median), stroke: '#2e7d32', 'stroke-dasharray': '4 3' }));
   s.append(svg('text', { class: 'axis', x: width - 8, y: height + 16, 'text-anchor': 'end', text: 'step ' + st.step[n - 1] }));
-  s.append(svg('text', { class: 'axis', x: (left + width) / 2, y: height + 16, 'text-anchor': 'middle', fill: '#2e7d32', text: '- - median ' + fmtDur(median) }));
+  s.append(svg('text', { x: (left + width) / 2, y: height + 16, 'text-anchor': 'middle', class: 'median', text: '- - median ' + fmtDur(median) }));
   s.append(svg('text', { class: 'axis', x: left, y: height + 16, text: 'step ' + st.step[0] }));
   const w = run.window;
   const note = n + ' steps, median ' + fmtDur(median) + ', ' + run.outliers.length + ' outlier' + (run.outliers.length === 1 ? '' : 's')
