@@ -38,6 +38,19 @@ struct FindingsTests {
         #expect(!f.contains { $0.title.hasPrefix("`MLP`") && $0.title.contains("never ran") })
     }
 
+    @Test("a changed static graph and slow steps are findings; an unchanged graph is not")
+    func graphAndSteps() throws {
+        let path = temporaryPath("graph.sqlite")
+        try writeKnownTrace(path, bypasses: [])
+        let report = try Report(reader: TraceReader(path: path), run: nil)
+        let changed = FindingsBuilder.build(report, graphComparison: (true, "The graphs of steps 0 and 10 differ (data-dependent control flow?): node 3"),
+                                            outliers: [(step: 0, ratio: 3.25), (step: 7, ratio: 1.6)])
+        #expect(changed.contains { $0.title == "The static graph changed between traced steps." && $0.detail.hasPrefix("The graphs of steps 0 and 10 differ") })
+        #expect(changed.contains { $0.title == "2 slow steps (0, 7); step 0 took 3.2× the median." && $0.severity == .info })
+        let same = FindingsBuilder.build(report, graphComparison: (false, "The graphs of steps 0 and 10 are the same."), outliers: [])
+        #expect(!same.contains { $0.title.contains("static graph") || $0.title.contains("slow step") })
+    }
+
     @Test("clean look-alike: no stored findings, only the module that really never ran")
     func clean() throws {
         let f = try findings([])
