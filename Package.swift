@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["TraceEvents", "TraceRuntime", "CTracing", "CBLAS"]),
         .target(name: "Modules", dependencies: ["Tensors", "TraceEvents", "TraceRuntime", "CTracing"]),
         .target(name: "TraceStore", dependencies: ["TraceEvents", "TraceRuntime", "CSQLite"]),
-        .target(name: "TraceTools", dependencies: ["TraceStore", "TraceEvents", "CZlib"]),
+        .target(name: "TraceTools", dependencies: ["TraceStore", "TraceEvents", "CZlib"], resources: [.copy("HTML/Resources")]),
         // What tracectl and tracectl-lint share: one error-to-exit-status mapping.
         .target(name: "CommandLineSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "tracectl", dependencies: [
@@ -49,14 +49,14 @@ let package = Package(
         .target(name: "Profiler", dependencies: ["Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "ProfilerAutostart"]),
         .target(name: "Examples", dependencies: ["Modules", "Tensors", "Profiler"]),
         .executableTarget(name: "train", dependencies: [
-            "Examples", "Profiler", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Examples", "Profiler", "TraceStore", "TraceTools", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),
         .testTarget(name: "ExamplesTests", dependencies: ["Examples", "Modules", "Tensors"]),
         .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceStoreTests", dependencies: ["TraceStore", "TraceRuntime", "TraceEvents"]),
-        .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore"], exclude: ["Golden"]),
+        .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore", "TraceEvents"], exclude: ["Golden"]),
         .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "Examples"],
                     exclude: ["Golden"]),
     ]

@@ -44,7 +44,7 @@ extension StaticGraph {
 
     /// The first graph and the last one captured in the same mode (a validation pass in eval mode
     /// is not compared with a training step), or nil when there are not two such graphs.
-    public static func comparable(_ graphs: [StaticGraph]) -> (first: StaticGraph, last: StaticGraph)? {
+    package static func comparable(_ graphs: [StaticGraph]) -> (first: StaticGraph, last: StaticGraph)? {
         guard let first = graphs.first, let last = graphs.dropFirst().last(where: { $0.mode == first.mode }) else { return nil }
         return (first, last)
     }

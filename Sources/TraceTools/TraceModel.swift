@@ -166,7 +166,7 @@ package struct TraceModel {
     }
 
     /// The outermost module of `id`'s tree (itself for a root), nil for an unknown id.
-    public func root(of id: Int64) -> ModuleRow? {
+    package func root(of id: Int64) -> ModuleRow? {
         guard var current = modules[id] else { return nil }
         var depth = 0
         while let p = current.parentID, let parent = modules[p], depth < 100_000 {

@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
     var rounds = 21
     @Flag(help: "Skip the 10-million-span report (it builds a 400 MB trace the first time).")
     var skip10m = false
-    @Option(help: "Only these groups: wrapper, train, store, matmul, ingest (comma-separated).")
+    @Option(help: "Only these groups: wrapper, train, store, matmul, ingest, html (comma-separated).")
     var only: String?
 
     @Flag(help: "Print how costs grow with model size and trace size (markdown tables for BENCHMARKS.md).")
@@ -37,7 +37,7 @@ struct Bench: ParsableCommand {
             print(try Scaling.traceSize(includeTenMillion: !skip10m))
             return
         }
-        let groups = Set((only ?? "wrapper,train,store,matmul").split(separator: ",").map(String.init))
+        let groups = Set((only ?? "wrapper,train,store,matmul,html").split(separator: ",").map(String.init))
         var results: [Result] = []
         if groups.contains("wrapper") {
             note("wrapper and hot path...")
@@ -59,6 +59,10 @@ struct Bench: ParsableCommand {
                 note("report on 10M spans...")
                 results.append(try StoreBench.report10M())
             }
+        }
+        if groups.contains("html") {
+            note("HTML report: bytes per span, render time in headless Chromium...")
+            results += try HTMLBench.run(include10M: !skip10m)
         }
         if groups.contains("matmul") {
             note("matmul...")

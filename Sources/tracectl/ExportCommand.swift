@@ -1,10 +1,12 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
+import TraceStore
 import TraceTools
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export a trace for other tools.", subcommands: [Chrome.self])
+        abstract: "Export a trace for other tools.", subcommands: [Chrome.self, Speedscope.self])
 
     struct Chrome: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -36,6 +38,34 @@ struct Export: ParsableCommand {
                 wrote \(output): \(summary.events) events (\(summary.spans) spans, \(summary.counters) counter samples, \
                 \(summary.flows) flows), \(Units.bytes(Double(summary.bytes))) uncompressed\n
                 """.data(using: .utf8)!)
+        }
+    }
+
+    struct Speedscope: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The module flame graph for speedscope (speedscope.app): time and bytes profiles, one per rank.",
+            discussion: """
+                Each run (one per trace file: several files of a data-parallel job give one pair of profiles \
+                per rank) becomes an evented profile weighted by time and one by allocated bytes, with \
+                forward and backward frames holding the module tree, as tracectl html draws it.
+                """)
+
+        @Argument(help: "Trace files (.sqlite).")
+        var traces: [String]
+        @Option(name: .customLong("run"), help: "Run id (default: the latest run of each file).")
+        var runID: Int64?
+        @Option(help: "Only steps A..B (inclusive), or one step N.")
+        var steps: StepRange?
+        @Option(name: .shortAndLong, help: "Output file (.json).")
+        var output: String
+
+        func run() throws {
+            let inputs = try traces.map { (reader: try TraceReader(path: $0), run: runID) }
+            let text = try SpeedscopeExporter(traces: inputs, steps: steps?.range).json()
+            guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
+                throw Failure("cannot write \(output)")
+            }
+            FileHandle.standardError.write("wrote \(output): \(inputs.count * 2) profiles (time and bytes per run)\n".data(using: .utf8)!)
         }
     }
 }

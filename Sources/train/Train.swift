@@ -2,6 +2,8 @@ import ArgumentParser
 import Examples
 import Foundation
 import Profiler
+import TraceStore
+import TraceTools
 
 @main
 struct Train: ParsableCommand {
@@ -24,6 +26,8 @@ struct Train: ParsableCommand {
     var trace: String?
     @Flag(name: .customLong("no-trace"), help: "Train without the profiler.")
     var noTrace = false
+    @Option(help: "Also write the HTML report of the trace here (one offline file; see tracectl html).")
+    var html: String?
     @Flag(name: .customLong("demo-bypass"), help: "Make the model call its last layer's forward directly (a bypass the trace exposes).")
     var demoBypass = false
 
@@ -33,6 +37,7 @@ struct Train: ParsableCommand {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if html != nil && noTrace { throw ValidationError("--html needs the trace: leave out --no-trace") }
     }
 
     func run() throws {
@@ -92,6 +97,23 @@ struct Train: ParsableCommand {
             line = "trace: nothing written to \(profiler.output)"
         }
         FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+        guard !results.isEmpty else { return }
+        FileHandle.standardError.write((htmlReport(profiler.output) + "\n").data(using: .utf8)!)
+    }
+
+    /// Writes the HTML report with --html, or says how to; one line either way.
+    func htmlReport(_ trace: String) -> String {
+        guard let html else {
+            let page = trace.hasSuffix(".sqlite") ? String(trace.dropLast(7)) + ".html" : trace + ".html"
+            return "report: tracectl html \(trace) -o \(page)   (or train --html \(page))"
+        }
+        do {
+            let report = try HTMLReport(traces: [(TraceReader(path: trace), nil)])
+            try report.write(to: html)
+            return "report: \(html) (one offline HTML file; open it in a browser)"
+        } catch {
+            return "report: not written (\(error))"
+        }
     }
 }
 

@@ -8,6 +8,8 @@ package struct Report {
         package var calls: Int64 = 0
         package var total: Int64 = 0
         package var selfTime: Int64 = 0
+        /// Tensor bytes allocated during these spans (children included).
+        package var allocated: Int64 = 0
         package var histogram = Histogram()
         package var mean: Double { calls == 0 ? 0 : Double(total) / Double(calls) }
         package var p50: Double { histogram.percentile(0.5) }
@@ -17,6 +19,7 @@ package struct Report {
             calls += stats.calls
             total += stats.total
             selfTime += stats.selfTime
+            allocated += stats.allocated
             histogram.merge(stats.histogram)
         }
     }
