@@ -29,3 +29,28 @@ final class Net: Module<Tensor, Tensor> {
 protocol Forwarding {
     func forward(_ x: Int) -> Int
 }
+
+/// A local or parameter named `forward` is not the module's method.
+final class Runner: Module<Tensor, Tensor> {
+    func run(_ forward: (Tensor) -> Tensor, _ x: Tensor) -> Tensor { forward(x) }
+
+    func local(_ x: Tensor) -> Tensor {
+        let forward = { (t: Tensor) in t }
+        return forward(x)
+    }
+
+    func closure(_ xs: [Tensor]) -> [Tensor] {
+        xs.map { forward in forward }
+    }
+
+    override func forward(_ x: Tensor) throws -> Tensor {
+        let next = try self.forward
+        _ = next
+        return x
+    }
+}
+
+func vectors(_ position: inout Double, _ speed: Double, _ body: Body) {
+    position += body.forward * speed
+    body.forward = 1
+}
