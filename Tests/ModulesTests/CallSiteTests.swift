@@ -46,6 +46,16 @@ struct CallSiteTests {
         #expect(m.site?.line == 45)
     }
 
+    /// Answers are kept per call path: the same line gives the same site, another line its own.
+    @Test func eachCallPathHasItsOwnAnswer() {
+        var sites: [CallSite?] = []
+        for _ in 0..<3 { sites.append(CallSites.caller()) }
+        let other = CallSites.caller()
+        #expect(sites.map { $0?.line } == [52, 52, 52])
+        #expect(other?.line == 53)
+        #expect(other?.file == file)
+    }
+
     @Test func mangledModuleNames() {
         #expect(CallSites.swiftModule(ofMangled: "$s7Modules6ModuleC14callAsFunctionyq_xKF") == "Modules")
         #expect(CallSites.swiftModule(ofMangled: "$s12ModulesTests8LocatingC7forwardy7Tensors6TensorVAGKF") == "ModulesTests")

@@ -24,9 +24,11 @@ package struct CallSite: Sendable, Equatable, CustomStringConvertible {
 
 /// Source locations of callers, from the toolchain's `Runtime` module (SE-0419 backtraces).
 ///
-/// A capture and symbolication costs tens of microseconds (see BENCHMARKS.md), so callers
-/// ask once per call site, not once per call. It needs the binary's DWARF line tables:
-/// SwiftPM emits them in debug and release builds (`-g`); a stripped binary gives nil.
+/// Capturing costs microseconds; symbolicating a call path not seen before reads the binary's
+/// DWARF and costs tens of milliseconds in a small binary and seconds in a big debug one (a
+/// test bundle), so callers ask once per finding, not once per call, and never on a hot path.
+/// It needs the binary's line tables: SwiftPM emits them in debug and release builds (`-g`);
+/// a stripped binary gives nil.
 package enum CallSites {
     /// Modules whose frames are the runtime's own, not the user's.
     static let runtimeModules: Set<String> = [
@@ -41,38 +43,55 @@ package enum CallSites {
     package static func caller(skip: Int = 0) -> CallSite? {
         #if canImport(Runtime)
         if #available(macOS 26.0, *) {
-            if let site = find(skip: skip, images: cachedImages(refresh: false)) { return site }
-            // A library loaded after the map was taken has no image in it: retake it once.
-            return find(skip: skip, images: cachedImages(refresh: true))
+            return find(skip: skip)
         }
         #endif
         return nil
     }
 
     #if canImport(Runtime)
-    /// Reading the process's image list costs ~0.25 ms, ten times the rest; it is kept.
+    /// The process's images, read once for unwinding.
     @available(macOS 26.0, *)
-    static let images = Mutex<ImageMap?>(nil)
+    static let keptImages = ImageMap.capture()
+
+    /// The answer for each call path seen (its return addresses and `skip`): capturing costs
+    /// microseconds, symbolicating milliseconds to seconds (it reads the binary's DWARF each time).
+    @available(macOS 26.0, *)
+    static let answers = Mutex<[PathKey: CallSite?]>([:])
 
     @available(macOS 26.0, *)
-    static func cachedImages(refresh: Bool) -> ImageMap {
-        images.withLock { cached in
-            if refresh || cached == nil { cached = ImageMap.capture() }
-            return cached!
-        }
+    struct PathKey: Hashable {
+        var addresses: [Backtrace.Address]
+        var skip: Int
     }
 
     @available(macOS 26.0, *)
     @inline(never)
-    static func find(skip: Int, images: ImageMap) -> CallSite? {
-        guard let backtrace = try? Backtrace.capture(algorithm: .precise, limit: 64, top: 0, images: images),
-              let symbolicated = backtrace.symbolicated(with: images, options: [.showInlineFrames, .showSourceLocations])
+    static func find(skip: Int) -> CallSite? {
+        // Without `images` each capture reads the process's image list (~0.25 ms, 50 times the
+        // unwinding); the kept list serves unwinding, and a new path symbolicates with a fresh one.
+        guard let backtrace = try? Backtrace.capture(algorithm: .precise, limit: 64, top: 0, images: keptImages) else { return nil }
+        let key = PathKey(addresses: backtrace.frames.prefix(32).map(\.adjustedProgramCounter), skip: skip)
+        if let known = answers.withLock({ $0[key] }) { return known }
+        let site = firstUserFrame(backtrace, skip: skip, images: ImageMap.capture())
+        answers.withLock { answers in
+            if answers.count >= 4096 { answers.removeAll() }
+            answers[key] = site
+        }
+        return site
+    }
+
+    @available(macOS 26.0, *)
+    static func firstUserFrame(_ backtrace: Backtrace, skip: Int, images: ImageMap) -> CallSite? {
+        guard let symbolicated = backtrace.symbolicated(with: images, options: [.showInlineFrames, .showSourceLocations])
         else { return nil }
         var remaining = skip
         for frame in symbolicated.frames {
             guard let symbol = frame.symbol else { continue }
-            // vtable and reabstraction thunks are the compiler's: `<compiler-generated>`, line 0.
-            if frame.isSwiftThunk || isRuntime(symbol) || symbol.sourceLocation?.line == 0 { continue }
+            // vtable and reabstraction thunks are the compiler's: `<compiler-generated>` (line 0 in
+            // debug builds, some line in release builds).
+            if frame.isSwiftThunk || isRuntime(symbol) || symbol.sourceLocation?.line == 0
+                || symbol.sourceLocation?.path.hasSuffix("<compiler-generated>") == true { continue }
             if remaining > 0 { remaining -= 1; continue }
             guard let location = symbol.sourceLocation else { return nil }
             return CallSite(file: location.path, line: location.line, function: symbol.name)
