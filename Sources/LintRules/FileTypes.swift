@@ -32,7 +32,7 @@ final class FileTypes {
         "Bool", "String", "Substring", "Character", "Array", "Dictionary", "Set", "Range", "ClosedRange",
         "Data", "Date", "URL", "UUID",
         "Equatable", "Hashable", "Comparable", "Sendable", "Codable", "Encodable", "Decodable", "Identifiable",
-        "CustomStringConvertible", "CustomDebugStringConvertible", "Error", "Sequence", "Collection", "AnyObject",
+        "CustomStringConvertible", "CustomDebugStringConvertible", "Error", "Sequence", "Collection", "AnyObject", "NSObject",
     ]
 
     /// Type declarations (class, struct, enum, actor, protocol, typealias) by simple name.

@@ -27,7 +27,8 @@ public enum ForwardCallRule {
         let types: FileTypes
         let receivers: Receivers
         var findings: [LintFinding] = []
-        /// Names of the enclosing functions, innermost last (closures count as their function).
+        /// The method each enclosing function belongs to, innermost last: a member function's
+        /// own name; a local function or closure counts as the method it is written in.
         var functions: [String] = []
 
         init(file: String, tree: SourceFileSyntax) {
@@ -39,7 +40,9 @@ public enum ForwardCallRule {
         }
 
         override func visit(_ node: FunctionDeclSyntax) -> SyntaxVisitorContinueKind {
-            functions.append(node.name.text)
+            // `func base(_ t:) { try super.forward(t) }` inside forward runs as part of forward.
+            let isMember = node.parent?.is(MemberBlockItemSyntax.self) ?? false
+            functions.append(isMember ? node.name.text : functions.last ?? node.name.text)
             return .visitChildren
         }
         override func visitPost(_ node: FunctionDeclSyntax) { functions.removeLast() }

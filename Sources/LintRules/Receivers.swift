@@ -18,7 +18,11 @@ struct Receivers {
         if let reference = expression.as(DeclReferenceExprSyntax.self), reference.argumentNames == nil {
             let name = reference.baseName.text
             if name == "self" { return enclosingType(of: Syntax(expression)).map(ResolvedType.named) ?? .unknown }
-            return declaredType(of: name, at: Syntax(expression), depth: depth) ?? .unknown
+            let declared = declaredType(of: name, at: Syntax(expression), depth: depth) ?? .unknown
+            if case .named(let typeName) = declared, let constraint = genericParameter(typeName, at: Syntax(expression)) {
+                return constraint
+            }
+            return declared
         }
         if let member = expression.as(MemberAccessExprSyntax.self), let base = member.base,
            member.declName.argumentNames == nil {
@@ -44,6 +48,28 @@ struct Receivers {
             if let decl = node.as(ProtocolDeclSyntax.self) { return decl.name.text }
             if let decl = node.as(ExtensionDeclSyntax.self) { return FileTypes.simpleName(decl.extendedType) }
             current = node.parent
+        }
+        return nil
+    }
+
+    /// `T` in `func run<T: Stepper>(_ t: T)`: its constraint's type; no constraint at all means
+    /// no members, so no `Module.forward`; a `where` clause naming `T` is not read (unknown).
+    func genericParameter(_ name: String, at node: Syntax) -> ResolvedType? {
+        var current = node.parent
+        while let node = current {
+            defer { current = node.parent }
+            let clause: GenericParameterClauseSyntax?
+            let whereClause: GenericWhereClauseSyntax?
+            if let decl = node.as(FunctionDeclSyntax.self) { (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause) }
+            else if let decl = node.as(InitializerDeclSyntax.self) { (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause) }
+            else if let decl = node.as(ClassDeclSyntax.self) { (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause) }
+            else if let decl = node.as(StructDeclSyntax.self) { (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause) }
+            else { continue }
+            guard let parameter = clause?.parameters.first(where: { $0.name.text == name }) else { continue }
+            if whereClause?.requirements.contains(where: { $0.tokens(viewMode: .sourceAccurate).contains { $0.text == name } }) == true {
+                return .unknown
+            }
+            return parameter.inheritedType.map(types.resolve) ?? .notModule
         }
         return nil
     }

@@ -65,6 +65,8 @@ struct LintTests {
             "78:17 other.forward(x) -> other(x)",
             "79:20 fc.forward(x) -> fc(x)",
             "92:16 fc.forward(x) -> fc(x)",
+            "96:13 n.forward(Tensor([1])) -> n(Tensor([1]))",
+            "97:16 m.forward(Tensor([1])) -> m(Tensor([1]))",
         ])
     }
 
@@ -84,7 +86,7 @@ struct LintTests {
         let files = try Linter.swiftFiles([fixtures])
         #expect(files.map { URL(fileURLWithPath: $0).lastPathComponent }
             == ["Arity.swift", "Bypasses.swift", "Clean.swift", "ForwardProperty.swift", "FunctionValues.swift", "KnownTypes.swift"])
-        #expect(try Linter.lint([fixtures]).count == 25)
+        #expect(try Linter.lint([fixtures]).count == 27)
         #expect(throws: LintError.self) { try Linter.lint(["/nonexistent"]) }
     }
 
@@ -104,7 +106,7 @@ struct LintTests {
         }
         let (status, text) = try run("tracectl", ["lint", fixtures])
         #expect(status == 1)
-        #expect(text.split(separator: "\n").count == 25)
+        #expect(text.split(separator: "\n").count == 27)
         let (clean, _) = try run("tracectl", ["lint", fixtures + "/Clean.swift"])
         #expect(clean == 0)
         let (jsonStatus, json) = try run("tracectl-lint", ["--format", "json", fixtures + "/Bypasses.swift"])

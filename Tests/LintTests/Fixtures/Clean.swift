@@ -54,3 +54,28 @@ func vectors(_ position: inout Double, _ speed: Double, _ body: Body) {
     position += body.forward * speed
     body.forward = 1
 }
+
+/// A local function inside forward runs as part of forward.
+final class Wrapped: Linear {
+    override func forward(_ x: Tensor) throws -> Tensor {
+        func base(_ t: Tensor) throws -> Tensor { try super.forward(t) }
+        return try base(x) * 2
+    }
+}
+
+/// Generic parameters: unconstrained ones have no members, constrained ones have their protocol's.
+protocol Stepping {
+    func forward(_ n: Int)
+}
+
+func run<T: Stepping, U>(_ t: T, _ u: U, _ s: some Stepping, _ a: any Stepping) {
+    t.forward(1)
+    s.forward(2)
+    a.forward(3)
+    _ = u
+}
+
+final class Legacy: NSObject {
+    func forward(_ n: Int) {}
+    func again() { forward(1) }
+}

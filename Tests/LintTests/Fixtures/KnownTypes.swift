@@ -91,3 +91,8 @@ func local(_ x: Tensor) throws -> Tensor {
     let fc = Linear(2, 2)
     return try fc.forward(x)
 }
+
+func generic<M: Linear, N>(_ m: M, _ n: N) throws -> Tensor where N: Module<Tensor, Tensor> {
+    _ = try n.forward(Tensor([1]))
+    return try m.forward(Tensor([1]))
+}
