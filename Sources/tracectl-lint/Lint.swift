@@ -11,9 +11,11 @@ struct Lint: ParsableCommand {
         commandName: "tracectl lint",
         abstract: "Find direct calls of a module's forward in Swift sources (exit 1 when there is one).",
         discussion: """
-            Parses the sources with swift-syntax. Reports x.forward(...), self.forward(...) or forward(...) \
-            from a method other than forward, and super.forward(...) outside an override of forward: each \
-            skips the call wrapper, so hooks do not fire and the profiler cannot see the call. \
+            Parses the sources with swift-syntax. Reports x.forward(a), self.forward(a) or forward(a) \
+            from a method other than forward, super.forward(a) outside an override of forward, and forward \
+            passed as a function value (xs.map(fc.forward)): each skips the call wrapper, so hooks do not \
+            fire and the profiler cannot see the call. Calls that cannot be Module.forward (labels, other \
+            arities, trailing closures) and receivers the file declares as non-module types are not reported. \
             Output: file:line:col: warning: ..., as compilers print it.
             """)
 
@@ -39,7 +41,7 @@ struct Lint: ParsableCommand {
                 String(decoding: try! JSONEncoder().encode(s), as: UTF8.self)
             }
             let items = findings.map {
-                "{\"file\":\(quote($0.file)),\"line\":\($0.line),\"column\":\($0.column),\"call\":\(quote($0.call)),\"fix\":\(quote($0.fix)),\"message\":\(quote($0.message))}"
+                "{\"file\":\(quote($0.file)),\"line\":\($0.line),\"column\":\($0.column),\"call\":\(quote($0.call)),\"fix\":\($0.fix.map(quote) ?? "null"),\"message\":\(quote($0.message))}"
             }
             print("[" + items.joined(separator: ",\n ") + "]")
         }

@@ -29,3 +29,53 @@ final class Net: Module<Tensor, Tensor> {
 protocol Forwarding {
     func forward(_ x: Int) -> Int
 }
+
+/// A local or parameter named `forward` is not the module's method.
+final class Runner: Module<Tensor, Tensor> {
+    func run(_ forward: (Tensor) -> Tensor, _ x: Tensor) -> Tensor { forward(x) }
+
+    func local(_ x: Tensor) -> Tensor {
+        let forward = { (t: Tensor) in t }
+        return forward(x)
+    }
+
+    func closure(_ xs: [Tensor]) -> [Tensor] {
+        xs.map { forward in forward }
+    }
+
+    override func forward(_ x: Tensor) throws -> Tensor {
+        let next = try self.forward
+        _ = next
+        return x
+    }
+}
+
+func vectors(_ position: inout Double, _ speed: Double, _ body: Body) {
+    position += body.forward * speed
+    body.forward = 1
+}
+
+/// A local function inside forward runs as part of forward.
+final class Wrapped: Linear {
+    override func forward(_ x: Tensor) throws -> Tensor {
+        func base(_ t: Tensor) throws -> Tensor { try super.forward(t) }
+        return try base(x) * 2
+    }
+}
+
+/// Generic parameters: unconstrained ones have no members, constrained ones have their protocol's.
+protocol Stepping {
+    func forward(_ n: Int)
+}
+
+func run<T: Stepping, U>(_ t: T, _ u: U, _ s: some Stepping, _ a: any Stepping) {
+    t.forward(1)
+    s.forward(2)
+    a.forward(3)
+    _ = u
+}
+
+final class Legacy: NSObject {
+    func forward(_ n: Int) {}
+    func again() { forward(1) }
+}
