@@ -286,6 +286,7 @@ public final class Profiler {
         writer.describeThreads = { Tracer.threads() }
         let session = try TraceSession(sink: writer, flags: options.flags, threads: threads, modules: modules, names: names,
                                        drainInterval: options.drainInterval)
+        if options.sourceLocations { session.findings.locateCaller = { CallSites.caller().map(Profiler.describe) } }
         for module in watched { TraceDefinitions.define(root: module) }
         self.writer = writer
         self.session = session
@@ -348,5 +349,14 @@ public final class Profiler {
         if !alreadyReported {
             StandardError.write("tracewell: tracing stopped: \(message); the program continues without tracing\n")
         }
+    }
+}
+
+extension Profiler {
+    /// `Sources/Examples/Models/MLP.swift:23`: relative to the working directory when under it.
+    static func describe(_ site: CallSite) -> String {
+        let here = FileManager.default.currentDirectoryPath + "/"
+        let file = site.file.hasPrefix(here) ? String(site.file.dropFirst(here.count)) : site.file
+        return "\(file):\(site.line)"
     }
 }

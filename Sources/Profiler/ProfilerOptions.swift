@@ -15,6 +15,11 @@ public struct ProfilerOptions: Sendable, Equatable {
     public var graphCompareAfter = 10
     /// How often buffered spans are written (and committed) to the database.
     public var drainInterval: Duration = .milliseconds(50)
+    /// Each bypass finding records the source line of the call that caused it (`detail` ends in
+    /// `at FILE:LINE`), from a backtrace symbolicated once per finding (milliseconds; seconds in a
+    /// very large debug binary). Needs the binary's debug line tables, which SwiftPM emits in debug
+    /// and release builds; a stripped binary gives none.
+    public var sourceLocations = true
     /// The largest the trace file may grow; past it tracing stops (as on a full disk) and the
     /// program goes on. Nil: no limit.
     public var maxFileBytes: Int?

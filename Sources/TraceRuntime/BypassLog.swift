@@ -13,6 +13,14 @@ package final class BypassLog: Sendable {
     }
     private let findings = Mutex<[Key: BypassFinding]>([:])
 
+    /// Where user code made the call a new finding is about (`file:line`), or nil; asked once
+    /// per finding (it symbolicates a backtrace: milliseconds), never per call. Set by the profiler.
+    package var locateCaller: (@Sendable () -> String?)? {
+        get { locator.withLock { $0 } }
+        set { locator.withLock { $0 = newValue } }
+    }
+    private let locator = Mutex<(@Sendable () -> String?)?>(nil)
+
     /// A module whose children ran outside its wrapper, seen from one caller.
     package struct SkippedWrapper: Sendable, Equatable {
         package var module: UInt32
@@ -57,14 +65,22 @@ package final class BypassLog: Sendable {
     }
 
     /// Counts one occurrence of a bypass of `module` seen while `caller`'s wrapper was innermost.
+    /// The first report of a finding also records where user code made the call (`locateCaller`):
+    /// `detail` then ends in `at FILE:LINE`.
     package func report(module: UInt32, caller: UInt32, evidence: BypassEvidence, step: UInt32, detail: String = "") {
         let key = Key(module: module, caller: caller, evidence: evidence.rawValue)
-        findings.withLock { all in
+        let isNew = findings.withLock { all in
             if all[key] != nil {
                 all[key]!.count += 1
-            } else {
-                all[key] = BypassFinding(module: module, caller: caller, evidence: evidence, count: 1,
-                                         firstStep: step, detail: detail)
+                return false
+            }
+            all[key] = BypassFinding(module: module, caller: caller, evidence: evidence, count: 1, firstStep: step, detail: detail)
+            return true
+        }
+        // Symbolicated outside the lock, on this thread, once per finding.
+        if isNew, let locate = locateCaller, let location = locate() {
+            findings.withLock { all in
+                all[key]?.detail = detail.isEmpty ? "at \(location)" : "\(detail) at \(location)"
             }
         }
     }

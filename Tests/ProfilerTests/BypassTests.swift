@@ -121,7 +121,7 @@ struct BypassTests {
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(text.contains("demo-bypass: the forward hook on fc3 fired 0 times in 3 steps"))
         #expect(try findings(path) == [
-            "fc3 <- MLP: forward_without_wrapper x7 from step 0",
+            "fc3 <- MLP: forward_without_wrapper x7 from step 0 (at Sources/Examples/Models/MLP.swift:23)",
             "fc3 <- MLP: never_ran x1 from step 0",
         ])
     }

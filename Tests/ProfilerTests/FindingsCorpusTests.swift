@@ -425,6 +425,19 @@ extension Tracing {
             ])
         }
 
+        /// A finding records the source line of the direct call (once per finding, from a backtrace).
+        @Test func findingNamesTheLineOfTheDirectCall() throws {
+            let model = ModelA()
+            let path = try profile(locations: true) { _ in for _ in 0..<3 { _ = try model(x3) } }
+            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("FindingsCorpus.swift")
+            let lines = try String(contentsOf: source, encoding: .utf8).components(separatedBy: "\n")
+            let line = try #require(lines.firstIndex { $0.contains("try act.forward(fc(x))") }) + 1
+            let details = try texts(path, "SELECT detail FROM bypasses WHERE evidence = 'forward_without_wrapper'")
+            #expect(details.count == 1)
+            #expect(details.first?.hasSuffix("FindingsCorpus.swift:\(line)") == true, "\(details)")
+            #expect(details.first?.hasPrefix("at ") == true)
+        }
+
         @Test func corpusIsLargeEnough() {
             #expect(buggyModels.count >= 25 && cleanModels.count >= 20)
         }

@@ -27,7 +27,11 @@ func startAlone(_ profiler: Profiler) throws {
 /// Profiles `body` into a new file and returns the file's path.
 @discardableResult
 func profile(_ options: ProfilerOptions = ProfilerOptions(), schedule: ProfilerSchedule? = nil, path: String = temporaryTrace(),
-             watch: AnyModule? = nil, _ body: (Profiler) throws -> Void) throws -> String {
+             watch: AnyModule? = nil, locations: Bool = false, _ body: (Profiler) throws -> Void) throws -> String {
+    var options = options
+    // Symbolicating a backtrace in this large debug test binary takes seconds: only the tests
+    // of source locations turn it on.
+    options.sourceLocations = locations
     let profiler = Profiler(output: path, options: options, schedule: schedule, runName: "test")
     if let watch { profiler.watch(watch) }
     try startAlone(profiler)
