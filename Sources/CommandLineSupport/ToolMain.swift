@@ -2,19 +2,19 @@ import ArgumentParser
 import Foundation
 
 /// An error whose description is the one line a command-line tool prints for it.
-public protocol OneLineError: Error, CustomStringConvertible {}
+package protocol OneLineError: Error, CustomStringConvertible {}
 
 /// An input error with its one-line message.
-public struct Failure: OneLineError {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct Failure: OneLineError {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 extension ParsableCommand {
     /// Parses the command line and runs the command, mapping every outcome to the tools'
     /// documented exit status: 0 success (and `--help`), the status of an `ExitCode` (1: findings),
     /// 2 for usage and input errors, each reported as one line on stderr, prefixed with `tool`.
-    public static func runAsTool(_ tool: String) -> Never {
+    package static func runAsTool(_ tool: String) -> Never {
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -3,21 +3,21 @@ import Profiler
 import Tensors
 
 /// The example models.
-public enum ModelKind: String, CaseIterable, Sendable {
+package enum ModelKind: String, CaseIterable, Sendable {
     case mlp, cnn, gpt
 }
 
 /// How to train.
-public struct TrainingConfig: Sendable {
-    public var model: ModelKind
-    public var steps: Int
-    public var batchSize: Int
-    public var learningRate: Float
-    public var seed: UInt64
+package struct TrainingConfig: Sendable {
+    package var model: ModelKind
+    package var steps: Int
+    package var batchSize: Int
+    package var learningRate: Float
+    package var seed: UInt64
     /// Make the model call its last layer's `forward` directly (a bypass to detect).
-    public var demoBypass = false
+    package var demoBypass = false
 
-    public init(model: ModelKind, steps: Int? = nil, batchSize: Int? = nil, learningRate: Float? = nil, seed: UInt64 = 0) {
+    package init(model: ModelKind, steps: Int? = nil, batchSize: Int? = nil, learningRate: Float? = nil, seed: UInt64 = 0) {
         self.model = model
         self.seed = seed
         switch model {
@@ -29,30 +29,30 @@ public struct TrainingConfig: Sendable {
 }
 
 /// One logged step.
-public struct StepLog: Sendable {
-    public var step: Int
-    public var loss: Float
+package struct StepLog: Sendable {
+    package var step: Int
+    package var loss: Float
     /// Fraction of the batch classified correctly (classifiers only).
-    public var accuracy: Float?
-    public var stepsPerSecond: Double
+    package var accuracy: Float?
+    package var stepsPerSecond: Double
 }
 
 /// What a run achieved.
-public struct TrainingSummary: Sendable {
-    public var firstLoss: Float
-    public var finalLoss: Float
+package struct TrainingSummary: Sendable {
+    package var firstLoss: Float
+    package var finalLoss: Float
     /// Mean training accuracy over the last 20 steps, and accuracy on held-out data (classifiers).
-    public var trainAccuracy: Float?
-    public var testAccuracy: Float?
-    public var chance: Float
-    public var stepsPerSecond: Double
-    public var sample: String?
+    package var trainAccuracy: Float?
+    package var testAccuracy: Float?
+    package var chance: Float
+    package var stepsPerSecond: Double
+    package var sample: String?
 }
 
 /// Builds the model and data for a config and trains it.
-public final class Trainer {
-    public let config: TrainingConfig
-    public let model: Module<Tensor, Tensor>
+package final class Trainer {
+    package let config: TrainingConfig
+    package let model: Module<Tensor, Tensor>
     let optimizer: Optimizer
     let lossFunction = CrossEntropyLoss()
     private var shapes: (train: ShapesDataset, test: ShapesDataset)?
@@ -60,7 +60,7 @@ public final class Trainer {
     private var batches: Batches
     static let context = 32
 
-    public init(_ config: TrainingConfig) {
+    package init(_ config: TrainingConfig) {
         self.config = config
         // A generator of our own: the same seed gives the same run even when other models are
         // built on other threads meanwhile.
@@ -103,7 +103,7 @@ public final class Trainer {
 
     /// Registers a forward hook on the model's last layer and returns its name and a call
     /// counter (with `demoBypass` the hook never fires: the layer's wrapper is skipped).
-    public func countLastLayerHookCalls() -> (layer: String, count: () -> Int) {
+    package func countLastLayerHookCalls() -> (layer: String, count: () -> Int) {
         let last: (String, Linear) = switch model {
         case let mlp as MLP: ("fc3", mlp.fc3)
         case let cnn as CNN: ("fc", cnn.fc)
@@ -125,7 +125,7 @@ public final class Trainer {
     }
 
     /// Trains for `config.steps` steps; `afterStep` runs after each optimizer step with its log.
-    public func run(afterStep: (StepLog) throws -> Void = { _ in }) throws -> TrainingSummary {
+    package func run(afterStep: (StepLog) throws -> Void = { _ in }) throws -> TrainingSummary {
         model.train()
         var firstLoss: Float = .nan, lastLoss: Float = .nan
         var recentAccuracy: [Float] = []
@@ -147,7 +147,7 @@ public final class Trainer {
     }
 
     /// One optimizer step on the next batch: loss and batch accuracy.
-    public func trainStep() throws -> (loss: Float, accuracy: Float?) {
+    package func trainStep() throws -> (loss: Float, accuracy: Float?) {
         optimizer.zeroGrad()
         switch config.model {
         case .mlp, .cnn:

@@ -13,8 +13,8 @@ import SwiftSyntax
 /// the file shows is not a module (a struct, enum, actor, protocol or non-module class declared
 /// in it, literals, collections, common standard types); a `forward` that is a local name or a
 /// property; comments, strings, declarations named `forward`, argument labels and enum cases.
-public enum ForwardCallRule {
-    public static func check(source: String, file: String) -> [LintFinding] {
+package enum ForwardCallRule {
+    package static func check(source: String, file: String) -> [LintFinding] {
         let tree = Parser.parse(source: source)
         let visitor = Visitor(file: file, tree: tree)
         visitor.walk(tree)

@@ -1,17 +1,17 @@
 /// A direct use of `forward` that skips a module's call wrapper.
-public struct LintFinding: Equatable, Sendable {
-    public var file: String
-    public var line: Int
-    public var column: Int
+package struct LintFinding: Equatable, Sendable {
+    package var file: String
+    package var line: Int
+    package var column: Int
     /// The code as written: the call `fc2.forward(h)` or the function value `layer.forward`.
-    public var call: String
+    package var call: String
     /// What to write instead (`fc2(h)`, `layer.callAsFunction`); nil when no rewrite in place is
     /// right (`super.forward` in a helper method).
-    public var fix: String?
+    package var fix: String?
     /// The explanation and the fix, in words.
-    public var message: String
+    package var message: String
 
-    public init(file: String, line: Int, column: Int, call: String, fix: String?, message: String) {
+    package init(file: String, line: Int, column: Int, call: String, fix: String?, message: String) {
         self.file = file
         self.line = line
         self.column = column
@@ -21,7 +21,7 @@ public struct LintFinding: Equatable, Sendable {
     }
 
     /// `file:line:col: warning: ...`, the format editors and CI annotate.
-    public var diagnostic: String { "\(file):\(line):\(column): warning: \(message)" }
+    package var diagnostic: String { "\(file):\(line):\(column): warning: \(message)" }
 }
 
 extension LintFinding {

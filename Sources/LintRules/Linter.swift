@@ -1,9 +1,9 @@
 import Foundation
 
 /// Lints files and folders of Swift sources.
-public enum Linter {
+package enum Linter {
     /// Every `.swift` file under `paths` (folders recursively, skipping hidden and `.build` folders), sorted.
-    public static func swiftFiles(_ paths: [String]) throws -> [String] {
+    package static func swiftFiles(_ paths: [String]) throws -> [String] {
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -27,7 +27,7 @@ public enum Linter {
         return files.sorted()
     }
 
-    public static func lint(_ paths: [String]) throws -> [LintFinding] {
+    package static func lint(_ paths: [String]) throws -> [LintFinding] {
         try swiftFiles(paths).flatMap { file -> [LintFinding] in
             guard let source = try? String(contentsOfFile: file, encoding: .utf8) else { throw LintError("\(file): cannot read the file") }
             return ForwardCallRule.check(source: source, file: file)
@@ -35,7 +35,7 @@ public enum Linter {
     }
 }
 
-public struct LintError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct LintError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

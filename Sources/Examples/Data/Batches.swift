@@ -1,13 +1,13 @@
 import Tensors
 
 /// Seeded shuffling and batching: index batches over `count` examples, reshuffled each epoch.
-public struct Batches: IteratorProtocol, Sequence {
+package struct Batches: IteratorProtocol, Sequence {
     private var order: [Int]
     private var position = 0
     private var generator: RandomGenerator
-    public let batchSize: Int
+    package let batchSize: Int
 
-    public init(count: Int, batchSize: Int, seed: UInt64) {
+    package init(count: Int, batchSize: Int, seed: UInt64) {
         precondition(count >= batchSize && batchSize > 0, "Batches: need at least one full batch of \(batchSize) from \(count) examples")
         order = Array(0..<count)
         generator = RandomGenerator(seed: seed)
@@ -16,7 +16,7 @@ public struct Batches: IteratorProtocol, Sequence {
     }
 
     /// The next batch of indices; batches never run out (a new epoch starts, reshuffled).
-    public mutating func next() -> ArraySlice<Int>? {
+    package mutating func next() -> ArraySlice<Int>? {
         if position + batchSize > order.count {
             generator.shuffle(&order)
             position = 0

@@ -1,12 +1,12 @@
 import Tensors
 
 /// Text generated from a small grammar, as characters: training data for a tiny GPT.
-public struct CharacterCorpus {
-    public let text: [Character]
-    public let vocabulary: [Character]
-    public let ids: [Int32]
+package struct CharacterCorpus {
+    package let text: [Character]
+    package let vocabulary: [Character]
+    package let ids: [Int32]
 
-    public init(sentences: Int, seed: UInt64) {
+    package init(sentences: Int, seed: UInt64) {
         var generator = RandomGenerator(seed: seed)
         let subjects = ["the cat", "a dog", "my friend", "the robot", "our teacher", "a small bird", "the old man"]
         let verbs = ["sees", "likes", "finds", "follows", "draws", "paints", "reads"]
@@ -24,7 +24,7 @@ public struct CharacterCorpus {
     }
 
     /// `count` windows of `length` ids starting at `starts`, and the same shifted by one.
-    public func batch(starts: [Int], length: Int) -> (x: Tensor, y: Tensor) {
+    package func batch(starts: [Int], length: Int) -> (x: Tensor, y: Tensor) {
         var x = [Int32](), y = [Int32]()
         for s in starts {
             x.append(contentsOf: ids[s..<s + length])

@@ -2,16 +2,16 @@ import Tensors
 
 /// Small grayscale images of ten kinds of shapes, drawn procedurally with random
 /// position, size, stroke and noise. Nothing is downloaded.
-public struct ShapesDataset {
-    public static let side = 28
-    public static let classes = ["disc", "ring", "square", "frame", "triangle", "plus", "cross", "hbar", "vbar", "diagonal"]
+package struct ShapesDataset {
+    package static let side = 28
+    package static let classes = ["disc", "ring", "square", "frame", "triangle", "plus", "cross", "hbar", "vbar", "diagonal"]
 
     /// `[count, 28 * 28]` pixels in [0, 1] (reshape to `[count, 1, 28, 28]` for a CNN).
-    public let images: [Float]
-    public let labels: [Int32]
-    public var count: Int { labels.count }
+    package let images: [Float]
+    package let labels: [Int32]
+    package var count: Int { labels.count }
 
-    public init(count: Int, seed: UInt64) {
+    package init(count: Int, seed: UInt64) {
         var generator = RandomGenerator(seed: seed)
         let side = ShapesDataset.side
         var images = [Float](repeating: 0, count: count * side * side)
@@ -56,7 +56,7 @@ public struct ShapesDataset {
     }
 
     /// Rows `indices` as a batch: pixels `[B, 784]` and int32 labels `[B]`.
-    public func batch(_ indices: ArraySlice<Int>) -> (x: Tensor, y: Tensor) {
+    package func batch(_ indices: ArraySlice<Int>) -> (x: Tensor, y: Tensor) {
         let pixels = ShapesDataset.side * ShapesDataset.side
         var x = [Float]()
         x.reserveCapacity(indices.count * pixels)

@@ -2,13 +2,13 @@ import Modules
 import Tensors
 
 /// A pre-norm transformer block: causal self-attention and an MLP, each with a residual.
-public final class TransformerBlock: Module<Tensor, Tensor> {
-    public let ln1: LayerNorm
-    public let attn: MultiheadSelfAttention
-    public let ln2: LayerNorm
-    public let mlp: Sequential
+package final class TransformerBlock: Module<Tensor, Tensor> {
+    package let ln1: LayerNorm
+    package let attn: MultiheadSelfAttention
+    package let ln2: LayerNorm
+    package let mlp: Sequential
 
-    public init(dimension: Int, heads: Int) {
+    package init(dimension: Int, heads: Int) {
         ln1 = LayerNorm(dimension)
         attn = MultiheadSelfAttention(dimension: dimension, heads: heads)
         ln2 = LayerNorm(dimension)
@@ -16,7 +16,7 @@ public final class TransformerBlock: Module<Tensor, Tensor> {
         super.init()
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    package override func forward(_ x: Tensor) throws -> Tensor {
         let mask = AttentionInput.causalMask(x.shape[1])
         let h = try x + attn(AttentionInput(ln1(x), mask: mask))
         return try h + mlp(ln2(h))
@@ -24,15 +24,15 @@ public final class TransformerBlock: Module<Tensor, Tensor> {
 }
 
 /// A tiny character-level GPT with tied input and output embeddings.
-public final class GPT: Module<Tensor, Tensor> {
-    public let tokenEmbedding: Embedding
-    public let positionEmbedding: Embedding
-    public let blocks: ModuleList<TransformerBlock>
-    public let lnFinal: LayerNorm
-    public let head: Linear
-    public var bypassLastLayer = false
+package final class GPT: Module<Tensor, Tensor> {
+    package let tokenEmbedding: Embedding
+    package let positionEmbedding: Embedding
+    package let blocks: ModuleList<TransformerBlock>
+    package let lnFinal: LayerNorm
+    package let head: Linear
+    package var bypassLastLayer = false
 
-    public init(vocabulary: Int, context: Int, dimension: Int = 64, heads: Int = 4, layers: Int = 2) {
+    package init(vocabulary: Int, context: Int, dimension: Int = 64, heads: Int = 4, layers: Int = 2) {
         tokenEmbedding = Embedding(vocabulary, dimension)
         positionEmbedding = Embedding(context, dimension)
         blocks = ModuleList((0..<layers).map { _ in TransformerBlock(dimension: dimension, heads: heads) })
@@ -46,7 +46,7 @@ public final class GPT: Module<Tensor, Tensor> {
     }
 
     /// `ids [B, T]` to logits `[B, T, vocabulary]`.
-    public override func forward(_ ids: Tensor) throws -> Tensor {
+    package override func forward(_ ids: Tensor) throws -> Tensor {
         let t = ids.shape[1]
         let positions = Tensor(indices: (0..<Int32(t)).map { $0 }, shape: [t])
         var x = try tokenEmbedding(ids) + positionEmbedding(positions)
