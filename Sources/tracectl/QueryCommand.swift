@@ -14,8 +14,14 @@ struct Query: ParsableCommand {
     var sql: String
     @Option(help: "table, json or csv.")
     var format: OutputFormat = .table
+    @Option(help: "Stop the statement after this many seconds.")
+    var timeout: Double = 600
+
+    func validate() throws {
+        if !(timeout > 0) { throw ValidationError("--timeout must be positive") }
+    }
 
     func run() throws {
-        try TraceQuery(file.open(), sql: sql).run(format) { print($0) }
+        try TraceQuery(file.open(), sql: sql, timeout: timeout).run(format) { print($0) }
     }
 }

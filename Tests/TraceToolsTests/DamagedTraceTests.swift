@@ -146,3 +146,33 @@ struct DamagedTraceTests {
         #expect(o.stderr.hasPrefix("tracectl: "))
     }
 }
+
+@Suite("Traces on read-only file systems")
+struct ReadOnlyTests {
+    func sh(_ arguments: [String]) -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = arguments
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return -1 }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    /// A WAL trace with no `-shm` beside it on a read-only mount (SQLite alone says "unable to
+    /// open database file"). Needs a bind mount, so it runs where the tests run as root.
+    @Test func aWALTraceOnAReadOnlyMountIsReadImmutable() throws {
+        let source = temporaryPath("t.sqlite")
+        try SyntheticTrace(steps: 3).write(to: source)
+        let mountPoint = temporaryPath("ro")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let folder = URL(fileURLWithPath: source).deletingLastPathComponent().path
+        guard getuid() == 0, sh(["mount", "--bind", folder, mountPoint]) == 0 else { return }
+        defer { _ = sh(["umount", mountPoint]) }
+        guard sh(["mount", "-o", "remount,bind,ro", mountPoint]) == 0 else { return }
+        let o = try run(["runs", mountPoint + "/t.sqlite", "--format", "csv"])
+        #expect(o.status == 0, "\(o.stderr)")
+        #expect(o.stdout.split(separator: "\n").count == 2, "the header and run 1")
+    }
+}

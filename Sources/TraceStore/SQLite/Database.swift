@@ -42,7 +42,10 @@ package final class Database {
         sqlite3_extended_result_codes(db, 1)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        sqlite3_close_v2(handle)
+        progressBox?.release()
+    }
 
     /// SQLite's message for the last error; a full database says `fullMessage` when it is set.
     var message: String {
@@ -100,25 +103,34 @@ package final class Database {
         sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 0)
     }
 
-    /// Lets `progress` run every `instructions` virtual-machine steps (nil removes it).
-    package func setProgressHandler(every instructions: Int32, _ progress: (() -> Void)?) {
+    /// Lets `progress` run every `instructions` virtual-machine steps (nil removes it); when it
+    /// returns true the running statement stops with SQLITE_INTERRUPT.
+    package func setProgressHandler(every instructions: Int32, _ progress: (() -> Bool)?) {
         guard let progress else {
             sqlite3_progress_handler(handle, 0, nil, nil)
+            progressBox?.release()
+            progressBox = nil
             return
         }
         let box = Unmanaged.passRetained(ProgressBox(progress))
         progressBox?.release()
         progressBox = box
         sqlite3_progress_handler(handle, instructions, { raw in
-            Unmanaged<ProgressBox>.fromOpaque(raw!).takeUnretainedValue().body()
-            return 0
+            Unmanaged<ProgressBox>.fromOpaque(raw!).takeUnretainedValue().body() ? 1 : 0
         }, box.toOpaque())
+    }
+
+    /// Stops any statement that runs longer than `seconds` from now (nil: no limit).
+    package func setTimeLimit(seconds: Double?) {
+        guard let seconds else { return setProgressHandler(every: 0, nil) }
+        let deadline = Date().addingTimeInterval(seconds)
+        setProgressHandler(every: 100_000) { Date() > deadline }
     }
 
     private var progressBox: Unmanaged<ProgressBox>?
     private final class ProgressBox {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
+        let body: () -> Bool
+        init(_ body: @escaping () -> Bool) { self.body = body }
     }
 }
 
@@ -134,7 +146,7 @@ package enum SQLValue: Equatable, Sendable {
 /// A prepared statement.
 package final class Statement {
     let handle: OpaquePointer
-    unowned let db: Database
+    package unowned let db: Database
 
     /// Prepares the first statement of `sql`; `single` refuses text that holds more than one.
     init(_ db: Database, _ sql: String, single: Bool = false) throws {

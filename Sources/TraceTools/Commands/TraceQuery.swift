@@ -2,10 +2,16 @@ import TraceStore
 
 /// One user SQL statement on a trace (`tracectl query`): read-only, one statement, rows streamed.
 package struct TraceQuery {
+    /// Kept open for the statement, which refers to its connection.
+    private let reader: TraceReader
     private let statement: Statement
+    private let timeout: Double?
 
     /// Prepares `sql` on `reader`'s read-only connection; refuses writes, ATTACH and a second statement.
-    package init(_ reader: TraceReader, sql: String) throws {
+    /// With `timeout`, the statement is stopped after that many seconds.
+    package init(_ reader: TraceReader, sql: String, timeout: Double? = nil) throws {
+        self.timeout = timeout
+        self.reader = reader
         let keyword = sql.drop { $0.isWhitespace }.prefix(6).uppercased()
         if keyword == "ATTACH" || keyword == "DETACH" {
             throw StoreError("query: only read-only statements are allowed; this one writes")
@@ -41,6 +47,8 @@ package struct TraceQuery {
             headerDone = true
             table.rows.removeAll(keepingCapacity: true)
         }
+        statement.db.setTimeLimit(seconds: timeout)
+        defer { statement.db.setTimeLimit(seconds: nil) }
         do {
             while try statement.step() {
                 table.append((0..<statement.columnCount).map { i in
@@ -54,6 +62,8 @@ package struct TraceQuery {
                 })
                 if table.rows.count == 1000 { flush(final: false) }
             }
+        } catch let error as StoreError where error.description == "interrupted" && timeout != nil {
+            throw StoreError("query: stopped after \(timeout!) s (--timeout)")
         } catch {
             throw StoreError("query: \(error)")
         }
