@@ -1,3 +1,4 @@
+import Distributed
 import Modules
 import Profiler
 import Tensors
@@ -16,6 +17,11 @@ package struct TrainingConfig: Sendable {
     package var seed: UInt64
     /// Make the model call its last layer's `forward` directly (a bypass to detect).
     package var demoBypass = false
+    /// With `distribute(over:)`: call the wrapped model directly on this step, skipping
+    /// `DistributedDataParallel`'s forward (a DDP bypass to detect).
+    package var ddpBypassStep: Int?
+    /// With `distribute(over:)`: compare parameters across ranks every this many steps (0: never).
+    package var consistencyEvery = 0
 
     package init(model: ModelKind, steps: Int? = nil, batchSize: Int? = nil, learningRate: Float? = nil, seed: UInt64 = 0) {
         self.model = model
@@ -59,6 +65,12 @@ package final class Trainer {
     private var corpus: CharacterCorpus?
     private var batches: Batches
     static let context = 32
+    /// The data-parallel wrapper, after `distribute(over:)`.
+    package private(set) var ddp: DistributedDataParallel?
+    /// Consistency checks run and the first mismatch they found.
+    package private(set) var consistencyChecks = 0
+    package private(set) var firstMismatch: ParameterMismatch?
+    private var stepsDone = 0
 
     package init(_ config: TrainingConfig) {
         self.config = config
@@ -101,6 +113,52 @@ package final class Trainer {
         return (model, optimizer, shapes, corpus, batches)
     }
 
+    /// Trains data-parallel over `group`: the model is wrapped in `DistributedDataParallel`
+    /// and each rank takes its contiguous share of every global batch (`batchSize` must
+    /// divide by the group's size), so the ranks together see what one process would.
+    package func distribute(over group: ProcessGroup, bucketCapMB: Double = 25) throws {
+        guard config.batchSize % group.size == 0 else {
+            throw DistributedError(collective: "setup", rank: group.rank, size: group.size,
+                                   message: "the batch size \(config.batchSize) does not divide by \(group.size) ranks")
+        }
+        ddp = try DistributedDataParallel(model, group: group, bucketCapMB: bucketCapMB)
+    }
+
+    /// This rank's share of a global batch.
+    private func shard(_ indices: ArraySlice<Int>) -> ArraySlice<Int> {
+        guard let group = ddp?.group, group.size > 1 else { return indices }
+        let per = indices.count / group.size
+        let start = indices.startIndex + group.rank * per
+        return indices[start..<(start + per)]
+    }
+
+    /// The module a training step calls: the DDP wrapper, or the model itself.
+    private var stepModel: Module<Tensor, Tensor> {
+        guard let ddp else { return model }
+        return config.ddpBypassStep == stepsDone ? ddp.module : ddp
+    }
+
+    /// What evaluation calls: through the DDP wrapper too (in eval mode without gradients it
+    /// only forwards), so that the trace shows no skipped wrapper.
+    private var evalModel: Module<Tensor, Tensor> { ddp ?? model }
+
+    /// Loss and accuracy averaged over the ranks (what one process on the whole batch reports).
+    private func global(_ loss: Float, _ accuracy: Float?) throws -> (Float, Float?) {
+        guard let group = ddp?.group, group.size > 1 else { return (loss, accuracy) }
+        var values = [loss, accuracy ?? 0]
+        try group.allReduce(&values, label: "loss")
+        let n = Float(group.size)
+        return (values[0] / n, accuracy.map { _ in values[1] / n })
+    }
+
+    private func checkConsistency() throws {
+        guard let ddp, config.consistencyEvery > 0, stepsDone % config.consistencyEvery == 0 else { return }
+        consistencyChecks += 1
+        if let mismatch = try ParameterConsistency.check(ddp, step: stepsDone), firstMismatch == nil {
+            firstMismatch = mismatch
+        }
+    }
+
     /// Registers a forward hook on the model's last layer and returns its name and a call
     /// counter (with `demoBypass` the hook never fires: the layer's wrapper is skipped).
     package func countLastLayerHookCalls() -> (layer: String, count: () -> Int) {
@@ -126,7 +184,7 @@ package final class Trainer {
 
     /// Trains for `config.steps` steps; `afterStep` runs after each optimizer step with its log.
     package func run(afterStep: (StepLog) throws -> Void = { _ in }) throws -> TrainingSummary {
-        model.train()
+        evalModel.train()
         var firstLoss: Float = .nan, lastLoss: Float = .nan
         var recentAccuracy: [Float] = []
         let start = ContinuousClock.now
@@ -148,24 +206,28 @@ package final class Trainer {
 
     /// One optimizer step on the next batch: loss and batch accuracy.
     package func trainStep() throws -> (loss: Float, accuracy: Float?) {
+        stepsDone += 1
         optimizer.zeroGrad()
+        let result: (Float, Float?)
         switch config.model {
         case .mlp, .cnn:
-            let (x, y) = Profiler.range("data") { input(shapes!.train, batches.next()!) }
-            let logits = try model(x)
+            let (x, y) = Profiler.range("data") { input(shapes!.train, shard(batches.next()!)) }
+            let logits = try stepModel(x)
             let loss = try lossFunction(logits, y)
             try Profiler.range("backward") { try loss.backward() }
             optimizer.step()
-            return (loss.item, accuracy(logits, y))
+            result = (loss.item, accuracy(logits, y))
         case .gpt:
-            let (x, y) = Profiler.range("data") { corpus!.batch(starts: Array(batches.next()!), length: Trainer.context) }
-            let logits = try model(x)
+            let (x, y) = Profiler.range("data") { corpus!.batch(starts: Array(shard(batches.next()!)), length: Trainer.context) }
+            let logits = try stepModel(x)
             let vocabulary = logits.shape[2]
             let loss = try lossFunction(logits.reshaped([-1, vocabulary]), y.reshaped([-1]))
             try Profiler.range("backward") { try loss.backward() }
             optimizer.step()
-            return (loss.item, nil)
+            result = (loss.item, nil)
         }
+        try checkConsistency()
+        return try global(result.0, result.1)
     }
 
     private func input(_ data: ShapesDataset, _ indices: ArraySlice<Int>) -> (Tensor, Tensor) {
@@ -183,12 +245,12 @@ package final class Trainer {
     /// Accuracy on the held-out images, in eval mode without gradients.
     func testAccuracy() throws -> Float? {
         guard let test = shapes?.test else { return nil }
-        model.eval()
-        defer { model.train() }
+        evalModel.eval()
+        defer { evalModel.train() }
         var correct: Float = 0
         for start in stride(from: 0, to: test.count, by: 250) {
             let (x, y) = input(test, Array(start..<min(start + 250, test.count))[...])
-            correct += try noGrad { accuracy(try model(x), y) } * Float(y.count)
+            correct += try noGrad { accuracy(try evalModel(x), y) } * Float(y.count)
         }
         return correct / Float(test.count)
     }
@@ -196,13 +258,13 @@ package final class Trainer {
     /// For the GPT: greedy continuation of "the ".
     func sample() throws -> String? {
         guard let corpus, config.model == .gpt else { return nil }
-        model.eval()
-        defer { model.train() }
+        evalModel.eval()
+        defer { evalModel.train() }
         let index = Dictionary(uniqueKeysWithValues: corpus.vocabulary.enumerated().map { ($1, Int32($0)) })
         var ids = "the ".map { index[$0]! }
         for _ in 0..<48 {
             let window = Array(ids.suffix(Trainer.context))
-            let logits = try noGrad { try model(Tensor(indices: window, shape: [1, window.count])) }
+            let logits = try noGrad { try evalModel(Tensor(indices: window, shape: [1, window.count])) }
             let last = try logits.slice(axis: 1, (window.count - 1)..<window.count).contiguous()
             ids.append(Int32(last.argmaxLastAxis()[0]))
         }

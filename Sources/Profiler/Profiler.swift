@@ -288,6 +288,7 @@ public final class Profiler {
                                        drainInterval: options.drainInterval)
         if options.sourceLocations { session.findings.locateCaller = { CallSites.caller().map(Profiler.describe) } }
         for module in watched { TraceDefinitions.define(root: module) }
+        writer.recordClockOrigin(wallNanoseconds: session.startWall, monotonicNanoseconds: session.startMonotonic)
         self.writer = writer
         self.session = session
         windowFirstStep = nil

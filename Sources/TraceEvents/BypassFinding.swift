@@ -20,6 +20,9 @@ public enum BypassEvidence: UInt8, Sendable, CaseIterable {
     case evalModeInTraining = 7
     /// BatchNorm in training mode saw one value per channel: its statistics are meaningless.
     case batchNormSingleValue = 8
+    /// A model wrapped by `DistributedDataParallel` ran without the wrapper's forward outside
+    /// `noSync`: its gradients were not all-reduced (nor its buffers broadcast) in that step.
+    case ddpForwardSkipped = 9
 
     /// The name stored in the `bypasses` table and shown in reports.
     public var name: String {
@@ -32,11 +35,12 @@ public enum BypassEvidence: UInt8, Sendable, CaseIterable {
         case .trainingModeWithoutGrad: "train_mode_without_grad"
         case .evalModeInTraining: "eval_mode_in_training"
         case .batchNormSingleValue: "batch_norm_single_value"
+        case .ddpForwardSkipped: "ddp_forward_skipped"
         }
     }
 
     /// True for findings about state (modes, batch sizes) rather than a skipped wrapper.
-    public var isStateFinding: Bool { rawValue >= BypassEvidence.trainingModeWithoutGrad.rawValue }
+    public var isStateFinding: Bool { [.trainingModeWithoutGrad, .evalModeInTraining, .batchNormSingleValue].contains(self) }
 
     /// The evidence stored under `name`, if this version knows it.
     public init?(name: String) {

@@ -12,6 +12,12 @@ public enum SpanKind: UInt8, Sendable, CaseIterable {
     case step = 4
     /// One tensor op.
     case op = 5
+    /// A collective between ranks (a bucket's all-reduce, a broadcast), on the communication thread.
+    case collective = 6
+    /// The part of a collective spent waiting for the slowest rank to arrive (measured).
+    case commWait = 7
+    /// The part of a collective spent moving and reducing data, after every rank arrived.
+    case commTransfer = 8
 
     /// The name used in the database and in exports.
     public var name: String {
@@ -22,6 +28,9 @@ public enum SpanKind: UInt8, Sendable, CaseIterable {
         case .range: "range"
         case .step: "step"
         case .op: "op"
+        case .collective: "collective"
+        case .commWait: "comm_wait"
+        case .commTransfer: "comm_transfer"
         }
     }
 

@@ -12,7 +12,8 @@ package struct RunDescription: Sendable {
     package var options: String
     package var startWallNanoseconds: UInt64
 
-    package init(name: String, options: String, startWallNanoseconds: UInt64, rank: Int = 0, worldSize: Int = 1,
+    package init(name: String, options: String, startWallNanoseconds: UInt64,
+                rank: Int = RunDescription.launcher.rank, worldSize: Int = RunDescription.launcher.size,
                 command: String = CommandLine.arguments.joined(separator: " "),
                 host: String = ProcessInfo.processInfo.hostName, pid: Int = Int(ProcessInfo.processInfo.processIdentifier)) {
         self.name = name
@@ -23,5 +24,16 @@ package struct RunDescription: Sendable {
         self.command = command
         self.host = host
         self.pid = pid
+    }
+}
+
+extension RunDescription {
+    /// This process's rank and world size as the MPI launcher (`mpirun`) set them in the
+    /// environment; (0, 1) otherwise.
+    package static var launcher: (rank: Int, size: Int, job: String?) {
+        let env = ProcessInfo.processInfo.environment
+        guard let size = env["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init), size >= 1,
+              let rank = env["OMPI_COMM_WORLD_RANK"].flatMap(Int.init), (0..<size).contains(rank) else { return (0, 1, nil) }
+        return (rank, size, env["OMPI_MCA_ess_base_jobid"] ?? env["PMIX_NAMESPACE"])
     }
 }

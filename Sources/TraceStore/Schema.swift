@@ -1,3 +1,5 @@
+import TraceEvents
+
 /// The trace database schema. `Traces/README.md` documents it for users.
 package enum Schema {
     /// Bumped whenever a reader of the previous version could misread a file.
@@ -20,6 +22,7 @@ package enum Schema {
             dropped_events INTEGER NOT NULL DEFAULT 0,
             span_count INTEGER NOT NULL DEFAULT 0,
             first_span_id INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS span_kinds(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS shapes(id INTEGER PRIMARY KEY, text TEXT NOT NULL, dtypes TEXT NOT NULL,
             UNIQUE(text, dtypes));
@@ -126,8 +129,7 @@ package enum Schema {
                g.run_id AS run_id,
                s.id - s.up AS parent_id,
                g.depth AS depth,
-               CASE g.kind WHEN 0 THEN 'forward' WHEN 1 THEN 'backward' WHEN 2 THEN 'optimizer'
-                           WHEN 3 THEN 'range' WHEN 4 THEN 'step' ELSE 'op' END AS kind,
+               COALESCE(k.name, 'kind ' || g.kind) AS kind,
                CASE WHEN g.kind IN (0, 1) THEN (CASE m.path WHEN '' THEN m.type ELSE m.path END)
                     WHEN g.kind = 4 THEN 'ProfilerStep#' || s.step
                     ELSE n.text END AS name,
@@ -149,6 +151,7 @@ package enum Schema {
         FROM span_data s
         JOIN signatures g ON g.id = s.sig
         JOIN steps st ON st.run_id = g.run_id AND st.step = s.step
+        LEFT JOIN span_kinds k ON k.id = g.kind
         LEFT JOIN modules m ON m.run_id = g.run_id AND m.id = g.module_id
         LEFT JOIN strings n ON n.id = g.name_id
         LEFT JOIN strings h ON h.id = g.hooks_id
@@ -162,4 +165,18 @@ package enum Schema {
         """
 
     static let kindNames = ["forward", "backward", "optimizer", "range", "step", "op"]
+
+    /// Span kinds are data: every writer records the names of the kinds it knows (collectives
+    /// and their wait/transfer parts included), so readers never need the runtime's enum.
+    static func recordSpanKinds(_ db: Database) throws {
+        try db.execute("CREATE TABLE IF NOT EXISTS span_kinds(id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        // Where a run's time zero is on the host's clocks, and the launcher's job: what merging
+        // ranks needs (created here too, so that older files gain it).
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS run_clock(run_id INTEGER PRIMARY KEY, job TEXT,
+                origin_wall_ns INTEGER NOT NULL, origin_monotonic_ns INTEGER NOT NULL)
+            """)
+        let insert = try db.prepare("INSERT OR REPLACE INTO span_kinds VALUES (?, ?)")
+        for kind in SpanKind.allCases { try insert.run([.int(Int64(kind.rawValue)), .text(kind.name)]) }
+    }
 }

@@ -22,9 +22,17 @@ struct Bench: ParsableCommand {
     @Option(help: "Compare with PyTorch, using this Python (which must have torch), alternating rounds.")
     var pytorch: String?
 
+    @Flag(help: "Data-parallel MLP step; run as: mpirun -n 2 .build/release/bench --ddp (rank 0 prints).")
+    var ddp = false
+
     enum Format: String, ExpressibleByArgument { case table, json }
 
     func run() throws {
+        if ddp {
+            let results = try DDPBench.run(blocks: rounds * 2)
+            if !results.isEmpty { print(render(results)) }
+            return
+        }
         if let pytorch {
             print(try PyTorchComparison.run(python: pytorch, rounds: 5))
             return

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Examples
 import Foundation
 import Profiler
@@ -30,6 +31,14 @@ struct Train: ParsableCommand {
     var html: String?
     @Flag(name: .customLong("demo-bypass"), help: "Make the model call its last layer's forward directly (a bypass the trace exposes).")
     var demoBypass = false
+    @Flag(name: .customLong("demo-ddp-bypass"), help: "Data-parallel: on step 3 call the wrapped model directly, skipping DistributedDataParallel's forward (a bypass the run reports).")
+    var demoDDPBypass = false
+    @Option(name: .customLong("bucket-cap-mb"), help: "Data-parallel: gradient bucket cap in MiB (default 25; the first bucket is at most 1).")
+    var bucketCapMB: Double = 25
+    @Option(name: .customLong("check-every"), help: "Data-parallel: compare parameter checksums across ranks every K steps (default 100 under mpirun, 1 with --demo-ddp-bypass; 0 never).")
+    var checkEvery: Int?
+    @Option(name: .customLong("save-state"), help: ArgumentHelp("Write the trained parameters (safetensors) here; ranks other than 0 add .rankN.", visibility: .hidden))
+    var saveState: String?
 
     enum LogFormat: String, ExpressibleByArgument { case text, jsonl }
 
@@ -38,26 +47,36 @@ struct Train: ParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         if html != nil && noTrace { throw ValidationError("--html needs the trace: leave out --no-trace") }
+        if !(bucketCapMB > 0) { throw ValidationError("--bucket-cap-mb must be positive") }
+        if let checkEvery, checkEvery < 0 { throw ValidationError("--check-every must be 0 or more") }
     }
 
     func run() throws {
         var config = TrainingConfig(model: model, steps: steps, batchSize: batchSize, learningRate: lr, seed: seed)
         config.demoBypass = demoBypass
+        // Data-parallel under mpirun (and for the DDP-bypass demo, which also works alone).
+        let group = ProcessGroup.launchedByMPI || demoDDPBypass ? try ProcessGroup.world() : nil
+        if demoDDPBypass { config.ddpBypassStep = min(3, config.steps) }
+        if group != nil { config.consistencyEvery = checkEvery ?? (demoDDPBypass ? 1 : 100) }
         let trainer = Trainer(config)
+        if let group { try trainer.distribute(over: group, bucketCapMB: bucketCapMB) }
+        let leader = (group?.rank ?? 0) == 0
         let hookCalls = demoBypass ? trainer.countLastLayerHookCalls() : nil
-        let profiler = startProfiler(for: trainer)
+        let profiler = startProfiler(for: trainer, group: group)
         let stepsExplicitly = !(profiler?.startedFromEnvironment ?? true)
-        let progress = ProgressLine(enabled: logFormat == .text && isatty(STDOUT_FILENO) == 1)
+        let progress = ProgressLine(enabled: leader && logFormat == .text && isatty(STDOUT_FILENO) == 1)
         let summary = try trainer.run { log in
             if stepsExplicitly { profiler?.step() }
+            guard leader else { return }
             switch logFormat {
             case .jsonl: print(log.json)
             case .text: progress.show(log, of: config.steps)
             }
         }
         progress.finish()
-        if logFormat == .text { print(summary.text(model: model, steps: config.steps)) }
+        if leader && logFormat == .text { print(summary.text(model: model, steps: config.steps)) }
         if let profiler { report(profiler.stop(), of: profiler) }
+        if let group { try finish(trainer, group) }
         if let hookCalls {
             print("demo-bypass: the forward hook on \(hookCalls.layer) fired \(hookCalls.count()) times in \(config.steps) steps "
                 + "(its forward was called directly); see `tracectl bypass` and `tracectl graph`")
@@ -66,14 +85,37 @@ struct Train: ParsableCommand {
 
     /// The environment's profiler if it set one, else ours unless --no-trace. A trace that
     /// cannot be written is reported once; training goes on without it.
-    func startProfiler(for trainer: Trainer) -> Profiler? {
+    /// Rank 0 reports the data-parallel checks; every rank saves its state if asked, then leaves MPI.
+    func finish(_ trainer: Trainer, _ group: ProcessGroup) throws {
+        if let saveState {
+            try trainer.model.save(to: URL(fileURLWithPath: group.rank == 0 ? saveState : "\(saveState).rank\(group.rank)"))
+        }
+        if group.rank == 0, let ddp = trainer.ddp {
+            let buckets = ddp.bucketBytes.map { String(format: "%.2f MB", Double($0) / 1e6) }.joined(separator: ", ")
+            print("data-parallel: \(group.size) rank\(group.size == 1 ? "" : "s"), global batch \(trainer.config.batchSize), "
+                + "\(ddp.bucketBytes.count) gradient buckets (\(buckets))")
+            if trainer.consistencyChecks > 0 {
+                print(trainer.firstMismatch.map { "consistency: \($0)" }
+                      ?? "consistency: parameters identical on all \(group.size) ranks at \(trainer.consistencyChecks) checks")
+            }
+            if demoDDPBypass {
+                print("demo-ddp-bypass: \(ddp.bypasses.count) step(s) ran without DistributedDataParallel's forward; see the warning above")
+            }
+        }
+        try group.barrier(label: "exit")
+        group.finalize()
+    }
+
+    func startProfiler(for trainer: Trainer, group: ProcessGroup?) -> Profiler? {
         if let active = Profiler.active, active.startedFromEnvironment {
             active.watch(trainer.model)
             return active
         }
         guard !noTrace else { return nil }
-        let profiler = Profiler(output: trace ?? "Traces/\(model.rawValue).sqlite", runName: "train --model \(model.rawValue)")
-        profiler.watch(trainer.model)
+        let ranks = group.map { $0.size > 1 ? ".rank\($0.rank)" : "" } ?? ""
+        let output = trace.map { ranks.isEmpty ? $0 : Train.perRank($0, ranks) } ?? "Traces/\(model.rawValue)\(ranks).sqlite"
+        let profiler = Profiler(output: output, runName: "train --model \(model.rawValue)")
+        profiler.watch(trainer.ddp ?? trainer.model)
         do {
             try profiler.start()
             return profiler
@@ -81,6 +123,13 @@ struct Train: ParsableCommand {
             FileHandle.standardError.write("train: tracing disabled: \(error)\n".data(using: .utf8)!)
             return nil
         }
+    }
+
+    /// `run.sqlite` → `run.rank1.sqlite`: each rank writes its own file.
+    static func perRank(_ path: String, _ suffix: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        guard !url.pathExtension.isEmpty else { return path + suffix }
+        return url.deletingPathExtension().path + suffix + "." + url.pathExtension
     }
 
     func report(_ results: [TraceResult], of profiler: Profiler) {

@@ -32,7 +32,7 @@ package struct CallSite: Sendable, Equatable, CustomStringConvertible {
 package enum CallSites {
     /// Modules whose frames are the runtime's own, not the user's.
     static let runtimeModules: Set<String> = [
-        "Modules", "Tensors", "TraceRuntime", "TraceEvents", "Profiler", "Runtime", "Swift", "_Concurrency",
+        "Modules", "Tensors", "TraceRuntime", "TraceEvents", "Profiler", "Distributed", "Runtime", "Swift", "_Concurrency",
         "Foundation", "FoundationEssentials", "Dispatch", "Synchronization",
     ]
 

@@ -18,7 +18,7 @@ extension Tensor {
         if let gradient, gradient.shape != shape {
             throw TensorError("backward", [shape, gradient.shape], "gradient shape differs from the tensor's")
         }
-        try BackwardEngine.run(from: self, gradient: gradient ?? Tensor(repeating: 1, shape: shape))
+        try BackwardCallbacks.run { try BackwardEngine.run(from: self, gradient: gradient ?? Tensor(repeating: 1, shape: shape)) }
     }
 }
 
@@ -34,14 +34,16 @@ enum BackwardEngine {
             ct_state().pointee.gradDisabled -= 1
             ct_state().pointee.inBackward -= 1
         }
-        for tensor in order(from: root) {
+        let order = order(from: root)
+        var pending = pendingUses(of: order)
+        for tensor in order {
             guard var g = grads.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
+            guard let node = tensor.gradNode else {
+                try accumulate(tensor, g)
+                continue
+            }
             if let hooks = tensor.gradientHooks {
                 for hook in hooks { if let replaced = hook(g) { g = replaced } }
-            }
-            guard let node = tensor.gradNode else {
-                if tensor.requiresGrad { tensor.grad = try tensor.grad.map { try $0 + g } ?? g }
-                continue
             }
             if let group = node.hookGroup, !group.fired {
                 g = fire(group, current: tensor, gradient: g, grads: &grads)
@@ -49,12 +51,40 @@ enum BackwardEngine {
             spans.enter(node)
             let inputGrads = try node.backward(g, tensor)
             spans.leaveOp()
-            for (input, ig) in zip(node.inputs, inputGrads) {
-                guard let ig, input.requiresGrad else { continue }
+            for (input, ig) in zip(node.inputs, inputGrads) where input.requiresGrad {
                 let key = ObjectIdentifier(input)
-                grads[key] = try grads[key].map { try $0 + ig } ?? ig
+                if let ig { grads[key] = try grads[key].map { try $0 + ig } ?? ig }
+                // A leaf whose last reader ran is complete: accumulate it now (overlap for hooks).
+                if input.gradNode == nil, let left = pending[key] {
+                    if left > 1 { pending[key] = left - 1 } else {
+                        pending[key] = nil
+                        if let g = grads.removeValue(forKey: key) { try accumulate(input, g) }
+                    }
+                }
             }
         }
+    }
+
+    /// For each leaf, how many recorded inputs of the nodes in `order` it is.
+    static func pendingUses(of order: [Tensor]) -> [ObjectIdentifier: Int] {
+        var uses: [ObjectIdentifier: Int] = [:]
+        for tensor in order {
+            for input in tensor.gradNode?.inputs ?? [] where input.requiresGrad && input.gradNode == nil {
+                uses[ObjectIdentifier(input), default: 0] += 1
+            }
+        }
+        return uses
+    }
+
+    /// Runs a leaf's gradient hooks, adds the gradient into `grad`, then its post-accumulate hooks.
+    static func accumulate(_ leaf: Tensor, _ gradient: Tensor) throws {
+        guard leaf.requiresGrad else { return }
+        var g = gradient
+        if let hooks = leaf.gradientHooks {
+            for hook in hooks { if let replaced = hook(g) { g = replaced } }
+        }
+        leaf.grad = try leaf.grad.map { try $0 + g } ?? g
+        if let hooks = leaf.postAccumulateHooks { for hook in hooks { hook(leaf) } }
     }
 
     /// Runs a hook group with every member's (final) gradient and applies replacements.

@@ -36,6 +36,15 @@ public final class Tensor {
     public func registerGradientHook(_ hook: @escaping GradientHook) {
         gradientHooks = (gradientHooks ?? []) + [hook]
     }
+    /// Called on a leaf once backward accumulated its gradient into `grad`.
+    var postAccumulateHooks: [(Tensor) -> Void]?
+
+    /// Calls `hook` with this leaf after backward accumulated its gradient into `grad` (PyTorch's
+    /// `register_post_accumulate_grad_hook`): as soon as every op that read it got its
+    /// gradient, not at the end of backward, so work on the gradient can overlap the rest.
+    public func registerPostAccumulateGradHook(_ hook: @escaping (Tensor) -> Void) {
+        postAccumulateHooks = (postAccumulateHooks ?? []) + [hook]
+    }
 
     init(storage: Storage, shape: [Int], strides: [Int], offset: Int, dtype: DType = .float32) {
         self.storage = storage

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TraceEvents
 import TraceRuntime
 
@@ -58,6 +59,7 @@ package final class TraceWriter: TraceSink {
         try TraceFileCheck.checkHeader(path, size: Int64(st.st_size))
         db = try Database(path: path, mode: .readWrite)
         try TraceFileCheck.prepare(db, size: Int64(st.st_size))
+        try Schema.recordSpanKinds(db)
         if let maxBytes {
             let pageSize = try db.scalar("PRAGMA page_size") ?? 4096
             try db.execute("PRAGMA max_page_count = \(max(maxBytes / Int(pageSize), 1))")
@@ -77,11 +79,30 @@ package final class TraceWriter: TraceSink {
 
     deinit { claim.release() }
 
+    /// Records the run's time zero (the instant span timestamps count from) on the wall and
+    /// monotonic clocks, read together, and the MPI launcher's job id: `tracectl` aligns and
+    /// matches rank traces with them. Any thread; written with the next batch (on the thread
+    /// that writes batches, which alone uses the connection).
+    package func recordClockOrigin(wallNanoseconds: UInt64, monotonicNanoseconds: UInt64,
+                                   job: String? = RunDescription.launcher.job) {
+        let values: [SQLValue] = [.int(run.runID), job.map(SQLValue.text) ?? .null,
+                                  .int(Int64(wallNanoseconds)), .int(Int64(monotonicNanoseconds))]
+        pendingClock.withLock { $0 = values }
+    }
+
+    private let pendingClock = Mutex<[SQLValue]?>(nil)
+
+    private func writePendingClock() throws {
+        guard let values = pendingClock.withLock({ v -> [SQLValue]? in defer { v = nil }; return v }) else { return }
+        try db.prepare("INSERT OR REPLACE INTO run_clock VALUES (?, ?, ?, ?)").run(values)
+    }
+
     // MARK: TraceSink
 
     /// Writes one batch in one transaction. Runs on the session's drain thread, never concurrently.
     package func write(_ records: UnsafeBufferPointer<SpanRecord>, dropped: UInt64) throws {
         try db.transaction {
+            try writePendingClock()
             planner.startBatch()
             // In arrival order (children before parents on each thread): signatures, statistics
             // (so that whole-run reports need not scan spans), and the order rows are written in.
@@ -149,6 +170,7 @@ package final class TraceWriter: TraceSink {
                        endWallNanoseconds: UInt64, dropped: UInt64, status: RunStatus = .complete) throws {
         defer { claim.release() }
         try db.transaction {
+            try writePendingClock()
             // Whatever still waits for a parent that never ended (the session stopped inside it).
             planner.startBatch()
             planner.planAll()

@@ -49,27 +49,52 @@ package struct ChromeExporter {
     }
 
     package func export(to path: String) throws -> Summary {
+        try ChromeExporter.export([(self, 0)], to: path, baseTimeNanoseconds: model.run.startWallNanoseconds)
+    }
+
+    /// Several ranks' runs in one file, one process per rank (`rank N`), each shifted by its
+    /// offset (ns) onto a common axis whose zero is `baseTimeNanoseconds` (wall clock).
+    package static func export(_ parts: [(exporter: ChromeExporter, offsetNs: Int64)], to path: String,
+                              baseTimeNanoseconds: Int64) throws -> Summary {
         guard path.hasSuffix(".json") || path.hasSuffix(".json.gz") else {
             throw ExportError("\(path): the output must end in .json or .json.gz")
         }
+        guard let run = parts.first?.exporter.model.run else { throw ExportError("nothing to export") }
         let out = try TraceOutputStream(path: path)
         var summary = Summary()
+        var first = true
+        try out.write("{\"schemaVersion\":1,\"deviceProperties\":[],")
+        try out.write("\"traceName\":\(JSON.quote(run.name)),\"host_name\":\(JSON.quote(run.host)),")
+        try out.write("\"record_shapes\":\(run.options.contains("\"shapes\":true") ? 1 : 0),")
+        try out.write("\"profile_memory\":\(run.options.contains("\"memory\":true") ? 1 : 0),")
+        if parts.count == 1 {
+            try out.write("\"distributedInfo\":{\"rank\":\(run.rank),\"world_size\":\(run.worldSize)},")
+        } else {
+            let ranks = parts.map { String($0.exporter.model.run.rank) }.joined(separator: ",")
+            try out.write("\"distributedInfo\":{\"ranks\":[\(ranks)],\"world_size\":\(run.worldSize)},")
+        }
+        try out.write("\"displayTimeUnit\":\"ms\",\"baseTimeNanoseconds\":\(baseTimeNanoseconds),\"traceEvents\":[")
+        var flowID: Int64 = 0
+        for part in parts {
+            try part.exporter.writeEvents(out, &summary, &first, &flowID, offset: part.offsetNs, merged: parts.count > 1)
+        }
+        try out.write("\n]}\n")
+        try out.close()
+        summary.bytes = out.bytesWritten
+        return summary
+    }
+
+    /// This run's events: process and thread names, spans, counters and flows.
+    func writeEvents(_ out: TraceOutputStream, _ summary: inout Summary, _ first: inout Bool, _ flowID: inout Int64,
+                     offset: Int64, merged: Bool) throws {
         let run = model.run
         let pid = run.pid
-        var first = true
         func event(_ json: String) throws {
             try out.write(first ? "\n" + json : ",\n" + json)
             first = false
             summary.events += 1
         }
-        try out.write("{\"schemaVersion\":1,\"deviceProperties\":[],")
-        try out.write("\"traceName\":\(JSON.quote(run.name)),\"host_name\":\(JSON.quote(run.host)),")
-        try out.write("\"record_shapes\":\(run.options.contains("\"shapes\":true") ? 1 : 0),")
-        try out.write("\"profile_memory\":\(run.options.contains("\"memory\":true") ? 1 : 0),")
-        try out.write("\"distributedInfo\":{\"rank\":\(run.rank),\"world_size\":\(run.worldSize)},")
-        try out.write("\"displayTimeUnit\":\"ms\",\"baseTimeNanoseconds\":\(run.startWallNanoseconds),\"traceEvents\":[")
-
-        let processName = run.worldSize > 1 ? "\(run.name) (rank \(run.rank))" : run.name
+        let processName = merged ? "rank \(run.rank)" : run.worldSize > 1 ? "\(run.name) (rank \(run.rank))" : run.name
         try event("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\(JSON.quote(processName))}}")
         try event("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(pid),\"tid\":0,\"args\":{\"sort_index\":\(run.rank)}}")
         for (index, thread) in model.threads.sorted(by: { $0.key < $1.key }) {
@@ -95,7 +120,6 @@ package struct ChromeExporter {
         var pendingForward: [Int64: [(ts: Int64, thread: Int64)]] = [:]
         var pendingStep: Int64 = -1
         var lastLive: Int64?
-        var flowID: Int64 = 0
         try SpanScan.forEach(reader, model, steps: steps, label: "export") { row in
             guard let slot = model.signatureSlot(row.sig), slot < slots, let sig = signatures[slot], let prefix = prefixes[slot] else { return }
             if row.step != pendingStep {
@@ -111,7 +135,7 @@ package struct ChromeExporter {
                 buffer.append(int: tid(sig.thread))
                 buffer.append(",\"ts\":")
             }
-            buffer.append(micros: row.ts)
+            buffer.append(micros: row.ts + offset)
             buffer.append(",\"dur\":")
             buffer.append(micros: row.dur)
             buffer.append(prefix.args)
@@ -133,7 +157,7 @@ package struct ChromeExporter {
             summary.events += 1
             if let live = row.live, live != lastLive {
                 buffer.append(counterHead)
-                buffer.append(micros: row.ts + row.dur)
+                buffer.append(micros: row.ts + row.dur + offset)
                 buffer.append(",\"args\":{\"live bytes\":")
                 buffer.append(int: live)
                 buffer.append("}}")
@@ -143,7 +167,7 @@ package struct ChromeExporter {
             }
             if let module = sig.moduleID {
                 if sig.kind == .forward {
-                    pendingForward[module, default: []].append((row.ts, sig.thread))
+                    pendingForward[module, default: []].append((row.ts + offset, sig.thread))
                 } else if sig.kind == .backward, let forward = pendingForward[module]?.popLast() {
                     flowID += 1
                     buffer.append("\n,{\"ph\":\"s\",\"id\":")
@@ -161,7 +185,7 @@ package struct ChromeExporter {
                     buffer.append(",\"tid\":")
                     buffer.append(int: tid(sig.thread))
                     buffer.append(",\"ts\":")
-                    buffer.append(micros: row.ts)
+                    buffer.append(micros: row.ts + offset)
                     buffer.append(flowEnd)
                     summary.flows += 1
                     summary.events += 2
@@ -170,10 +194,6 @@ package struct ChromeExporter {
             if buffer.bytes.count >= 1 << 20 { try out.write(&buffer) }
         }
         try out.write(&buffer)
-        try out.write("\n]}\n")
-        try out.close()
-        summary.bytes = out.bytesWritten
-        return summary
     }
 
     /// The OS thread id of a tracer thread index (the index itself when unknown).
@@ -196,6 +216,7 @@ package struct ChromeExporter {
             name = "nn.Module: \(sig.name).backward"
         case .op: category = "cpu_op"
         case .step, .range, .optimizer: category = "user_annotation"
+        case .collective, .commWait, .commTransfer: category = sig.kind.name
         }
         var args: [String] = []
         if let id = sig.moduleID, let module = model.modules[id] {

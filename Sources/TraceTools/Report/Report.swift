@@ -99,6 +99,9 @@ package struct Report {
             case .batchNormSingleValue:
                 return "`\(module)` (\(type)) ran in training mode with one value per channel (\(calls)): its batch "
                     + "statistics are meaningless (PyTorch refuses this); use a batch larger than 1 or eval()"
+            case .ddpForwardSkipped:
+                return "the model wrapped by `\(module)` ran without its forward (\(calls), via `\(caller)`), outside noSync: "
+                    + "\(detail); ranks drift apart; call ddp(x), not ddp.module(x), or use noSync { } on purpose"
             case nil:
                 return "`\(module)`: \(evidence) (\(calls))"
             }
