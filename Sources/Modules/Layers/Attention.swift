@@ -29,7 +29,11 @@ public struct AttentionInput: ModuleIO {
 }
 
 /// Multi-head self-attention over `[B, T, D]`, with an optional mask.
-open class MultiheadSelfAttention: Module<AttentionInput, Tensor> {
+///
+/// State-dict names are `torch.nn.MultiheadAttention`'s (with `batch_first=True`):
+/// `qkv` is saved as `in_proj_weight` `[3D, D]` / `in_proj_bias` `[3D]` (query, key, value
+/// rows in that order, as PyTorch packs them) and `projection` as `out_proj.weight`/`out_proj.bias`.
+open class MultiheadSelfAttention: Module<AttentionInput, Tensor>, StateDictNaming {
     public let dimension: Int
     public let heads: Int
     public var qkv: Linear
@@ -42,6 +46,10 @@ open class MultiheadSelfAttention: Module<AttentionInput, Tensor> {
         qkv = Linear(dimension, 3 * dimension)
         projection = Linear(dimension, dimension)
         super.init()
+    }
+
+    public var stateDictNames: [String: String] {
+        ["qkv.weight": "in_proj_weight", "qkv.bias": "in_proj_bias", "projection": "out_proj"]
     }
 
     open override func forward(_ input: AttentionInput) throws -> Tensor {
