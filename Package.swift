@@ -52,7 +52,7 @@ let package = Package(
             "Examples", "Profiler", "TraceStore", "TraceTools", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),
+        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "ExamplesTests", dependencies: ["Examples", "Modules", "Tensors"]),
         .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceStoreTests", dependencies: ["TraceStore", "TraceRuntime", "TraceEvents"]),

@@ -32,6 +32,25 @@ public struct SafeTensorsFile {
     /// Where it was read from (for messages).
     public let path: String
 
+    /// Collects tensors under one name (`init` by the reader; `subset` by prefix).
+    public init(tensors: [String: Tensor], dtypes: [String: SafeTensorsDType] = [:], metadata: [String: String] = [:],
+                path: String = "") {
+        (self.tensors, self.metadata, self.path) = (tensors, metadata, path)
+        self.dtypes = dtypes.isEmpty ? tensors.mapValues { $0.dtype == .float32 ? .f32 : .i32 } : dtypes
+    }
+
+    /// The tensors whose names start with `prefix`, with the prefix removed
+    /// (`file.subset("encoder.")` holds `layer.weight` for `encoder.layer.weight`).
+    public func subset(_ prefix: String) -> SafeTensorsFile {
+        var tensors: [String: Tensor] = [:], dtypes: [String: SafeTensorsDType] = [:]
+        for (name, t) in self.tensors where name.hasPrefix(prefix) {
+            let short = String(name.dropFirst(prefix.count))
+            tensors[short] = t
+            dtypes[short] = self.dtypes[name]
+        }
+        return SafeTensorsFile(tensors: tensors, dtypes: dtypes, metadata: metadata, path: "\(path)[\(prefix)*]")
+    }
+
     /// Names, sorted.
     public var names: [String] { tensors.keys.sorted() }
 

@@ -16,15 +16,16 @@ extension Tensor {
             let gm = (gamma ?? ones!).contiguousStorageTensor.floats, bt = (beta ?? zeros!).contiguousStorageTensor.floats
             for r in 0..<rows {
                 let p = xc.floats + r * d, h = xhat.floats + r * d, o = out.floats + r * d
-                var mean: Float = 0
-                for i in 0..<d { mean += p[i] }
-                mean /= Float(d)
-                var variance: Float = 0
-                for i in 0..<d { variance += (p[i] - mean) * (p[i] - mean) }
-                let s = 1 / (variance / Float(d) + eps).squareRoot()
-                rstd[r] = s
+                // Mean and deviations in double: exact for tiny variances around large means.
+                var total: Double = 0
+                for i in 0..<d { total += Double(p[i]) }
+                let mean = total / Double(d)
+                var variance: Double = 0
+                for i in 0..<d { let e = Double(p[i]) - mean; variance += e * e }
+                let s = 1 / (variance / Double(d) + Double(eps)).squareRoot()
+                rstd[r] = Float(s)
                 for i in 0..<d {
-                    h[i] = (p[i] - mean) * s
+                    h[i] = Float((Double(p[i]) - mean) * s)
                     o[i] = h[i] * gm[i] + bt[i]
                 }
             }
@@ -78,7 +79,7 @@ extension Tensor {
             let xhat = Tensor(uninitialized: x.shape), out = Tensor(uninitialized: x.shape)
             let gm = gamma?.contiguousStorageTensor.floats, bt = beta?.contiguousStorageTensor.floats
             for ch in 0..<c {
-                var mean: Float, variance: Float
+                var mean: Double, variance: Double
                 if useBatch {
                     var s: Double = 0
                     for b in 0..<n {
@@ -91,24 +92,24 @@ extension Tensor {
                         let p = xc.floats + (b * c + ch) * spatial
                         for i in 0..<spatial { let d = Double(p[i]) - mu; ss += d * d }
                     }
-                    mean = Float(mu)
-                    variance = Float(ss / Double(m))
+                    mean = mu
+                    variance = ss / Double(m)
                     if training, let rm = runningMean?.floats, let rv = runningVar?.floats {
-                        rm[ch] = (1 - momentum) * rm[ch] + momentum * mean
+                        rm[ch] = (1 - momentum) * rm[ch] + momentum * Float(mean)
                         rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(ss / Double(max(m - 1, 1)))
                     }
                 } else {
-                    mean = runningMean!.floats[ch]
-                    variance = runningVar!.floats[ch]
+                    mean = Double(runningMean!.floats[ch])
+                    variance = Double(runningVar!.floats[ch])
                 }
-                let s = 1 / (variance + eps).squareRoot()
-                rstd[ch] = s
+                let s = 1 / (variance + Double(eps)).squareRoot()
+                rstd[ch] = Float(s)
                 let (scale, shift) = (gm?[ch] ?? 1, bt?[ch] ?? 0)
                 for b in 0..<n {
                     let offset = (b * c + ch) * spatial
                     let p = xc.floats + offset, h = xhat.floats + offset, o = out.floats + offset
                     for i in 0..<spatial {
-                        h[i] = (p[i] - mean) * s
+                        h[i] = Float((Double(p[i]) - mean) * s)
                         o[i] = h[i] * scale + shift
                     }
                 }

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Reference values from PyTorch for Tests/ModulesTests/PyTorchComparisonTests.swift.
+
+Run from the repository root with a Python that has torch and safetensors:
+
+    python Tests/ModulesTests/Fixtures/make_fixtures.py
+
+It rewrites the .safetensors files next to this script. CI never runs it: the files are
+committed. Each file holds, per case, the inputs, the module's state dict before the call
+(`<case>.state.<torch name>`), the outputs and the gradients of sum(output * probe).
+"""
+import os
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+torch.set_num_threads(1)
+torch.manual_seed(0)
+
+
+def save(name, tensors):
+    tensors = {k: (v.float() if v.dtype == torch.float64 else v).detach().contiguous().clone() for k, v in tensors.items()}
+    save_file(tensors, os.path.join(HERE, name + ".safetensors"), metadata={"torch": torch.__version__})
+
+
+# ---------------------------------------------------------------- layers
+def layer_case(out, name, module, inputs, train=True, call=None, float64=False):
+    """Records state before, output, probe, gradients of every float input and parameter,
+    and the state after (running statistics). With float64 the reference is computed in
+    double precision from the same float32 values (PyTorch's float32 kernels lose about
+    0.4% on tiny variances around a large mean; the exact value is the reference)."""
+    if float64:
+        module = module.double()
+        inputs = [x.double() for x in inputs]
+    module.train(train)
+    module.zero_grad(set_to_none=True)
+    for k, v in module.state_dict().items():
+        out[f"{name}.state.{k}"] = v.clone()
+    inputs = [x.clone().requires_grad_(x.is_floating_point()) for x in inputs]
+    for i, x in enumerate(inputs):
+        out[f"{name}.input{i}"] = x
+    y = call(module, *inputs) if call else module(*inputs)
+    probe = torch.randn_like(y)
+    (y * probe).sum().backward()
+    out[f"{name}.output"] = y
+    out[f"{name}.probe"] = probe
+    for i, x in enumerate(inputs):
+        if x.grad is not None:
+            out[f"{name}.grad.input{i}"] = x.grad.clone()
+    for k, p in module.named_parameters():
+        if p.grad is not None:
+            out[f"{name}.grad.{k}"] = p.grad.clone()
+    for k, v in module.state_dict().items():
+        out[f"{name}.after.{k}"] = v.clone()
+
+
+def with_random_affine(m):
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            p.copy_(torch.randn_like(p) * 0.5 + (1 if name == "weight" else 0))
+    return m
+
+
+layers = {}
+layer_case(layers, "linear", nn.Linear(5, 4), [torch.randn(3, 5)])
+layer_case(layers, "linear_nobias", nn.Linear(5, 4, bias=False), [torch.randn(2, 3, 5)])
+layer_case(layers, "conv", nn.Conv2d(2, 3, 3, stride=2, padding=1), [torch.randn(2, 2, 7, 7)])
+bn2 = with_random_affine(nn.BatchNorm2d(3))
+layer_case(layers, "bn2d_train", bn2, [torch.randn(4, 3, 5, 5) * 2 + 1])
+layer_case(layers, "bn2d_eval", bn2, [torch.randn(2, 3, 4, 4)], train=False)
+layer_case(layers, "bn1d_train", with_random_affine(nn.BatchNorm1d(3)), [torch.randn(6, 3)])
+layer_case(layers, "bn1d_ncl", with_random_affine(nn.BatchNorm1d(3)), [torch.randn(4, 3, 5)])
+layer_case(layers, "bn1d_noaffine_nostats", nn.BatchNorm1d(3, affine=False, track_running_stats=False),
+           [torch.randn(5, 3)], train=False)
+layer_case(layers, "bn1d_tiny_variance", nn.BatchNorm1d(2), [100 + 1e-3 * torch.randn(8, 2)], float64=True)
+# Cumulative averaging (momentum=None) over three batches: state after the last one.
+cumulative = nn.BatchNorm1d(3, momentum=None)
+for i in range(3):
+    x = torch.randn(4, 3) * (i + 1)
+    layers[f"bn1d_cumulative.batch{i}"] = x
+    cumulative(x)
+for k, v in cumulative.state_dict().items():
+    layers[f"bn1d_cumulative.after.{k}"] = v
+layer_case(layers, "layernorm", with_random_affine(nn.LayerNorm(6)), [torch.randn(2, 3, 6)])
+layer_case(layers, "layernorm_multi_noaffine", nn.LayerNorm([3, 6], elementwise_affine=False), [torch.randn(2, 3, 6)])
+layer_case(layers, "layernorm_tiny_variance", nn.LayerNorm(4), [50 + 1e-3 * torch.randn(3, 4)], float64=True)
+layer_case(layers, "embedding", nn.Embedding(7, 4, padding_idx=0), [torch.tensor([[0, 3, 3, 6, 0], [1, 2, 0, 5, 4]])])
+mha = nn.MultiheadAttention(8, 2, batch_first=True)
+with torch.no_grad():
+    mha.in_proj_bias.normal_()
+    mha.out_proj.bias.normal_()
+causal = torch.triu(torch.full((5, 5), -1e9), diagonal=1)
+layer_case(layers, "mha_causal", mha, [torch.randn(2, 5, 8)],
+           call=lambda m, x: m(x, x, x, attn_mask=causal, need_weights=False)[0])
+layer_case(layers, "mha_nomask", nn.MultiheadAttention(6, 3, batch_first=True), [torch.randn(2, 4, 6)],
+           call=lambda m, x: m(x, x, x, need_weights=False)[0])
+# Ties: small integers, so most windows hold their maximum twice; PyTorch sends the
+# gradient to the first maximum in the window's row-major order.
+layer_case(layers, "maxpool_ties", nn.MaxPool2d(2), [torch.randint(0, 3, (2, 2, 6, 6)).float()])
+layer_case(layers, "maxpool_stride", nn.MaxPool2d(3, stride=2), [torch.randn(1, 2, 7, 7)])
+layer_case(layers, "avgpool", nn.AvgPool2d(3, stride=2), [torch.randn(1, 2, 7, 7)])
+for name, m in [("relu", nn.ReLU()), ("gelu", nn.GELU()), ("tanh", nn.Tanh()), ("sigmoid", nn.Sigmoid()),
+                ("softmax", nn.Softmax(dim=-1)), ("log_softmax", nn.LogSoftmax(dim=-1))]:
+    layer_case(layers, name, m, [torch.randn(3, 4) * 2])
+save("layers", layers)
+
+# ---------------------------------------------------------------- losses
+losses = {}
+
+
+def ce_case(name, logits, targets, probe=False, **kw):
+    logits = logits.clone().requires_grad_(True)
+    loss = F.cross_entropy(logits, targets, **kw)
+    p = torch.randn_like(loss) if probe else torch.ones_like(loss)
+    (loss * p).sum().backward()
+    losses[f"{name}.logits"] = logits
+    losses[f"{name}.targets"] = targets
+    if kw.get("weight") is not None:
+        losses[f"{name}.weight"] = kw["weight"]
+    losses[f"{name}.probe"] = p
+    losses[f"{name}.loss"] = loss
+    losses[f"{name}.grad"] = logits.grad
+
+
+confident = torch.tensor([[100.0, 0.0, 0.0], [0.0, 0.0, 100.0], [3.0, 1.0, -2.0]])
+ce_case("ce_confident_wrong", confident, torch.tensor([1, 2, 0]))
+ce_case("ce_confident_wrong_none", confident, torch.tensor([1, 2, 0]), probe=True, reduction="none")
+logits = torch.randn(6, 5) * 2
+targets = torch.tensor([0, 4, 2, 2, 1, 3])
+weight = torch.rand(5) + 0.5
+ce_case("ce_basic", logits, targets)
+ce_case("ce_weight", logits, targets, weight=weight)
+ignored = torch.tensor([0, -100, 2, 2, -100, 3])
+ce_case("ce_ignore_weight", logits, ignored, weight=weight)
+ce_case("ce_smoothing", logits, targets, label_smoothing=0.2)
+ce_case("ce_smoothing_weight_ignore", logits, ignored, weight=weight, label_smoothing=0.1)
+ce_case("ce_sum", logits, ignored, reduction="sum", label_smoothing=0.1)
+ce_case("ce_none", logits, ignored, probe=True, reduction="none", weight=weight, label_smoothing=0.1)
+ce_case("ce_custom_ignore", logits, torch.tensor([0, 4, 2, 2, 1, 3]), ignore_index=2)
+for reduction in ["mean", "sum", "none"]:
+    a = torch.randn(3, 4, requires_grad=True)
+    b = torch.randn(3, 4)
+    loss = F.mse_loss(a, b, reduction=reduction)
+    p = torch.randn_like(loss)
+    (loss * p).sum().backward()
+    losses.update({f"mse_{reduction}.input": a, f"mse_{reduction}.target": b, f"mse_{reduction}.probe": p,
+                   f"mse_{reduction}.loss": loss, f"mse_{reduction}.grad": a.grad})
+save("losses", losses)
+
+# ---------------------------------------------------------------- optimizers
+# Two parameters; w2 gets its first gradient at step 2 (a late-starting branch), so its
+# per-parameter state (Adam's step count, SGD's first momentum step) starts there.
+STEPS, LATE = 6, 2
+optim = {"init.w1": torch.randn(3, 4), "init.w2": torch.randn(5)}
+grads = []
+for k in range(STEPS):
+    g1 = torch.randn(3, 4) / (k + 1)
+    g2 = torch.randn(5) if k >= LATE else None
+    grads.append((g1, g2))
+    optim[f"grad.{k}.w1"] = g1
+    if g2 is not None:
+        optim[f"grad.{k}.w2"] = g2
+cases = {
+    "sgd": lambda ps: torch.optim.SGD(ps, lr=0.1, weight_decay=0.01),
+    "sgd_momentum": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.01),
+    "sgd_nesterov": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    "sgd_maximize": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.5, maximize=True),
+    "adam": lambda ps: torch.optim.Adam(ps, lr=0.01, betas=(0.9, 0.99), weight_decay=0.01),
+    "adam_amsgrad_maximize": lambda ps: torch.optim.Adam(ps, lr=0.01, amsgrad=True, maximize=True),
+    "adamw": lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.1),
+    "adamw_amsgrad": lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.1, amsgrad=True),
+    "rmsprop": lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.9),
+    "rmsprop_centered_momentum": lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.9, momentum=0.5, centered=True,
+                                                                weight_decay=0.01),
+}
+for name, make in cases.items():
+    w1 = optim["init.w1"].clone().requires_grad_(True)
+    w2 = optim["init.w2"].clone().requires_grad_(True)
+    opt = make([w1, w2])
+    for k, (g1, g2) in enumerate(grads):
+        opt.zero_grad(set_to_none=True)
+        w1.grad = g1.clone()
+        w2.grad = None if g2 is None else g2.clone()
+        opt.step()
+        optim[f"{name}.{k}.w1"] = w1.detach().clone()
+        optim[f"{name}.{k}.w2"] = w2.detach().clone()
+save("optimizers", optim)
+print("wrote layers, losses, optimizers:", {n: os.path.getsize(os.path.join(HERE, n + ".safetensors"))
+                                          for n in ["layers", "losses", "optimizers"]})

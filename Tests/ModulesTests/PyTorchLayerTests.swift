@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import Modules
+import Tensors
+
+/// Every case loads PyTorch's state dict as it is (so the names are PyTorch's), and compares
+/// outputs, gradients and running statistics with `Fixtures/layers.safetensors`.
+@Suite("Layers match PyTorch")
+struct PyTorchLayerTests {
+    let file: SafeTensorsFile
+    init() throws { file = try Fixtures.load("layers") }
+
+    @Test func linear() throws {
+        try checkLayer(file, "linear", Linear(5, 4)) { try $0($1[0]) }
+        try checkLayer(file, "linear_nobias", Linear(5, 4, bias: false)) { try $0($1[0]) }
+    }
+
+    @Test func convolutionAndPooling() throws {
+        try checkLayer(file, "conv", Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1)) { try $0($1[0]) }
+        try checkLayer(file, "maxpool_ties", MaxPool2d(2)) { try $0($1[0]) }
+        try checkLayer(file, "maxpool_stride", MaxPool2d(3, stride: 2)) { try $0($1[0]) }
+        try checkLayer(file, "avgpool", AvgPool2d(3, stride: 2)) { try $0($1[0]) }
+    }
+
+    @Test func batchNormTrainingAndEval() throws {
+        let bn = BatchNorm2d(3)
+        try checkLayer(file, "bn2d_train", bn) { try $0($1[0]) }
+        try checkLayer(file, "bn2d_eval", bn, train: false) { try $0($1[0]) }
+        try checkLayer(file, "bn1d_train", BatchNorm1d(3)) { try $0($1[0]) }
+        try checkLayer(file, "bn1d_ncl", BatchNorm1d(3)) { try $0($1[0]) }
+        try checkLayer(file, "bn1d_tiny_variance", BatchNorm1d(2)) { try $0($1[0]) }
+        // Without running statistics eval mode normalizes with the batch's, as PyTorch does.
+        try checkLayer(file, "bn1d_noaffine_nostats", BatchNorm1d(3, affine: false, trackRunningStats: false), train: false) { try $0($1[0]) }
+    }
+
+    @Test func batchNormCumulativeAverage() throws {
+        let bn = BatchNorm1d(3, momentum: nil)
+        for i in 0..<3 { _ = try bn(file.tensor("bn1d_cumulative.batch\(i)")) }
+        for (key, tensor) in bn.stateDict() {
+            expectClose(tensor, try file.tensor("bn1d_cumulative.after.\(key)"), key)
+        }
+        #expect(bn.numBatchesTracked?.item == 3)
+    }
+
+    @Test func layerNorm() throws {
+        try checkLayer(file, "layernorm", LayerNorm(6)) { try $0($1[0]) }
+        try checkLayer(file, "layernorm_multi_noaffine", LayerNorm(normalizedShape: [3, 6], elementwiseAffine: false)) { try $0($1[0]) }
+        try checkLayer(file, "layernorm_tiny_variance", LayerNorm(4)) { try $0($1[0]) }
+    }
+
+    @Test func embeddingWithPadding() throws {
+        try checkLayer(file, "embedding", Embedding(7, 4, paddingIndex: 0)) { try $0($1[0]) }
+    }
+
+    @Test func attentionLoadsMultiheadAttentionWeights() throws {
+        try checkLayer(file, "mha_causal", MultiheadSelfAttention(dimension: 8, heads: 2)) {
+            try $0(AttentionInput($1[0], mask: AttentionInput.causalMask(5)))
+        }
+        try checkLayer(file, "mha_nomask", MultiheadSelfAttention(dimension: 6, heads: 3)) { try $0(AttentionInput($1[0])) }
+    }
+
+    @Test func activations() throws {
+        try checkLayer(file, "relu", ReLU()) { try $0($1[0]) }
+        try checkLayer(file, "gelu", GELU()) { try $0($1[0]) }
+        try checkLayer(file, "tanh", Tanh()) { try $0($1[0]) }
+        try checkLayer(file, "sigmoid", Sigmoid()) { try $0($1[0]) }
+        try checkLayer(file, "softmax", Softmax()) { try $0($1[0]) }
+        try checkLayer(file, "log_softmax", LogSoftmax()) { try $0($1[0]) }
+    }
+}
