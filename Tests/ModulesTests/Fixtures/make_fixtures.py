@@ -5,11 +5,15 @@ Run from the repository root with a Python that has torch and safetensors:
 
     python Tests/ModulesTests/Fixtures/make_fixtures.py
 
-It rewrites the .safetensors files next to this script. CI never runs it: the files are
+It rewrites the .safetensors files next to this script. With `--check-swift FILE` it instead
+loads a state dict that Tracewell saved from `TorchNet` (run the tests with
+TRACEWELL_EXPORT_DIR=DIR to get DIR/net.safetensors) into the PyTorch `Net` with
+`load_state_dict(strict=True)` and compares the outputs. CI never runs it: the files are
 committed. Each file holds, per case, the inputs, the module's state dict before the call
 (`<case>.state.<torch name>`), the outputs and the gradients of sum(output * probe).
 """
 import os
+import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -24,6 +28,40 @@ def save(name, tensors):
     tensors = {k: (v.float() if v.dtype == torch.float64 else v).detach().contiguous().clone() for k, v in tensors.items()}
     save_file(tensors, os.path.join(HERE, name + ".safetensors"), metadata={"torch": torch.__version__})
 
+
+# ---------------------------------------------------------------- the model of the state-dict test
+class Net(nn.Module):
+    """Mirrors `TorchNet` in StateDictCompatibilityTests.swift."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+        self.bn = nn.BatchNorm2d(2)
+        self.fc = nn.Linear(2 * 4 * 4, 8)
+        self.norm = nn.LayerNorm(8)
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.head = nn.Sequential(nn.Linear(8, 8), nn.GELU(), nn.Linear(8, 3))
+
+    def forward(self, x):
+        h = torch.relu(self.bn(self.conv(x)))
+        h = self.norm(self.fc(h.flatten(1)).unsqueeze(0))
+        h = self.attn(h, h, h, need_weights=False)[0]
+        return self.head(h)
+
+
+if len(sys.argv) == 3 and sys.argv[1] == "--check-swift":
+    from safetensors.torch import load_file
+    net = Net()
+    net.load_state_dict(load_file(sys.argv[2]), strict=True)
+    net.eval()
+    state = load_file(os.path.join(HERE, "net_state.safetensors"))
+    reference = Net()
+    reference.load_state_dict(state)
+    reference.eval()
+    x = torch.randn(3, 1, 4, 4)
+    assert torch.equal(net(x), reference(x)), "outputs differ"
+    print(f"{sys.argv[2]}: load_state_dict(strict=True) took all {len(state)} tensors; outputs identical")
+    sys.exit(0)
 
 # ---------------------------------------------------------------- layers
 def layer_case(out, name, module, inputs, train=True, call=None, float64=False):
@@ -187,5 +225,20 @@ for name, make in cases.items():
         optim[f"{name}.{k}.w1"] = w1.detach().clone()
         optim[f"{name}.{k}.w2"] = w2.detach().clone()
 save("optimizers", optim)
+# ---------------------------------------------------------------- a whole state dict
+net = Net()
+with torch.no_grad():
+    net(torch.randn(5, 1, 4, 4))  # moves the running statistics, num_batches_tracked = 1
+    net.eval()
+    x = torch.randn(3, 1, 4, 4)
+    save_file(net.state_dict(), os.path.join(HERE, "net_state.safetensors"))
+    save("net_io", {"input": x, "output": net(x)})
+
+# ---------------------------------------------------------------- dtypes
+values = torch.tensor([[0.5, -1.25, 3.0e-5, 65504.0], [-0.0, 1.0e-7, 2.0, -3.5]])
+save("dtypes", {"f32": values, "f16": values.half(), "bf16": values.bfloat16(),
+                "f16_as_f32": values.half().float(), "bf16_as_f32": values.bfloat16().float(),
+                "i64": torch.tensor([[0, -7, 2147483647]]), "i32": torch.tensor([5, -2], dtype=torch.int32)})
+
 print("wrote layers, losses, optimizers:", {n: os.path.getsize(os.path.join(HERE, n + ".safetensors"))
-                                          for n in ["layers", "losses", "optimizers"]})
+                                          for n in ["layers", "losses", "optimizers", "net_state", "dtypes"]})
