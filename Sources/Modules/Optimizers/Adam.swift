@@ -59,6 +59,24 @@ public class Adam: Optimizer {
             p[i] -= stepSize * m[i] / (second.squareRoot() / correction2Root + eps)
         }
     }
+
+    public override func state(of index: Int) -> [String: Tensor] {
+        guard let s = states[index] else { return [:] }
+        var result = ["step": Tensor.scalar(Float(s.step)), "exp_avg": s.firstMoment, "exp_avg_sq": s.secondMoment]
+        result["max_exp_avg_sq"] = s.maxSecondMoment
+        return result
+    }
+
+    public override func restoreState(of index: Int, _ state: [String: Tensor]) throws {
+        guard !state.isEmpty else { states[index] = nil; return }
+        let p = parameters[index]
+        let s = AdamState(shape: p.shape, amsgrad: amsgrad)
+        s.step = try OptimizerState.step(state)
+        try OptimizerState.copy(state, "exp_avg", into: s.firstMoment)
+        try OptimizerState.copy(state, "exp_avg_sq", into: s.secondMoment)
+        if let m = s.maxSecondMoment { try OptimizerState.copy(state, "max_exp_avg_sq", into: m) }
+        states[index] = s
+    }
 }
 
 /// Adam's state for one parameter (torch's `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`).

@@ -61,5 +61,13 @@ open class Optimizer {
 
     /// Called once per step after every parameter was updated.
     open func finishStep() {}
+
+    /// Parameter `index`'s state under torch's names (`step`, `exp_avg`, `momentum_buffer`, ...),
+    /// empty before its first update. Subclasses with state override it and `restoreState`.
+    open func state(of index: Int) -> [String: Tensor] { [:] }
+
+    /// Replaces parameter `index`'s state with `state` (as `state(of:)` returns it), or drops
+    /// it when `state` is empty. Throws when a tensor is missing or has the wrong shape.
+    open func restoreState(of index: Int, _ state: [String: Tensor]) throws {}
 }
 

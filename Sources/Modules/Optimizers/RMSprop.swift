@@ -48,6 +48,24 @@ public final class RMSprop: Optimizer {
             }
         }
     }
+
+    public override func state(of index: Int) -> [String: Tensor] {
+        guard let s = states[index] else { return [:] }
+        var result = ["step": Tensor.scalar(Float(s.step)), "square_avg": s.squareAverage]
+        result["grad_avg"] = s.gradientAverage
+        result["momentum_buffer"] = s.momentumBuffer
+        return result
+    }
+
+    public override func restoreState(of index: Int, _ state: [String: Tensor]) throws {
+        guard !state.isEmpty else { states[index] = nil; return }
+        let s = RMSpropState(shape: parameters[index].shape, centered: centered, momentum: momentum > 0)
+        s.step = try OptimizerState.step(state)
+        try OptimizerState.copy(state, "square_avg", into: s.squareAverage)
+        if let t = s.gradientAverage { try OptimizerState.copy(state, "grad_avg", into: t) }
+        if let t = s.momentumBuffer { try OptimizerState.copy(state, "momentum_buffer", into: t) }
+        states[index] = s
+    }
 }
 
 /// RMSprop's state for one parameter (torch's `step`, `square_avg`, `grad_avg`, `momentum_buffer`).

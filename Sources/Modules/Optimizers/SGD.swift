@@ -57,4 +57,12 @@ public final class SGD: Optimizer {
             }
         }
     }
+
+    public override func state(of index: Int) -> [String: Tensor] {
+        momentumBuffers[index].map { ["momentum_buffer": $0] } ?? [:]
+    }
+
+    public override func restoreState(of index: Int, _ state: [String: Tensor]) throws {
+        momentumBuffers[index] = try state.isEmpty ? nil : OptimizerState.tensor(state, "momentum_buffer", like: parameters[index])
+    }
 }

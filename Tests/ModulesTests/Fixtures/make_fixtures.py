@@ -225,6 +225,30 @@ for name, make in cases.items():
         optim[f"{name}.{k}.w1"] = w1.detach().clone()
         optim[f"{name}.{k}.w2"] = w2.detach().clone()
 save("optimizers", optim)
+# ---------------------------------------------------------------- schedules and clipping
+schedules = {}
+for name, make in {
+    "step": lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+    "cosine": lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10, eta_min=0.001),
+    "linear": lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=4),
+}.items():
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = make(opt)
+    rates = [opt.param_groups[0]["lr"]]
+    for _ in range(12):
+        opt.step()
+        sched.step()
+        rates.append(opt.param_groups[0]["lr"])
+    schedules[f"lr_{name}"] = torch.tensor(rates, dtype=torch.float64)
+for name, max_norm, norm_type in [("clip_l2", 1.0, 2.0), ("clip_inf", 0.5, float("inf")), ("clip_none", 100.0, 2.0)]:
+    ps = [torch.randn(3, 4, requires_grad=True), torch.randn(5, requires_grad=True), torch.randn(2, requires_grad=True)]
+    ps[0].grad, ps[1].grad = torch.randn(3, 4), torch.randn(5) * 3
+    schedules[f"{name}.grad0"], schedules[f"{name}.grad1"] = ps[0].grad.clone(), ps[1].grad.clone()
+    total = torch.nn.utils.clip_grad_norm_(ps, max_norm, norm_type=norm_type)
+    schedules[f"{name}.norm"] = total
+    schedules[f"{name}.clipped0"], schedules[f"{name}.clipped1"] = ps[0].grad, ps[1].grad
+save("schedules", schedules)
+
 # ---------------------------------------------------------------- a whole state dict
 net = Net()
 with torch.no_grad():
@@ -241,4 +265,4 @@ save("dtypes", {"f32": values, "f16": values.half(), "bf16": values.bfloat16(),
                 "i64": torch.tensor([[0, -7, 2147483647]]), "i32": torch.tensor([5, -2], dtype=torch.int32)})
 
 print("wrote layers, losses, optimizers:", {n: os.path.getsize(os.path.join(HERE, n + ".safetensors"))
-                                          for n in ["layers", "losses", "optimizers", "net_state", "dtypes"]})
+                                          for n in ["layers", "losses", "optimizers", "net_state", "dtypes", "schedules"]})
