@@ -15,6 +15,34 @@ struct LayerGradientTests {
         try gradCheck(Embedding(5, 3), []) { m, _ in try m(Tensor(indices: [0, 4, 4], shape: [3])) }
     }
 
+    @Test func normOptions() throws {
+        try gradCheck(LayerNorm(normalizedShape: [2, 3]), [random([2, 2, 3], in: -2...2)]) { m, x in try m(x[0]) }
+        try gradCheck(LayerNorm(4, elementwiseAffine: false), [random([3, 4], in: -2...2)]) { m, x in try m(x[0]) }
+        try gradCheck(LayerNorm(4, bias: false), [random([3, 4], in: -2...2)]) { m, x in try m(x[0]) }
+        try gradCheck(BatchNorm1d(2), [random([3, 2, 4], in: -2...2)]) { m, x in try m(x[0]) }
+        try gradCheck(BatchNorm1d(2, affine: false), [random([4, 2], in: -2...2)]) { m, x in try m(x[0]) }
+        let noStats = BatchNorm2d(2, trackRunningStats: false)
+        noStats.eval()  // batch statistics in eval too: the training gradient
+        try gradCheck(noStats, [random([2, 2, 2, 2], in: -2...2)]) { m, x in try m(x[0]) }
+        let padded = Embedding(5, 3, paddingIndex: 4)
+        #expect(Array(padded.weight.scalars[12...]) == [0, 0, 0])
+        try gradCheck(padded, []) { m, _ in try m(Tensor(indices: [0, 3, 3, 2], shape: [4])) }
+        let out = try padded(Tensor(indices: [4, 1], shape: [2]))
+        try out.sum().backward()
+        #expect(Array(padded.weight.grad!.scalars[12...]) == [0, 0, 0], "the padding row gets no gradient")
+    }
+
+    @Test func activationOptionsAndFlatten() throws {
+        try gradCheck(GELU(approximate: .tanh), [random([6], in: -3...3)]) { m, x in try m(x[0]) }
+        try gradCheck(SiLU(), [random([6], in: -3...3)]) { m, x in try m(x[0]) }
+        try gradCheck(Sequential(Softmax(axis: 1), LogSoftmax(axis: 0), Identity()), [random([2, 3], in: -2...2)]) { m, x in try m(x[0]) }
+        let flat = try Flatten(startAxis: 1, endAxis: 2)(random([2, 3, 4, 5]))
+        #expect(flat.shape == [2, 12, 5])
+        #expect(try Flatten(startAxis: 0, endAxis: -2)(random([2, 3, 4])).shape == [6, 4])
+        #expect(throws: ModuleError.self) { try Flatten(startAxis: 2, endAxis: 1)(random([2, 3, 4])) }
+        #expect(GELU(approximate: .tanh).treeDescription == "GELU(approximate='tanh')")
+    }
+
     @Test func attentionWithMask() throws {
         try gradCheck(MultiheadSelfAttention(dimension: 4, heads: 2), [random([1, 3, 4])]) { m, x in
             try m(AttentionInput(x[0], mask: AttentionInput.causalMask(3)))
@@ -31,5 +59,11 @@ struct LayerGradientTests {
     @Test func losses() throws {
         try gradCheck(CrossEntropyLoss(), [random([3, 4])]) { m, x in try m(x[0], Tensor(indices: [1, 0, 3], shape: [3])) }
         try gradCheck(MSELoss(), [random([3]), random([3], seed: 4)]) { m, x in try m(x[0], x[1]) }
+        try gradCheck(CrossEntropyLoss(weight: Tensor([1, 2, 0.5, 1]), ignoreIndex: 0, labelSmoothing: 0.1), [random([3, 4])]) { m, x in
+            try m(x[0], Tensor(indices: [1, 0, 3], shape: [3]))
+        }
+        try gradCheck(BCEWithLogitsLoss(positiveWeight: Tensor([3, 1])), [random([3, 2])]) { m, x in
+            try m(x[0], Tensor([1, 0, 0, 1, 1, 1], shape: [3, 2]))
+        }
     }
 }

@@ -86,3 +86,34 @@ struct PyTorchOptimizerTests {
         }
     }
 }
+
+@Suite("NLL and BCE with logits match PyTorch")
+struct PyTorchMoreLossTests {
+    let file: SafeTensorsFile
+    init() throws { file = try Fixtures.load("losses") }
+
+    func check(_ name: String, _ loss: (Tensor) throws -> Tensor, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let input = try leaf(file, "\(name).input")
+        let value = try loss(input)
+        expectClose(value, try file.tensor("\(name).loss"), "\(name) loss", sourceLocation: sourceLocation)
+        try (value * file.tensor("\(name).probe")).sum().backward()
+        expectClose(input.grad, try file.tensor("\(name).grad"), "\(name) gradient", sourceLocation: sourceLocation)
+    }
+
+    @Test func nll() throws {
+        let (targets, weight) = (try file.tensor("nll.targets"), try file.tensor("nll.weight"))
+        try check("nll_basic") { try Tensor.nllLoss($0, targets: targets) }
+        try check("nll_weight_ignore") { try Tensor.nllLoss($0, targets: targets, weight: weight, ignoreIndex: 2) }
+        try check("nll_sum") { try Tensor.nllLoss($0, targets: targets, reduction: .sum) }
+        try check("nll_none") { try NLLLoss(weight: weight, reduction: .none)($0, targets) }
+    }
+
+    @Test func binaryCrossEntropyWithLogits() throws {
+        let (targets, weight, positive) = (try file.tensor("bce.targets"), try file.tensor("bce.weight"), try file.tensor("bce.pos_weight"))
+        try check("bce_basic") { try BCEWithLogitsLoss()($0, targets) }
+        try check("bce_weights") { try Tensor.binaryCrossEntropyWithLogits($0, targets: targets, weight: weight, positiveWeight: positive) }
+        try check("bce_sum") { try Tensor.binaryCrossEntropyWithLogits($0, targets: targets, positiveWeight: positive, reduction: .sum) }
+        try check("bce_none") { try Tensor.binaryCrossEntropyWithLogits($0, targets: targets, weight: weight, reduction: .none) }
+        #expect(BCEWithLogitsLoss(positiveWeight: positive).stateDict().map(\.name) == ["pos_weight"])
+    }
+}

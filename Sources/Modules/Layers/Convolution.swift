@@ -63,20 +63,30 @@ open class AvgPool2d: Pool2d {
     open override func pool(_ x: Tensor) throws -> Tensor { try x.avgPool2d(kernel: kernelSize, stride: stride) }
 }
 
-/// Flattens axes from `startAxis` on (default: everything but the batch).
+/// Flattens axes `startAxis...endAxis` into one (default: everything but the batch), as
+/// `torch.nn.Flatten(start_dim, end_dim)`; negative axes count from the end.
 open class Flatten: Module<Tensor, Tensor> {
     public let startAxis: Int
+    public let endAxis: Int
 
-    public init(startAxis: Int = 1) {
+    public init(startAxis: Int = 1, endAxis: Int = -1) {
         self.startAxis = startAxis
+        self.endAxis = endAxis
         super.init()
     }
 
     open override func forward(_ x: Tensor) throws -> Tensor {
         checkInsideWrapper()
-        return try x.flattened(from: startAxis)
+        let rank = max(x.rank, 1)
+        let (start, end) = (startAxis < 0 ? startAxis + rank : startAxis, endAxis < 0 ? endAxis + rank : endAxis)
+        guard 0 <= start, start <= end, end < rank else {
+            throw TensorError("flatten", [x.shape], "axes \(startAxis)...\(endAxis) out of range or out of order")
+        }
+        if x.rank == 0 { return try x.reshaped([1]) }
+        let merged = x.shape[start...end].reduce(1, *)
+        return try x.reshaped(Array(x.shape[..<start]) + [merged] + Array(x.shape[(end + 1)...]))
     }
 
     open override var isBuiltIn: Bool { true }
-    open override var extraDescription: String { "start_dim=\(startAxis)" }
+    open override var extraDescription: String { "start_dim=\(startAxis), end_dim=\(endAxis)" }
 }

@@ -185,6 +185,27 @@ for reduction in ["mean", "sum", "none"]:
     (loss * p).sum().backward()
     losses.update({f"mse_{reduction}.input": a, f"mse_{reduction}.target": b, f"mse_{reduction}.probe": p,
                    f"mse_{reduction}.loss": loss, f"mse_{reduction}.grad": a.grad})
+lp = F.log_softmax(torch.randn(6, 5), dim=-1)
+for name, kw in [("nll_basic", {}), ("nll_weight_ignore", {"weight": weight, "ignore_index": 2}),
+                 ("nll_sum", {"reduction": "sum"}), ("nll_none", {"reduction": "none", "weight": weight})]:
+    x = lp.clone().requires_grad_(True)
+    loss = F.nll_loss(x, targets, **kw)
+    p = torch.randn_like(loss)
+    (loss * p).sum().backward()
+    losses.update({f"{name}.input": x, f"{name}.probe": p, f"{name}.loss": loss, f"{name}.grad": x.grad})
+bce_logits = torch.tensor([[30.0, -30.0, 0.5], [-2.0, 1.0, -100.0], [0.0, 4.0, -0.3], [1.5, -1.5, 2.5]])
+bce_targets = torch.tensor([[0.0, 1.0, 0.3], [1.0, 0.0, 1.0], [0.5, 1.0, 0.0], [1.0, 1.0, 0.0]])
+bce_weight = torch.rand(4, 3)
+bce_pos = torch.tensor([2.0, 0.5, 1.5])
+for name, kw in [("bce_basic", {}), ("bce_weights", {"weight": bce_weight, "pos_weight": bce_pos}),
+                 ("bce_sum", {"reduction": "sum", "pos_weight": bce_pos}), ("bce_none", {"reduction": "none", "weight": bce_weight})]:
+    x = bce_logits.clone().requires_grad_(True)
+    loss = F.binary_cross_entropy_with_logits(x, bce_targets, **kw)
+    p = torch.randn_like(loss)
+    (loss * p).sum().backward()
+    losses.update({f"{name}.input": x, f"{name}.probe": p, f"{name}.loss": loss, f"{name}.grad": x.grad})
+losses.update({"nll.targets": targets, "nll.weight": weight, "bce.targets": bce_targets, "bce.weight": bce_weight,
+               "bce.pos_weight": bce_pos})
 save("losses", losses)
 
 # ---------------------------------------------------------------- optimizers
