@@ -9,6 +9,20 @@ struct LayerGradientTests {
         try gradCheck(Conv2d(2, 3, kernelSize: 3, padding: 1), [random([1, 2, 4, 4])]) { m, x in try m(x[0]) }
     }
 
+    @Test func convolutionAndPoolingOptions() throws {
+        try gradCheck(Conv2d(2, 4, kernelSize: [3, 2], stride: [2, 1], padding: [1, 2], dilation: [2, 1]), [random([1, 2, 6, 5])]) { m, x in try m(x[0]) }
+        try gradCheck(Conv2d(4, 4, kernelSize: 2, padding: .same, groups: 4), [random([1, 4, 3, 4])]) { m, x in try m(x[0]) }
+        try gradCheck(Conv2d(4, 2, kernelSize: 3, padding: .same, groups: 2), [random([1, 4, 3, 3])]) { m, x in try m(x[0]) }
+        try gradCheck(AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false), [random([1, 1, 5, 6])]) { m, x in try m(x[0]) }
+        try gradCheck(AdaptiveAvgPool2d([2, 3]), [random([1, 2, 5, 4])]) { m, x in try m(x[0]) }
+        let distinct = Tensor((0..<30).map { Float(($0 * 7) % 30) }, shape: [1, 1, 5, 6])
+        try gradCheck(MaxPool2d([2, 3], stride: 2, padding: 1, ceilMode: true), [distinct]) { m, x in try m(x[0]) }
+        #expect(throws: ModuleError.self) { try Conv2d(1, 1, kernelSize: 3, stride: 2, padding: .same)(random([1, 1, 4, 4])) }
+        #expect(throws: ModuleError.self) { try Conv2d(1, 1, kernelSize: 3)(random([1, 1, 2, 2])) }
+        #expect(Conv2d(4, 4, kernelSize: [3, 1], padding: .same, groups: 4, bias: false).treeDescription
+                == "Conv2d(4, 4, kernel_size=(3, 1), stride=(1, 1), padding=same, groups=4, bias=False)")
+    }
+
     @Test func normsAndEmbedding() throws {
         try gradCheck(LayerNorm(4), [random([3, 4], in: -2...2)]) { m, x in try m(x[0]) }
         try gradCheck(BatchNorm2d(2), [random([2, 2, 2, 2], in: -2...2)]) { m, x in try m(x[0]) }

@@ -22,6 +22,23 @@ struct PyTorchLayerTests {
         try checkLayer(file, "avgpool", AvgPool2d(3, stride: 2)) { try $0($1[0]) }
     }
 
+    @Test func convolutionOptions() throws {
+        try checkLayer(file, "conv_dilation_rect", Conv2d(2, 4, kernelSize: [3, 2], stride: [2, 1], padding: [1, 2], dilation: [2, 1])) { try $0($1[0]) }
+        try checkLayer(file, "conv_groups", Conv2d(4, 6, kernelSize: 3, groups: 2, bias: false)) { try $0($1[0]) }
+        try checkLayer(file, "conv_depthwise_same", Conv2d(3, 3, kernelSize: 4, padding: .same, groups: 3)) { try $0($1[0]) }
+        try checkLayer(file, "conv_same_dilated", Conv2d(2, 3, kernelSize: 3, padding: .same, dilation: 2)) { try $0($1[0]) }
+        try checkLayer(file, "conv_valid", Conv2d(2, 3, kernelSize: [2, 3], padding: .valid)) { try $0($1[0]) }
+    }
+
+    @Test func poolingOptions() throws {
+        try checkLayer(file, "maxpool_pad_ceil", MaxPool2d(3, stride: 2, padding: 1, ceilMode: true)) { try $0($1[0]) }
+        try checkLayer(file, "maxpool_rect", MaxPool2d([2, 3], stride: [1, 2])) { try $0($1[0]) }
+        try checkLayer(file, "avgpool_pad_include", AvgPool2d(3, stride: 2, padding: 1)) { try $0($1[0]) }
+        try checkLayer(file, "avgpool_pad_exclude_ceil", AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false)) { try $0($1[0]) }
+        try checkLayer(file, "adaptive_avgpool", AdaptiveAvgPool2d([3, 2])) { try $0($1[0]) }
+        try checkLayer(file, "adaptive_avgpool_1", AdaptiveAvgPool2d(1)) { try $0($1[0]) }
+    }
+
     @Test func batchNormTrainingAndEval() throws {
         let bn = BatchNorm2d(3)
         try checkLayer(file, "bn2d_train", bn) { try $0($1[0]) }
@@ -66,5 +83,7 @@ struct PyTorchLayerTests {
         try checkLayer(file, "sigmoid", Sigmoid()) { try $0($1[0]) }
         try checkLayer(file, "softmax", Softmax()) { try $0($1[0]) }
         try checkLayer(file, "log_softmax", LogSoftmax()) { try $0($1[0]) }
+        try checkLayer(file, "gelu_tanh", GELU(approximate: .tanh)) { try $0($1[0]) }
+        try checkLayer(file, "silu", SiLU()) { try $0($1[0]) }
     }
 }

@@ -142,6 +142,22 @@ layer_case(layers, "avgpool", nn.AvgPool2d(3, stride=2), [torch.randn(1, 2, 7, 7
 for name, m in [("relu", nn.ReLU()), ("gelu", nn.GELU()), ("tanh", nn.Tanh()), ("sigmoid", nn.Sigmoid()),
                 ("softmax", nn.Softmax(dim=-1)), ("log_softmax", nn.LogSoftmax(dim=-1))]:
     layer_case(layers, name, m, [torch.randn(3, 4) * 2])
+# Convolution and pooling options.
+layer_case(layers, "conv_dilation_rect", nn.Conv2d(2, 4, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(2, 1)),
+           [torch.randn(2, 2, 7, 6)])
+layer_case(layers, "conv_groups", nn.Conv2d(4, 6, 3, groups=2, bias=False), [torch.randn(1, 4, 5, 5)])
+layer_case(layers, "conv_depthwise_same", nn.Conv2d(3, 3, 4, padding="same", groups=3), [torch.randn(2, 3, 5, 6)])
+layer_case(layers, "conv_same_dilated", nn.Conv2d(2, 3, 3, padding="same", dilation=2), [torch.randn(1, 2, 6, 5)])
+layer_case(layers, "conv_valid", nn.Conv2d(2, 3, (2, 3), padding="valid"), [torch.randn(1, 2, 4, 5)])
+layer_case(layers, "maxpool_pad_ceil", nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True), [torch.randn(1, 2, 6, 7)])
+layer_case(layers, "maxpool_rect", nn.MaxPool2d((2, 3), stride=(1, 2)), [torch.randn(1, 1, 5, 7)])
+layer_case(layers, "avgpool_pad_include", nn.AvgPool2d(3, stride=2, padding=1), [torch.randn(1, 2, 6, 7)])
+layer_case(layers, "avgpool_pad_exclude_ceil", nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+           [torch.randn(1, 2, 6, 7)])
+layer_case(layers, "adaptive_avgpool", nn.AdaptiveAvgPool2d((3, 2)), [torch.randn(2, 2, 7, 5)])
+layer_case(layers, "adaptive_avgpool_1", nn.AdaptiveAvgPool2d(1), [torch.randn(2, 3, 4, 4)])
+layer_case(layers, "gelu_tanh", nn.GELU(approximate="tanh"), [torch.randn(3, 4) * 2])
+layer_case(layers, "silu", nn.SiLU(), [torch.randn(3, 4) * 2])
 save("layers", layers)
 
 # ---------------------------------------------------------------- losses
