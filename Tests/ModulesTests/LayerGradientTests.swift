@@ -46,6 +46,12 @@ struct LayerGradientTests {
         #expect(Array(padded.weight.grad!.scalars[12...]) == [0, 0, 0], "the padding row gets no gradient")
     }
 
+    @Test func rmsAndGroupNorm() throws {
+        try gradCheck(RMSNorm(4), [random([3, 4], in: -2...2)]) { m, x in try m(x[0]) }
+        try gradCheck(GroupNorm(groups: 2, channels: 4), [random([2, 4, 3], in: -2...2)]) { m, x in try m(x[0]) }
+        #expect(throws: ModuleError.self) { try GroupNorm(groups: 2, channels: 4)(random([2, 3, 3])) }
+    }
+
     @Test func activationOptionsAndFlatten() throws {
         try gradCheck(GELU(approximate: .tanh), [random([6], in: -3...3)]) { m, x in try m(x[0]) }
         try gradCheck(SiLU(), [random([6], in: -3...3)]) { m, x in try m(x[0]) }
@@ -61,6 +67,20 @@ struct LayerGradientTests {
         try gradCheck(MultiheadSelfAttention(dimension: 4, heads: 2), [random([1, 3, 4])]) { m, x in
             try m(AttentionInput(x[0], mask: AttentionInput.causalMask(3)))
         }
+    }
+
+    @Test func attentionOptions() throws {
+        try gradCheck(MultiheadSelfAttention(dimension: 4, heads: 2), [random([1, 2, 4]), random([1, 3, 4], seed: 2), random([1, 3, 4], seed: 3)]) { m, x in
+            try m(AttentionInput(x[0], key: x[1], value: x[2], keyPaddingMask: Tensor(indices: [0, 1, 0], shape: [1, 3]), isCausal: true))
+        }
+        // Dropout on the attention weights: training draws a mask, eval is deterministic.
+        let attention = MultiheadSelfAttention(dimension: 4, heads: 1, dropout: 0.5)
+        let x = random([1, 6, 4])
+        attention.eval()
+        #expect(try attention(AttentionInput(x)).scalars == attention(AttentionInput(x)).scalars)
+        attention.train()
+        #expect(try attention(AttentionInput(x)).scalars != attention(AttentionInput(x)).scalars)
+        #expect(throws: ModuleError.self) { try attention(AttentionInput(x, keyPaddingMask: Tensor(indices: [0, 1], shape: [1, 2]))) }
     }
 
     @Test func poolingActivationsAndContainers() throws {

@@ -65,6 +65,13 @@ struct PyTorchLayerTests {
         try checkLayer(file, "layernorm_tiny_variance", LayerNorm(4)) { try $0($1[0]) }
     }
 
+    @Test func rmsAndGroupNorm() throws {
+        try checkLayer(file, "rmsnorm", RMSNorm(5)) { try $0($1[0]) }
+        try checkLayer(file, "rmsnorm_multi_eps", RMSNorm(normalizedShape: [3, 5], eps: 1e-3, elementwiseAffine: false)) { try $0($1[0]) }
+        try checkLayer(file, "groupnorm", GroupNorm(groups: 2, channels: 4)) { try $0($1[0]) }
+        try checkLayer(file, "groupnorm_noaffine_1d", GroupNorm(groups: 3, channels: 3, affine: false)) { try $0($1[0]) }
+    }
+
     @Test func embeddingWithPadding() throws {
         try checkLayer(file, "embedding", Embedding(7, 4, paddingIndex: 0)) { try $0($1[0]) }
     }
@@ -74,6 +81,30 @@ struct PyTorchLayerTests {
             try $0(AttentionInput($1[0], mask: AttentionInput.causalMask(5)))
         }
         try checkLayer(file, "mha_nomask", MultiheadSelfAttention(dimension: 6, heads: 3)) { try $0(AttentionInput($1[0])) }
+    }
+
+    @Test func attentionOptions() throws {
+        try checkLayer(file, "mha_cross", MultiheadSelfAttention(dimension: 6, heads: 2)) {
+            try $0(AttentionInput($1[0], key: $1[1], value: $1[2]))
+        }
+        try checkLayer(file, "mha_memory", MultiheadSelfAttention(dimension: 6, heads: 3)) { try $0(AttentionInput($1[0], key: $1[1])) }
+        let (mask, padding) = (try file.tensor("mha_bool_masks.mask"), try file.tensor("mha_bool_masks.padding"))
+        try checkLayer(file, "mha_bool_masks", MultiheadSelfAttention(dimension: 6, heads: 2)) {
+            try $0(AttentionInput($1[0], key: $1[1], mask: mask, keyPaddingMask: padding))
+        }
+        try checkLayer(file, "mha_is_causal", MultiheadSelfAttention(dimension: 6, heads: 2)) { try $0(AttentionInput($1[0], isCausal: true)) }
+    }
+
+    @Test(arguments: ["sdpa_plain", "sdpa_causal", "sdpa_scale", "sdpa_bool", "sdpa_float"])
+    func scaledDotProductAttention(_ name: String) throws {
+        let (q, k, v) = (try leaf(file, "\(name).q"), try leaf(file, "\(name).k"), try leaf(file, "\(name).v"))
+        var generator = RandomGenerator(seed: 0)
+        let out = try Tensor.scaledDotProductAttention(query: q, key: k, value: v, mask: file.tensors["\(name).mask"],
+                                                       isCausal: name == "sdpa_causal", scale: name == "sdpa_scale" ? 0.3 : nil,
+                                                       generator: &generator)
+        expectClose(out, try file.tensor("\(name).output"), "\(name) output")
+        try (out * file.tensor("\(name).probe")).sum().backward()
+        for (t, n) in [(q, "q"), (k, "k"), (v, "v")] { expectClose(t.grad, try file.tensor("\(name).grad.\(n)"), "\(name) grad \(n)") }
     }
 
     @Test func activations() throws {

@@ -101,6 +101,10 @@ open class Dropout: Module<Tensor, Tensor> {
         return isTraining ? x.dropout(p, using: &generator) : x
     }
 
+    /// Restarts this layer's mask stream from `seed` (each Dropout draws from its own stream,
+    /// split from `Random` when the layer was created).
+    public func reseed(_ seed: UInt64) { generator = RandomGenerator(seed: seed) }
+
     open override var isBuiltIn: Bool { true }
     open override var extraDescription: String { "p=\(p)" }
 }

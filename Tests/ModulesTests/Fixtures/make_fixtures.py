@@ -142,6 +142,43 @@ layer_case(layers, "avgpool", nn.AvgPool2d(3, stride=2), [torch.randn(1, 2, 7, 7
 for name, m in [("relu", nn.ReLU()), ("gelu", nn.GELU()), ("tanh", nn.Tanh()), ("sigmoid", nn.Sigmoid()),
                 ("softmax", nn.Softmax(dim=-1)), ("log_softmax", nn.LogSoftmax(dim=-1))]:
     layer_case(layers, name, m, [torch.randn(3, 4) * 2])
+# Attention options: cross-attention with separate keys and values, boolean masks (True =
+# not allowed for MultiheadAttention), key padding masks.
+cross = nn.MultiheadAttention(6, 2, batch_first=True)
+with torch.no_grad():
+    cross.in_proj_bias.normal_()
+layer_case(layers, "mha_cross", cross, [torch.randn(2, 3, 6), torch.randn(2, 5, 6), torch.randn(2, 5, 6)],
+           call=lambda m, q, k, v: m(q, k, v, need_weights=False)[0])
+layer_case(layers, "mha_memory", nn.MultiheadAttention(6, 3, batch_first=True), [torch.randn(2, 3, 6), torch.randn(2, 4, 6)],
+           call=lambda m, q, kv: m(q, kv, kv, need_weights=False)[0])
+bool_mask = torch.tensor([[False, True, False, True], [False, False, True, True], [True, False, False, False]])
+padding = torch.tensor([[False, False, False, True], [False, True, False, False]])
+layer_case(layers, "mha_bool_masks", nn.MultiheadAttention(6, 2, batch_first=True), [torch.randn(2, 3, 6), torch.randn(2, 4, 6)],
+           call=lambda m, q, kv: m(q, kv, kv, attn_mask=bool_mask, key_padding_mask=padding, need_weights=False)[0])
+layers["mha_bool_masks.mask"] = bool_mask.int()
+layers["mha_bool_masks.padding"] = padding.int()
+causal_bool = torch.triu(torch.ones(4, 4, dtype=torch.bool), diagonal=1)
+layer_case(layers, "mha_is_causal", nn.MultiheadAttention(6, 2, batch_first=True), [torch.randn(2, 4, 6)],
+           call=lambda m, x: m(x, x, x, attn_mask=causal_bool, is_causal=True, need_weights=False)[0])
+for name, kw in [("sdpa_plain", {}), ("sdpa_causal", {"is_causal": True}), ("sdpa_scale", {"scale": 0.3}),
+                 ("sdpa_bool", {"attn_mask": torch.tensor([[True, False, True, True, False]] * 4)}),
+                 ("sdpa_float", {"attn_mask": torch.randn(4, 5)})]:
+    q, k, v = (torch.randn(2, 2, 4, 3, requires_grad=True), torch.randn(2, 2, 5, 3, requires_grad=True),
+               torch.randn(2, 2, 5, 2, requires_grad=True))
+    out = F.scaled_dot_product_attention(q, k, v, **kw)
+    probe = torch.randn_like(out)
+    (out * probe).sum().backward()
+    layers.update({f"{name}.q": q, f"{name}.k": k, f"{name}.v": v, f"{name}.output": out, f"{name}.probe": probe,
+                   f"{name}.grad.q": q.grad, f"{name}.grad.k": k.grad, f"{name}.grad.v": v.grad})
+    if "attn_mask" in kw:
+        m = kw["attn_mask"]
+        layers[f"{name}.mask"] = m.int() if m.dtype == torch.bool else m
+
+layer_case(layers, "rmsnorm", with_random_affine(nn.RMSNorm(5)), [torch.randn(2, 3, 5)])
+layer_case(layers, "rmsnorm_multi_eps", nn.RMSNorm([3, 5], eps=1e-3, elementwise_affine=False), [torch.randn(2, 3, 5)])
+layer_case(layers, "groupnorm", with_random_affine(nn.GroupNorm(2, 4)), [torch.randn(3, 4, 3, 2)])
+layer_case(layers, "groupnorm_noaffine_1d", nn.GroupNorm(3, 3, affine=False), [torch.randn(2, 3, 5)])
+
 # Convolution and pooling options.
 layer_case(layers, "conv_dilation_rect", nn.Conv2d(2, 4, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(2, 1)),
            [torch.randn(2, 2, 7, 6)])
