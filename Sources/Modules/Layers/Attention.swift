@@ -64,7 +64,8 @@ open class MultiheadSelfAttention: Module<AttentionInput, Tensor>, StateDictNami
         self.dropout = dropout
         qkv = Linear(dimension, 3 * dimension)
         projection = Linear(dimension, dimension)
-        generator = Random.split()
+        // Without dropout no stream is split off, so models without it initialize as before.
+        generator = dropout > 0 ? Random.split() : RandomGenerator(seed: 0)
         super.init()
     }
 
