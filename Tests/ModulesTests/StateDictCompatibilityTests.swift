@@ -72,6 +72,11 @@ struct StateDictCompatibilityTests {
         do { try wrongShape.load(file) } catch {
             #expect("\(error)" == "x.safetensors: '0.weight' is I64 [4,8], expected float [4,8]")
         }
+        file = SafeTensorsFile(tensors: ["0.weight": .zeros([4, 8]), "0.bias": .zeros([4]), "1.weight": .zeros([2])], path: "x.safetensors")
+        do { try wrongShape.load(file) } catch {
+            #expect("\(error)" == "x.safetensors: unexpected tensor '1.weight' (this model has no such key; load with strict: false to ignore it)")
+        }
+        try wrongShape.load(file, strict: false)
         // Nothing is changed by a load that fails.
         let net = TorchNet()
         let before = net.fc.weight.scalars

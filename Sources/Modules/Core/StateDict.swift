@@ -42,16 +42,23 @@ extension AnyModule {
 
     /// Copies every tensor of the state dict from the safetensors file at `url`, in place (an
     /// optimizer holding the parameters keeps working). Every key must be present with this
-    /// model's shape; F16, BF16 and I64 are converted. Throws one line naming the key.
-    public func load(from url: URL) throws {
+    /// model's shape and, with `strict` (the default, as `load_state_dict`), the file may hold no
+    /// other tensors; F16, BF16 and I64 are converted. Throws one line naming the key.
+    public func load(from url: URL, strict: Bool = true) throws {
         let file: SafeTensorsFile
         do { file = try SafeTensors.read(url) } catch let error as SafeTensorsError { throw StateError(error.description) }
-        try load(file)
+        try load(file, strict: strict)
     }
 
-    /// Copies every tensor of the state dict from `file` (see `load(from:)`).
-    public func load(_ file: SafeTensorsFile) throws {
+    /// Copies every tensor of the state dict from `file` (see `load(from:strict:)`).
+    public func load(_ file: SafeTensorsFile, strict: Bool = true) throws {
         let state = stateDict()
+        if strict {
+            let known = Set(state.map(\.name))
+            if let unexpected = file.names.first(where: { !known.contains($0) }) {
+                throw StateError("\(file.path): unexpected tensor '\(unexpected)' (this model has no such key; load with strict: false to ignore it)")
+            }
+        }
         // Check everything before changing anything.
         for (name, tensor) in state {
             guard let source = file.tensors[name] else { throw StateError("\(file.path): no tensor named '\(name)'") }
