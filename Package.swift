@@ -56,7 +56,7 @@ let package = Package(
             "Examples", "Profiler", "TraceStore", "TraceTools", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"]),
+        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Examples", "Modules", "Tensors", "TraceStore", "TraceTools"]),
         .testTarget(name: "ExamplesTests", dependencies: ["Examples", "Modules", "Tensors"]),
         .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),

@@ -76,7 +76,8 @@ struct ModuleStateTests {
         let batch = Tensor([1, 10, 3, 30], shape: [2, 2])
         let trained = try bn(batch).scalars
         #expect(abs(trained[0] + 1) < 1e-3 && abs(trained[2] - 1) < 1e-3)
-        #expect(bn.runningMean.scalars == [0.2, 2.0])
+        #expect(bn.runningMean!.scalars == [0.2, 2.0])
+        #expect(bn.numBatchesTracked!.item == 1)
         bn.eval()
         let evaluated = try bn(batch).scalars
         #expect(abs(evaluated[0] - (1 - 0.2) / Float(0.9 + 0.1 * 2 + 1e-5).squareRoot()) < 1e-3)
@@ -95,7 +96,7 @@ struct ModuleStateTests {
             #expect(t1.scalars == t2.scalars, "\(n1)")
         }
         let header = try Data(contentsOf: url)
-        #expect(header.count == 8 + Int(header.prefix(8).withUnsafeBytes { $0.load(as: UInt64.self) }) + 4 * (12 + 4 + 4 + 4 + 4 + 4))
+        #expect(header.count == 8 + Int(header.prefix(8).withUnsafeBytes { $0.load(as: UInt64.self) }) + 4 * (12 + 4 + 4 + 4 + 4 + 4) + 8, "F32 tensors and an I64 num_batches_tracked")
         let wrong = Sequential(Linear(3, 5), BatchNorm1d(5))
         #expect(throws: StateError.self) { try wrong.load(from: url) }
     }

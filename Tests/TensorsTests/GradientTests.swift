@@ -62,6 +62,25 @@ struct GradientTests {
         let targets = Tensor(indices: [2, 0, 4], shape: [3])
         try gradCheck([random([3, 5], in: -2...2)]) { try Tensor.crossEntropy($0[0], targets: targets) }
         try gradCheck([random([3, 4]), random([3, 4], seed: 5)]) { try Tensor.mse($0[0], $0[1]) }
+        try gradCheck([random([3, 4]), random([3, 4], seed: 5)]) { try Tensor.mse($0[0], $0[1], reduction: .none) }
+    }
+
+    @Test func lossOptions() throws {
+        let targets = Tensor(indices: [2, -100, 4, 1], shape: [4])
+        let weight = Tensor([0.5, 1, 2, 1.5, 0.7])
+        for reduction in [Reduction.mean, .sum, .none] {
+            try gradCheck([random([4, 5], in: -2...2)]) {
+                try Tensor.crossEntropy($0[0], targets: targets, weight: weight, labelSmoothing: 0.2, reduction: reduction)
+            }
+            try gradCheck([random([4, 5], in: -2...0)]) {
+                try Tensor.nllLoss($0[0], targets: targets, weight: weight, reduction: reduction)
+            }
+            try gradCheck([random([4, 3], in: -3...3)]) {
+                try Tensor.binaryCrossEntropyWithLogits($0[0], targets: random([4, 3], seed: 4, in: 0...1),
+                                                        weight: random([4, 3], seed: 5, in: 0...1),
+                                                        positiveWeight: Tensor([2, 0.5, 1]), reduction: reduction)
+            }
+        }
     }
 
     @Test func convolution() throws {

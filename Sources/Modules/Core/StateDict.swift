@@ -1,58 +1,77 @@
 import Foundation
 import Tensors
 
-/// Saving and loading parameters and buffers in the safetensors layout: 8 bytes of
-/// little-endian header length, a JSON header mapping names to dtype, shape and byte
-/// offsets, then the raw little-endian data. Other tools (Python's safetensors) read it.
+/// A module whose tensors PyTorch's matching `torch.nn` module names differently from its
+/// Swift properties. Keys are dotted paths relative to the module (`runningMean`,
+/// `qkv.weight`, or a child's name such as `projection`); values are PyTorch's names.
+/// A key that is a child's name renames everything under it.
+public protocol StateDictNaming: AnyObject {
+    /// Swift name (or dotted path) to PyTorch name.
+    var stateDictNames: [String: String] { get }
+}
+
+/// Saving and loading parameters and buffers as a PyTorch state dict in the safetensors
+/// layout: `model.load_state_dict(safetensors.torch.load_file(path))` loads what `save(to:)`
+/// writes into a PyTorch model of the same structure, and `load(from:)` reads what
+/// `safetensors.torch.save_file(model.state_dict(), path)` writes.
 extension AnyModule {
-    /// Parameters and buffers by dotted name (PyTorch's `state_dict`).
+    /// Parameters and buffers under PyTorch's state-dict names, in PyTorch's order (a module's
+    /// own tensors, then its children's). Tied tensors appear under every name, as in PyTorch.
     public func stateDict() -> [(name: String, tensor: Tensor)] {
-        (namedParameters() + namedBuffers()).map { ($0.path, $0.tensor) }
+        var result: [(name: String, tensor: Tensor)] = []
+        let names = (self as? StateDictNaming)?.stateDictNames ?? [:]
+        func rename(_ path: String) -> String {
+            if let exact = names[path] { return exact }
+            guard let dot = path.firstIndex(of: "."), let head = names[String(path[..<dot])] else { return path }
+            return head + path[dot...]
+        }
+        for (name, tensor) in directTensors(parameters: true) + directTensors(parameters: false) {
+            result.append((rename(name), tensor))
+        }
+        for (childName, child) in children {
+            for (name, tensor) in child.stateDict() { result.append((rename("\(childName).\(name)"), tensor)) }
+        }
+        return result
     }
 
-    /// Writes the state to `url`.
+    /// Writes the state dict to `url` (float tensors as F32, index tensors such as BatchNorm's
+    /// `num_batches_tracked` as I64, as PyTorch stores them).
     public func save(to url: URL) throws {
-        var header: [String: Any] = ["__metadata__": ["format": "pt", "producer": "tracewell"]]
-        var data = Data()
-        for (name, tensor) in stateDict() {
-            let start = data.count
-            let values = tensor.scalars
-            values.withUnsafeBufferPointer { data.append(UnsafeBufferPointer(start: UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: UInt8.self), count: $0.count * 4)) }
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [start, data.count]]
-        }
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        while json.count % 8 != 0 { json.append(0x20) }
-        var length = UInt64(json.count).littleEndian
-        var file = Data(bytes: &length, count: 8)
-        file.append(json)
-        file.append(data)
-        try file.write(to: url, options: .atomic)
+        try SafeTensors.write(stateDict(), to: url, metadata: ["format": "pt", "producer": "tracewell"], indexDType: .i64)
     }
 
-    /// Reads state written by `save(to:)` (or any F32 safetensors file with matching names and shapes).
-    public func load(from url: URL) throws {
-        let file = try Data(contentsOf: url)
-        guard file.count >= 8 else { throw StateError("\(url.path): too short to be a safetensors file") }
-        let length = Int(file.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
-        guard length > 0, 8 + length <= file.count,
-              let header = try JSONSerialization.jsonObject(with: file.subdata(in: 8..<8 + length)) as? [String: Any] else {
-            throw StateError("\(url.path): not a safetensors file (bad header)")
+    /// Copies every tensor of the state dict from the safetensors file at `url`, in place (an
+    /// optimizer holding the parameters keeps working). Every key must be present with this
+    /// model's shape and, with `strict` (the default, as `load_state_dict`), the file may hold no
+    /// other tensors; F16, BF16 and I64 are converted. Throws one line naming the key.
+    public func load(from url: URL, strict: Bool = true) throws {
+        let file: SafeTensorsFile
+        do { file = try SafeTensors.read(url) } catch let error as SafeTensorsError { throw StateError(error.description) }
+        try load(file, strict: strict)
+    }
+
+    /// Copies every tensor of the state dict from `file` (see `load(from:strict:)`).
+    public func load(_ file: SafeTensorsFile, strict: Bool = true) throws {
+        let state = stateDict()
+        if strict {
+            let known = Set(state.map(\.name))
+            if let unexpected = file.names.first(where: { !known.contains($0) }) {
+                throw StateError("\(file.path): unexpected tensor '\(unexpected)' (this model has no such key; load with strict: false to ignore it)")
+            }
         }
-        let body = file.subdata(in: 8 + length..<file.count)
-        for (name, tensor) in stateDict() {
-            guard let entry = header[name] as? [String: Any] else { throw StateError("\(url.path): no tensor named \(name)") }
-            let shape = entry["shape"] as? [Int] ?? []
-            guard entry["dtype"] as? String == "F32", shape == tensor.shape,
-                  let offsets = entry["data_offsets"] as? [Int], offsets.count == 2,
-                  offsets[1] - offsets[0] == tensor.count * 4, offsets[1] <= body.count else {
-                throw StateError("\(url.path): \(name) is \(entry["dtype"] ?? "?") \(Tensor.format(shape)), expected F32 \(Tensor.format(tensor.shape))")
+        // Check everything before changing anything.
+        for (name, tensor) in state {
+            guard let source = file.tensors[name] else { throw StateError("\(file.path): no tensor named '\(name)'") }
+            let kind = { (t: Tensor) in t.dtype == .float32 ? "float" : "integer" }
+            guard source.shape == tensor.shape, source.dtype == tensor.dtype else {
+                throw StateError("\(file.path): '\(name)' is \(file.dtypes[name]?.rawValue ?? "?") \(Tensor.format(source.shape)), "
+                                 + "expected \(kind(tensor)) \(Tensor.format(tensor.shape))")
             }
-            let target = tensor.contiguous()
-            precondition(target === tensor, "state tensors are contiguous")
-            body.withUnsafeBytes { raw in
-                let src = raw.baseAddress!.advanced(by: offsets[0])
-                UnsafeMutableRawPointer(tensor.floats).copyMemory(from: src, byteCount: tensor.count * 4)
-            }
+        }
+        for (name, tensor) in state {
+            precondition(tensor.isContiguous, "state tensors are contiguous")
+            let source = file.tensors[name]!
+            tensor.storage.base.advanced(by: tensor.offset * 4).copyMemory(from: source.storage.base, byteCount: tensor.count * 4)
         }
     }
 }

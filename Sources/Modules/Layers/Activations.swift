@@ -19,9 +19,59 @@ open class ReLU: Activation {
     open override func apply(_ x: Tensor) -> Tensor { x.relu() }
 }
 
-/// GELU with the exact erf form.
+/// GELU: the exact erf form, or with `approximate: .tanh` PyTorch's `approximate='tanh'`.
 open class GELU: Activation {
-    open override func apply(_ x: Tensor) -> Tensor { x.gelu() }
+    /// Which form of GELU (`torch.nn.GELU(approximate=...)`).
+    public enum Approximation: String, Sendable { case none, tanh }
+    public let approximate: Approximation
+
+    public init(approximate: Approximation = .none) {
+        self.approximate = approximate
+        super.init()
+    }
+
+    open override func apply(_ x: Tensor) -> Tensor {
+        guard approximate == .tanh else { return x.gelu() }
+        // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+        let inner = try! (x + x.pow(3) * 0.044715) * Float(0.7978845608028654)
+        return try! (x * 0.5) * (inner.tanh() + 1)
+    }
+
+    open override var extraDescription: String { approximate == .tanh ? "approximate='tanh'" : "" }
+}
+
+/// SiLU (swish): `x·sigmoid(x)`.
+open class SiLU: Activation {
+    open override func apply(_ x: Tensor) -> Tensor { try! x * x.sigmoid() }
+}
+
+/// Returns its input (`torch.nn.Identity`), e.g. to switch a layer off without changing the tree.
+open class Identity: Activation {}
+
+/// Softmax along `axis` (`torch.nn.Softmax(dim=)`).
+open class Softmax: Module<Tensor, Tensor> {
+    public let axis: Int
+
+    public init(axis: Int = -1) {
+        self.axis = axis
+        super.init()
+    }
+
+    open override func forward(_ x: Tensor) throws -> Tensor {
+        checkInsideWrapper()
+        return try x.softmax(axis: axis)
+    }
+
+    open override var isBuiltIn: Bool { true }
+    open override var extraDescription: String { "dim=\(axis)" }
+}
+
+/// Log-softmax along `axis` (`torch.nn.LogSoftmax(dim=)`).
+open class LogSoftmax: Softmax {
+    open override func forward(_ x: Tensor) throws -> Tensor {
+        checkInsideWrapper()
+        return try x.logSoftmax(axis: axis)
+    }
 }
 
 open class Tanh: Activation {
@@ -50,6 +100,10 @@ open class Dropout: Module<Tensor, Tensor> {
         checkInsideWrapper()
         return isTraining ? x.dropout(p, using: &generator) : x
     }
+
+    /// Restarts this layer's mask stream from `seed` (each Dropout draws from its own stream,
+    /// split from `Random` when the layer was created).
+    public func reseed(_ seed: UInt64) { generator = RandomGenerator(seed: seed) }
 
     open override var isBuiltIn: Bool { true }
     open override var extraDescription: String { "p=\(p)" }

@@ -1,19 +1,26 @@
 import Tensors
 
-/// 2-D convolution over `[N, C, H, W]` (PyTorch's `nn.Conv2d`).
+/// 2-D convolution over `[N, C, H, W]` (PyTorch's `nn.Conv2d`): kernel, stride, padding and
+/// dilation per axis (`3` or `[3, 5]`), `padding: .same` or `.valid`, and `groups`
+/// (`groups: C` with `C` output channels per group multiple is depthwise).
 open class Conv2d: Module<Tensor, Tensor> {
-    public let inChannels, outChannels, kernelSize, stride, padding: Int
-    /// `[out, in, k, k]`.
+    public let inChannels, outChannels, groups: Int
+    public let kernelSize, stride, dilation: Size2
+    public let padding: ConvPadding
+    /// `[out, in / groups, kh, kw]`.
     public var weight: Tensor
     public var bias: Tensor?
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true) {
-        (self.inChannels, self.outChannels, self.kernelSize) = (inChannels, outChannels, kernelSize)
-        (self.stride, self.padding) = (stride, padding)
-        let bound = 1 / Float(inChannels * kernelSize * kernelSize).squareRoot()
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Size2, stride: Size2 = 1, padding: ConvPadding = 0,
+                dilation: Size2 = 1, groups: Int = 1, bias: Bool = true) {
+        precondition(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
+                     "Conv2d: \(inChannels) in and \(outChannels) out channels are not divisible by groups \(groups)")
+        (self.inChannels, self.outChannels, self.kernelSize, self.groups) = (inChannels, outChannels, kernelSize, groups)
+        (self.stride, self.padding, self.dilation) = (stride, padding, dilation)
+        let fanIn = inChannels / groups * kernelSize.height * kernelSize.width
+        let bound = 1 / Float(fanIn).squareRoot()
         weight = Random.withGenerator {
-            Tensor.uniform([outChannels, inChannels, kernelSize, kernelSize], in: -bound...bound, using: &$0)
+            Tensor.uniform([outChannels, inChannels / groups, kernelSize.height, kernelSize.width], in: -bound...bound, using: &$0)
         }.asParameter()
         self.bias = bias ? Random.withGenerator { Tensor.uniform([outChannels], in: -bound...bound, using: &$0) }
             .asParameter() : nil
@@ -22,22 +29,33 @@ open class Conv2d: Module<Tensor, Tensor> {
 
     open override func forward(_ x: Tensor) throws -> Tensor {
         checkInsideWrapper()
-        return try Tensor.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
+        return try Tensor.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
 
     open override var isBuiltIn: Bool { true }
     open override var extraDescription: String {
-        "\(inChannels), \(outChannels), kernel_size=(\(kernelSize), \(kernelSize)), stride=(\(stride), \(stride)), padding=(\(padding), \(padding))"
+        var text = "\(inChannels), \(outChannels), kernel_size=\(kernelSize), stride=\(stride)"
+        switch padding {
+        case .explicit(let p): if p != 0 { text += ", padding=\(p)" }
+        default: text += ", padding=\(padding)"
+        }
+        if dilation != 1 { text += ", dilation=\(dilation)" }
+        if groups != 1 { text += ", groups=\(groups)" }
+        return text + (bias == nil ? ", bias=False" : "")
     }
 }
 
-/// Pooling with a square window: subclasses say which.
+/// 2-D pooling (`nn.MaxPool2d`, `nn.AvgPool2d`): kernel, stride and padding per axis
+/// (`2` or `[2, 3]`; the stride defaults to the kernel) and `ceilMode`. Subclasses say which.
 open class Pool2d: Module<Tensor, Tensor> {
-    public let kernelSize, stride: Int
+    public let kernelSize, stride, padding: Size2
+    public let ceilMode: Bool
 
-    public init(_ kernelSize: Int, stride: Int? = nil) {
+    public init(_ kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0, ceilMode: Bool = false) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
+        self.padding = padding
+        self.ceilMode = ceilMode
         super.init()
     }
 
@@ -50,33 +68,75 @@ open class Pool2d: Module<Tensor, Tensor> {
     }
 
     open override var isBuiltIn: Bool { true }
-    open override var extraDescription: String { "kernel_size=\(kernelSize), stride=\(stride)" }
+    open override var extraDescription: String {
+        func show(_ s: Size2) -> String { s.height == s.width ? "\(s.height)" : "\(s)" }
+        return "kernel_size=\(show(kernelSize)), stride=\(show(stride)), padding=\(show(padding)), ceil_mode=\(ceilMode ? "True" : "False")"
+    }
 }
 
-/// Max pooling with a square window.
+/// Max pooling; ties send the gradient to the first maximum, as PyTorch.
 open class MaxPool2d: Pool2d {
-    open override func pool(_ x: Tensor) throws -> Tensor { try x.maxPool2d(kernel: kernelSize, stride: stride) }
+    open override func pool(_ x: Tensor) throws -> Tensor {
+        try x.maxPool2d(kernel: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
+    }
 }
 
-/// Average pooling with a square window.
+/// Average pooling; `countIncludePad` says whether padded positions count in the divisor.
 open class AvgPool2d: Pool2d {
-    open override func pool(_ x: Tensor) throws -> Tensor { try x.avgPool2d(kernel: kernelSize, stride: stride) }
+    public let countIncludePad: Bool
+
+    public init(_ kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0, ceilMode: Bool = false, countIncludePad: Bool = true) {
+        self.countIncludePad = countIncludePad
+        super.init(kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
+    }
+
+    open override func pool(_ x: Tensor) throws -> Tensor {
+        try x.avgPool2d(kernel: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode, countIncludePad: countIncludePad)
+    }
 }
 
-/// Flattens axes from `startAxis` on (default: everything but the batch).
-open class Flatten: Module<Tensor, Tensor> {
-    public let startAxis: Int
+/// Average pooling to a fixed output size whatever the input's (`nn.AdaptiveAvgPool2d`).
+open class AdaptiveAvgPool2d: Module<Tensor, Tensor> {
+    public let outputSize: Size2
 
-    public init(startAxis: Int = 1) {
-        self.startAxis = startAxis
+    public init(_ outputSize: Size2) {
+        self.outputSize = outputSize
         super.init()
     }
 
     open override func forward(_ x: Tensor) throws -> Tensor {
         checkInsideWrapper()
-        return try x.flattened(from: startAxis)
+        return try x.adaptiveAvgPool2d(outputSize)
     }
 
     open override var isBuiltIn: Bool { true }
-    open override var extraDescription: String { "start_dim=\(startAxis)" }
+    open override var extraDescription: String { "output_size=\(outputSize)" }
+}
+
+/// Flattens axes `startAxis...endAxis` into one (default: everything but the batch), as
+/// `torch.nn.Flatten(start_dim, end_dim)`; negative axes count from the end.
+open class Flatten: Module<Tensor, Tensor> {
+    public let startAxis: Int
+    public let endAxis: Int
+
+    public init(startAxis: Int = 1, endAxis: Int = -1) {
+        self.startAxis = startAxis
+        self.endAxis = endAxis
+        super.init()
+    }
+
+    open override func forward(_ x: Tensor) throws -> Tensor {
+        checkInsideWrapper()
+        let rank = max(x.rank, 1)
+        let (start, end) = (startAxis < 0 ? startAxis + rank : startAxis, endAxis < 0 ? endAxis + rank : endAxis)
+        guard 0 <= start, start <= end, end < rank else {
+            throw TensorError("flatten", [x.shape], "axes \(startAxis)...\(endAxis) out of range or out of order")
+        }
+        if x.rank == 0 { return try x.reshaped([1]) }
+        let merged = x.shape[start...end].reduce(1, *)
+        return try x.reshaped(Array(x.shape[..<start]) + [merged] + Array(x.shape[(end + 1)...]))
+    }
+
+    open override var isBuiltIn: Bool { true }
+    open override var extraDescription: String { "start_dim=\(startAxis), end_dim=\(endAxis)" }
 }

@@ -1,28 +1,31 @@
 /// Layer norm, batch norm, embedding lookup and dropout.
 extension Tensor {
-    /// Normalizes over the last axis, then scales by `gamma` and shifts by `beta` (both `[D]`).
-    public static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float = 1e-5) throws -> Tensor {
+    /// Normalizes over the last axis, then scales by `gamma` and shifts by `beta` (both `[D]`,
+    /// both optional: PyTorch's `elementwise_affine=False` / `bias=False`).
+    public static func layerNorm(_ x: Tensor, gamma: Tensor?, beta: Tensor?, eps: Float = 1e-5) throws -> Tensor {
         let d = x.shape.last ?? 0
-        guard x.rank >= 1, gamma.shape == [d], beta.shape == [d] else {
-            throw TensorError("layer_norm", [x.shape, gamma.shape, beta.shape], "expected x [..., D], gamma [D], beta [D]")
+        guard x.rank >= 1, gamma == nil || gamma!.shape == [d], beta == nil || beta!.shape == [d] else {
+            throw TensorError("layer_norm", [x.shape] + [gamma, beta].compactMap { $0?.shape }, "expected x [..., D], gamma [D], beta [D]")
         }
         let rows = x.count / max(d, 1)
         var normalized: Tensor?, rstd = [Float](repeating: 0, count: rows)
-        return Autograd.op("layer_norm", [x, gamma, beta], {
+        return Autograd.op("layer_norm", [x] + [gamma, beta].compactMap { $0 }, {
             let xc = x.contiguousStorageTensor
             let xhat = Tensor(uninitialized: x.shape), out = Tensor(uninitialized: x.shape)
-            let gm = gamma.contiguousStorageTensor.floats, bt = beta.contiguousStorageTensor.floats
+            let ones = gamma == nil ? Tensor.ones([d]) : nil, zeros = beta == nil ? Tensor.zeros([d]) : nil
+            let gm = (gamma ?? ones!).contiguousStorageTensor.floats, bt = (beta ?? zeros!).contiguousStorageTensor.floats
             for r in 0..<rows {
                 let p = xc.floats + r * d, h = xhat.floats + r * d, o = out.floats + r * d
-                var mean: Float = 0
-                for i in 0..<d { mean += p[i] }
-                mean /= Float(d)
-                var variance: Float = 0
-                for i in 0..<d { variance += (p[i] - mean) * (p[i] - mean) }
-                let s = 1 / (variance / Float(d) + eps).squareRoot()
-                rstd[r] = s
+                // Mean and deviations in double: exact for tiny variances around large means.
+                var total: Double = 0
+                for i in 0..<d { total += Double(p[i]) }
+                let mean = total / Double(d)
+                var variance: Double = 0
+                for i in 0..<d { let e = Double(p[i]) - mean; variance += e * e }
+                let s = 1 / (variance / Double(d) + Double(eps)).squareRoot()
+                rstd[r] = Float(s)
                 for i in 0..<d {
-                    h[i] = (p[i] - mean) * s
+                    h[i] = Float((Double(p[i]) - mean) * s)
                     o[i] = h[i] * gm[i] + bt[i]
                 }
             }
@@ -30,7 +33,8 @@ extension Tensor {
             return out
         }, backward: { g, _ in
             let gc = g.contiguousStorageTensor, xhat = normalized!
-            let gm = gamma.contiguousStorageTensor.floats
+            let ones = gamma == nil ? Tensor.ones([d]) : nil
+            let gm = (gamma ?? ones!).contiguousStorageTensor.floats
             let dx = Tensor(uninitialized: x.shape), dg = Tensor.zeros([d]), db = Tensor.zeros([d])
             for r in 0..<rows {
                 let gy = gc.floats + r * d, h = xhat.floats + r * d, o = dx.floats + r * d
@@ -46,51 +50,67 @@ extension Tensor {
                 meanDH /= Float(d)
                 for i in 0..<d { o[i] = rstd[r] * (gy[i] * gm[i] - meanD - h[i] * meanDH) }
             }
-            return [dx, dg, db]
+            return [dx] + (gamma == nil ? [] : [dg]) + (beta == nil ? [] : [db])
         })
     }
 
-    /// Batch norm over axis 1 of `[N, C]` or `[N, C, H, W]`. In training it normalizes with the
-    /// batch statistics and updates the running ones in place; in eval it uses the running ones.
-    public static func batchNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+    /// Batch norm over axis 1 of `[N, C]`, `[N, C, L]` or `[N, C, H, W]`. In training it normalizes
+    /// with the batch statistics and, when running statistics are given, updates them in place
+    /// (`running = (1 - momentum)·running + momentum·batch`, the variance unbiased); in eval it
+    /// uses the running ones, or the batch's when there are none (`track_running_stats=False`).
+    /// `gamma` and `beta` are optional (`affine=False`). One value per channel in training, which
+    /// PyTorch rejects, normalizes to zero (the profiler reports it as `batch_norm_single_value`).
+    public static func batchNorm(_ x: Tensor, gamma: Tensor?, beta: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
                                  training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) throws -> Tensor {
-        guard x.rank == 2 || x.rank == 4, gamma.shape == [x.shape[1]], beta.shape == gamma.shape,
-              runningMean.shape == gamma.shape, runningVar.shape == gamma.shape else {
-            throw TensorError("batch_norm", [x.shape, gamma.shape], "expected x [N, C] or [N, C, H, W] and gamma [C]")
+        let c = x.rank >= 2 ? x.shape[1] : -1
+        let shapes = [x.shape] + [gamma, beta, runningMean, runningVar].compactMap { $0?.shape }
+        guard (2...4).contains(x.rank), [gamma, beta, runningMean, runningVar].allSatisfy({ $0 == nil || $0!.shape == [c] }),
+              (runningMean == nil) == (runningVar == nil) else {
+            throw TensorError("batch_norm", shapes, "expected x [N, C], [N, C, L] or [N, C, H, W] and gamma, beta, running statistics [C]")
         }
-        let (n, c) = (x.shape[0], x.shape[1])
-        let spatial = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
+        let n = x.shape[0]
+        let spatial = x.shape.dropFirst(2).reduce(1, *)
         let m = n * spatial
+        let useBatch = training || runningMean == nil
         var normalized: Tensor?, rstd = [Float](repeating: 0, count: c)
-        return Autograd.op("batch_norm", [x, gamma, beta], {
+        let inputs = [x] + [gamma, beta].compactMap { $0 }
+        return Autograd.op("batch_norm", inputs, {
             let xc = x.contiguousStorageTensor
             let xhat = Tensor(uninitialized: x.shape), out = Tensor(uninitialized: x.shape)
-            let gm = gamma.contiguousStorageTensor.floats, bt = beta.contiguousStorageTensor.floats
-            let rm = runningMean.floats, rv = runningVar.floats
+            let gm = gamma?.contiguousStorageTensor.floats, bt = beta?.contiguousStorageTensor.floats
             for ch in 0..<c {
-                var mean: Float, variance: Float
-                if training {
-                    var s: Double = 0, ss: Double = 0
+                var mean: Double, variance: Double
+                if useBatch {
+                    var s: Double = 0
                     for b in 0..<n {
                         let p = xc.floats + (b * c + ch) * spatial
-                        for i in 0..<spatial { s += Double(p[i]); ss += Double(p[i]) * Double(p[i]) }
+                        for i in 0..<spatial { s += Double(p[i]) }
                     }
-                    mean = Float(s / Double(m))
-                    variance = Float(max(ss / Double(m) - Double(mean) * Double(mean), 0))
-                    rm[ch] = (1 - momentum) * rm[ch] + momentum * mean
-                    rv[ch] = (1 - momentum) * rv[ch] + momentum * variance * Float(m) / Float(max(m - 1, 1))
+                    let mu = s / Double(m)
+                    var ss: Double = 0  // two passes: exact for tiny variances around large means
+                    for b in 0..<n {
+                        let p = xc.floats + (b * c + ch) * spatial
+                        for i in 0..<spatial { let d = Double(p[i]) - mu; ss += d * d }
+                    }
+                    mean = mu
+                    variance = ss / Double(m)
+                    if training, let rm = runningMean?.floats, let rv = runningVar?.floats {
+                        rm[ch] = (1 - momentum) * rm[ch] + momentum * Float(mean)
+                        rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(ss / Double(max(m - 1, 1)))
+                    }
                 } else {
-                    mean = rm[ch]
-                    variance = rv[ch]
+                    mean = Double(runningMean!.floats[ch])
+                    variance = Double(runningVar!.floats[ch])
                 }
-                let s = 1 / (variance + eps).squareRoot()
-                rstd[ch] = s
+                let s = 1 / (variance + Double(eps)).squareRoot()
+                rstd[ch] = Float(s)
+                let (scale, shift) = (gm?[ch] ?? 1, bt?[ch] ?? 0)
                 for b in 0..<n {
                     let offset = (b * c + ch) * spatial
                     let p = xc.floats + offset, h = xhat.floats + offset, o = out.floats + offset
                     for i in 0..<spatial {
-                        h[i] = (p[i] - mean) * s
-                        o[i] = h[i] * gm[ch] + bt[ch]
+                        h[i] = Float((Double(p[i]) - mean) * s)
+                        o[i] = h[i] * scale + shift
                     }
                 }
             }
@@ -98,7 +118,7 @@ extension Tensor {
             return out
         }, backward: { g, _ in
             let gc = g.contiguousStorageTensor, xhat = normalized!
-            let gm = gamma.contiguousStorageTensor.floats
+            let gm = gamma?.contiguousStorageTensor.floats
             let dx = Tensor(uninitialized: x.shape), dg = Tensor.zeros([c]), db = Tensor.zeros([c])
             for ch in 0..<c {
                 var sumD: Float = 0, sumDH: Float = 0
@@ -112,23 +132,24 @@ extension Tensor {
                 }
                 dg.floats[ch] = sumDH
                 db.floats[ch] = sumD
-                let k = gm[ch] * rstd[ch]
+                let k = (gm?[ch] ?? 1) * rstd[ch]
                 for b in 0..<n {
                     let offset = (b * c + ch) * spatial
                     for i in 0..<spatial {
                         let gy = gc.floats[offset + i], h = xhat.floats[offset + i]
-                        dx.floats[offset + i] = training
+                        dx.floats[offset + i] = useBatch
                             ? k * (gy - sumD / Float(m) - h * sumDH / Float(m))
                             : k * gy
                     }
                 }
             }
-            return [dx, dg, db]
+            return [dx] + (gamma == nil ? [] : [dg]) + (beta == nil ? [] : [db])
         })
     }
 
-    /// Rows of `weight [V, D]` picked by int32 `indices [...]`: `[..., D]`.
-    public static func embedding(_ indices: Tensor, weight: Tensor) throws -> Tensor {
+    /// Rows of `weight [V, D]` picked by int32 `indices [...]`: `[..., D]`. The row
+    /// `paddingIndex` gets no gradient (PyTorch's `padding_idx`).
+    public static func embedding(_ indices: Tensor, weight: Tensor, paddingIndex: Int? = nil) throws -> Tensor {
         guard indices.dtype == .int32, weight.rank == 2 else {
             throw TensorError("embedding", [indices.shape, weight.shape], "expected int32 indices and weight [V, D]")
         }
@@ -145,7 +166,7 @@ extension Tensor {
         }, backward: { g, _ in
             let gc = g.contiguousStorageTensor
             let dw = Tensor.zeros(weight.shape)
-            for (r, id) in ids.enumerated() {
+            for (r, id) in ids.enumerated() where Int(id) != paddingIndex {
                 let src = gc.floats + r * d, dst = dw.floats + Int(id) * d
                 for i in 0..<d { dst[i] += src[i] }
             }
