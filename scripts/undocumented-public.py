@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Lists public and open declarations in Sources/ that have no doc comment (`///`).
+"""Lists public and open declarations in Sources/ that have no doc comment (`///`); overrides
+inherit theirs.
 
 Usage: scripts/undocumented-public.py [TARGET ...]   (default: every target)
 Exit status 1 when any is found, so CI can check it.
@@ -16,7 +17,8 @@ for target in targets:
         lines = path.read_text().split('\n')
         for i, line in enumerate(lines):
             m = DECL.match(line)
-            if not m or m.group(1) == 'extension':
+            # Overrides inherit the overridden declaration's documentation.
+            if not m or m.group(1) == 'extension' or re.search(r'\boverride\b', line.split('{')[0]):
                 continue
             j = i - 1
             while j >= 0 and (lines[j].strip().startswith('@') or lines[j].strip().startswith('#if') or lines[j].strip() == ''):
