@@ -14,6 +14,7 @@ final class SignatureTable {
     private let insert: Statement
     private let interned: InternTables
     private var ids: [Key: Int64] = [:]
+    /// (Exclusivity unchecked: only drains touch it, and drains never overlap; the checks cost more than the per-span work.)
     @exclusivity(unchecked) private var cache = SignatureCache()
 
     init(_ db: Database, runID: Int64, interned: InternTables) throws {

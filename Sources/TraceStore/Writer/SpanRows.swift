@@ -19,6 +19,7 @@ final class SpanRows {
     private let update: Statement
     private let insertStep: Statement
     private let runID: Int64
+    /// (Exclusivity unchecked: only drains touch it, and drains never overlap; the checks cost more than the per-span work.)
     @exclusivity(unchecked) var steps = StepTracker()
 
     init(_ db: Database, runID: Int64) throws {

@@ -26,7 +26,8 @@ package final class TraceWriter: TraceSink {
     package var describeThreads: () -> [(index: UInt16, osThreadID: Int32)] = { [] }
     /// The interned names and shapes the spans' ids refer to (the session's).
     package let names: Interner
-    /// Spans written so far.
+    /// Spans written so far. (Exclusivity unchecked on the writer's per-batch state below: it is
+    /// touched by one drain at a time, then by `finish` after the drain thread ended.)
     @exclusivity(unchecked) package private(set) var spanCount: Int64 = 0
 
     private let db: Database
@@ -36,6 +37,7 @@ package final class TraceWriter: TraceSink {
     private let signatures: SignatureTable
     private let rows: SpanRows
     private let graphs = GraphStore()
+    // Exclusivity unchecked: one drain at a time, then `finish` (see `spanCount`).
     @exclusivity(unchecked) private var planner: RowPlanner
     @exclusivity(unchecked) private var statistics = SignatureStatistics()
     @exclusivity(unchecked) private var ran: [Bool] = []
