@@ -78,6 +78,7 @@ extension AnyModule {
 
 /// A state file that cannot be loaded into this model.
 public struct StateError: Error, CustomStringConvertible {
+    /// The one-line message.
     public let description: String
     init(_ description: String) { self.description = description }
 }

@@ -15,6 +15,7 @@ open class Activation: Module<Tensor, Tensor> {
     open override var isBuiltIn: Bool { true }
 }
 
+/// `max(x, 0)` element-wise (`torch.nn.ReLU`).
 open class ReLU: Activation {
     open override func apply(_ x: Tensor) -> Tensor { x.relu() }
 }
@@ -23,8 +24,10 @@ open class ReLU: Activation {
 open class GELU: Activation {
     /// Which form of GELU (`torch.nn.GELU(approximate=...)`).
     public enum Approximation: String, Sendable { case none, tanh }
+    /// The form this layer computes.
     public let approximate: Approximation
 
+    /// A GELU of the given form (exact erf by default).
     public init(approximate: Approximation = .none) {
         self.approximate = approximate
         super.init()
@@ -50,8 +53,10 @@ open class Identity: Activation {}
 
 /// Softmax along `axis` (`torch.nn.Softmax(dim=)`).
 open class Softmax: Module<Tensor, Tensor> {
+    /// The axis normalized over; negative counts from the end (PyTorch's `dim`).
     public let axis: Int
 
+    /// Softmax along `axis` (the last by default).
     public init(axis: Int = -1) {
         self.axis = axis
         super.init()
@@ -74,19 +79,23 @@ open class LogSoftmax: Softmax {
     }
 }
 
+/// Hyperbolic tangent element-wise (`torch.nn.Tanh`).
 open class Tanh: Activation {
     open override func apply(_ x: Tensor) -> Tensor { x.tanh() }
 }
 
+/// Logistic sigmoid element-wise (`torch.nn.Sigmoid`).
 open class Sigmoid: Activation {
     open override func apply(_ x: Tensor) -> Tensor { x.sigmoid() }
 }
 
 /// Zeroes elements with probability `p` in training mode; the identity in eval mode.
 open class Dropout: Module<Tensor, Tensor> {
+    /// Probability of zeroing an element in training mode, in `[0, 1)`.
     public let p: Float
     private var generator: RandomGenerator
 
+    /// Dropout with probability `p`, drawing masks from its own stream split from `Random`.
     public init(_ p: Float = 0.5) {
         precondition((0..<1).contains(p), "Dropout: p must be in [0, 1), got \(p)")
         self.p = p

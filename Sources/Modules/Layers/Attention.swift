@@ -7,25 +7,32 @@ import Tensors
 /// - `keyPaddingMask` `[B, S]`: int32 nonzero (or float additive) for keys to ignore.
 /// - `isCausal`: query i attends to keys 0...i.
 public struct AttentionInput: ModuleIO {
+    /// Queries `[B, L, D]` (also the keys and values in self-attention).
     public var x: Tensor
     /// Keys `[B, S, D]`; nil means self-attention.
     public var key: Tensor?
     /// Values `[B, S, D]`; nil means the keys (or `x`).
     public var value: Tensor?
+    /// Attention mask `[L, S]` or broadcastable to `[B, heads, L, S]`: float is added to the scores, int32 nonzero blocks.
     public var mask: Tensor?
+    /// `[B, S]`: int32 nonzero (or float additive) for keys to ignore.
     public var keyPaddingMask: Tensor?
+    /// Whether query i attends only to keys 0...i.
     public var isCausal: Bool
 
+    /// An input with queries `x` and, optionally, separate keys and values, masks and causality.
     public init(_ x: Tensor, key: Tensor? = nil, value: Tensor? = nil, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil,
                 isCausal: Bool = false) {
         (self.x, self.key, self.value, self.mask, self.keyPaddingMask, self.isCausal) = (x, key, value, mask, keyPaddingMask, isCausal)
     }
 
+    /// Calls `body` with `x` and then each non-nil key, value and mask.
     public func forEachTensor(_ body: (Tensor) throws -> Void) rethrows {
         try body(x)
         for t in [key, value, mask, keyPaddingMask] { if let t { try body(t) } }
     }
 
+    /// A copy with `transform` applied to every tensor (`isCausal` kept).
     public func mapTensors(_ transform: (Tensor) throws -> Tensor) rethrows -> AttentionInput {
         AttentionInput(try transform(x), key: try key.map(transform), value: try value.map(transform), mask: try mask.map(transform),
                        keyPaddingMask: try keyPaddingMask.map(transform), isCausal: isCausal)
@@ -48,14 +55,19 @@ public struct AttentionInput: ModuleIO {
 /// `projection` as `out_proj.weight`/`out_proj.bias`. Cross-attention projects the keys (and
 /// values, when they are another tensor) with the whole `qkv` layer and keeps its part.
 open class MultiheadSelfAttention: Module<AttentionInput, Tensor>, StateDictNaming {
+    /// The model dimension `D` (PyTorch's `embed_dim`).
     public let dimension: Int
+    /// The number of heads; each has `dimension / heads` features.
     public let heads: Int
     /// Probability of dropping an attention weight in training mode.
     public let dropout: Float
+    /// The packed query, key and value projection `D → 3D` (PyTorch's `in_proj_weight`/`in_proj_bias`).
     public var qkv: Linear
+    /// The output projection `D → D` (PyTorch's `out_proj`).
     public var projection: Linear
     private var generator: RandomGenerator
 
+    /// Attention with `heads` heads over `dimension` features (divisible by `heads`) and attention-weight dropout `dropout`.
     public init(dimension: Int, heads: Int, dropout: Float = 0) {
         precondition(dimension % heads == 0, "MultiheadSelfAttention: dimension \(dimension) not divisible by \(heads) heads")
         precondition((0..<1).contains(dropout), "MultiheadSelfAttention: dropout must be in [0, 1), got \(dropout)")
@@ -72,6 +84,7 @@ open class MultiheadSelfAttention: Module<AttentionInput, Tensor>, StateDictNami
     /// Restarts the attention-dropout stream from `seed`.
     public func reseed(_ seed: UInt64) { generator = RandomGenerator(seed: seed) }
 
+    /// `qkv` as `in_proj_weight`/`in_proj_bias` and `projection` as `out_proj`, as PyTorch names them.
     public var stateDictNames: [String: String] {
         ["qkv.weight": "in_proj_weight", "qkv.bias": "in_proj_bias", "projection": "out_proj"]
     }

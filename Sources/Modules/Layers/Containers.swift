@@ -2,13 +2,16 @@ import Tensors
 
 /// Calls its layers in order, each through its wrapper. Children are named `0`, `1`, ...
 open class Sequential: Module<Tensor, Tensor> {
+    /// The layers, called in order; children `0`, `1`, ...
     public var layers: [Module<Tensor, Tensor>]
 
+    /// Calls `layers` in order.
     public init(_ layers: [Module<Tensor, Tensor>]) {
         self.layers = layers
         super.init()
     }
 
+    /// Calls `layers` in order.
     public convenience init(_ layers: Module<Tensor, Tensor>...) { self.init(layers) }
 
     open override func forward(_ x: Tensor) throws -> Tensor {
@@ -54,14 +57,18 @@ open class Sequential: Module<Tensor, Tensor> {
 
 /// Holds modules under names `0`, `1`, ... without calling them (PyTorch's `nn.ModuleList`).
 open class ModuleList<Element: AnyModule>: AnyModule, RandomAccessCollection {
+    /// The modules; each is named by its index.
     public var modules: [Element]
 
+    /// Holds `modules` under names `0`, `1`, ...
     public init(_ modules: [Element]) {
         self.modules = modules
         super.init()
     }
 
+    /// The first index (0).
     public var startIndex: Int { modules.startIndex }
+    /// One past the last index (the number of modules).
     public var endIndex: Int { modules.endIndex }
     /// The module at `index`; settable (replacing a module renames nothing: the index is the name).
     public subscript(index: Int) -> Element {
@@ -93,6 +100,7 @@ open class ModuleDict<Element: AnyModule>: AnyModule {
     public private(set) var keys: [String] = []
     private var storage: [String: Element] = [:]
 
+    /// Holds `entries` in order, named by their keys.
     public init(_ entries: KeyValuePairs<String, Element> = [:]) {
         super.init()
         for (key, module) in entries { self[key] = module }

@@ -4,13 +4,18 @@ import Tensors
 /// dilation per axis (`3` or `[3, 5]`), `padding: .same` or `.valid`, and `groups`
 /// (`groups: C` with `C` output channels per group multiple is depthwise).
 open class Conv2d: Module<Tensor, Tensor> {
+    /// Input channels `C`, output channels `O`, and groups (both divisible by `groups`).
     public let inChannels, outChannels, groups: Int
+    /// Kernel size, stride and dilation, per axis.
     public let kernelSize, stride, dilation: Size2
+    /// Explicit per-axis padding, `.valid` or `.same`.
     public let padding: ConvPadding
     /// `[out, in / groups, kh, kw]`.
     public var weight: Tensor
+    /// `[out]`, or nil with `bias: false`.
     public var bias: Tensor?
 
+    /// A convolution from `inChannels` to `outChannels`; weights and bias uniform in ±1/√fanIn like PyTorch's.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Size2, stride: Size2 = 1, padding: ConvPadding = 0,
                 dilation: Size2 = 1, groups: Int = 1, bias: Bool = true) {
         precondition(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
@@ -48,9 +53,12 @@ open class Conv2d: Module<Tensor, Tensor> {
 /// 2-D pooling (`nn.MaxPool2d`, `nn.AvgPool2d`): kernel, stride and padding per axis
 /// (`2` or `[2, 3]`; the stride defaults to the kernel) and `ceilMode`. Subclasses say which.
 open class Pool2d: Module<Tensor, Tensor> {
+    /// Window size, stride and padding, per axis.
     public let kernelSize, stride, padding: Size2
+    /// Whether the output size rounds up (partial windows at the end count), as PyTorch's `ceil_mode`.
     public let ceilMode: Bool
 
+    /// Pooling over `kernelSize` windows; the stride defaults to the kernel size.
     public init(_ kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0, ceilMode: Bool = false) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
@@ -83,8 +91,10 @@ open class MaxPool2d: Pool2d {
 
 /// Average pooling; `countIncludePad` says whether padded positions count in the divisor.
 open class AvgPool2d: Pool2d {
+    /// Whether padded positions count in the divisor (PyTorch's `count_include_pad`).
     public let countIncludePad: Bool
 
+    /// Average pooling over `kernelSize` windows; the stride defaults to the kernel size.
     public init(_ kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0, ceilMode: Bool = false, countIncludePad: Bool = true) {
         self.countIncludePad = countIncludePad
         super.init(kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
@@ -97,8 +107,10 @@ open class AvgPool2d: Pool2d {
 
 /// Average pooling to a fixed output size whatever the input's (`nn.AdaptiveAvgPool2d`).
 open class AdaptiveAvgPool2d: Module<Tensor, Tensor> {
+    /// The output's height and width.
     public let outputSize: Size2
 
+    /// Pools any `[N, C, H, W]` input to `[N, C, outputSize.height, outputSize.width]`.
     public init(_ outputSize: Size2) {
         self.outputSize = outputSize
         super.init()
@@ -116,9 +128,12 @@ open class AdaptiveAvgPool2d: Module<Tensor, Tensor> {
 /// Flattens axes `startAxis...endAxis` into one (default: everything but the batch), as
 /// `torch.nn.Flatten(start_dim, end_dim)`; negative axes count from the end.
 open class Flatten: Module<Tensor, Tensor> {
+    /// The first axis flattened; negative counts from the end.
     public let startAxis: Int
+    /// The last axis flattened (inclusive); negative counts from the end.
     public let endAxis: Int
 
+    /// Flattens `startAxis...endAxis` (by default all but the batch axis).
     public init(startAxis: Int = 1, endAxis: Int = -1) {
         self.startAxis = startAxis
         self.endAxis = endAxis

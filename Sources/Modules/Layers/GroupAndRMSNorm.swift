@@ -4,11 +4,14 @@ import Tensors
 /// (`torch.nn.RMSNorm`): `x / √(mean(x²) + eps) · weight`. `eps` nil uses float32's machine
 /// epsilon, as PyTorch does.
 open class RMSNorm: Module<Tensor, Tensor> {
+    /// The trailing axes normalized over.
     public let normalizedShape: [Int]
+    /// Added to the mean square; nil uses float32's machine epsilon.
     public let eps: Float?
     /// Shaped `normalizedShape`; nil with `elementwiseAffine: false`.
     public var weight: Tensor?
 
+    /// Normalizes over trailing axes `normalizedShape`, with a learned scale (initially ones) unless `elementwiseAffine` is false.
     public init(normalizedShape: [Int], eps: Float? = nil, elementwiseAffine: Bool = true) {
         self.normalizedShape = normalizedShape
         self.eps = eps
@@ -42,13 +45,18 @@ open class RMSNorm: Module<Tensor, Tensor> {
 /// `groups` groups, each normalized over its channels and positions, then a per-channel
 /// scale and shift.
 open class GroupNorm: Module<Tensor, Tensor> {
+    /// The number of groups the channels are split into.
     public let groups: Int
+    /// The number of channels `C` (divisible by `groups`).
     public let channels: Int
+    /// Added to the variance for numerical stability.
     public let eps: Float
     /// `[C]`; nil with `affine: false`.
     public var weight: Tensor?
+    /// `[C]`, initially zeros; nil with `affine: false`.
     public var bias: Tensor?
 
+    /// Normalizes `channels` channels in `groups` groups, with a per-channel scale (ones) and shift (zeros) unless `affine` is false.
     public init(groups: Int, channels: Int, eps: Float = 1e-5, affine: Bool = true) {
         precondition(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels are not divisible into \(groups) groups")
         (self.groups, self.channels, self.eps) = (groups, channels, eps)

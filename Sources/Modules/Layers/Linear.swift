@@ -2,13 +2,16 @@ import Tensors
 
 /// `y = x · weightᵀ + bias` over the last axis (PyTorch's `nn.Linear`).
 open class Linear: Module<Tensor, Tensor> {
+    /// The size of the input's last axis.
     public let inFeatures: Int
+    /// The size of the output's last axis.
     public let outFeatures: Int
     /// `[out, in]`, initialized uniform in ±1/√in like PyTorch.
     public var weight: Tensor
     /// `[out]`, or nil.
     public var bias: Tensor?
 
+    /// `[out, in]` weights and `[out]` bias (unless `bias` is false), uniform in ±1/√in like PyTorch's.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures

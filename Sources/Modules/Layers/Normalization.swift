@@ -6,17 +6,21 @@ import Tensors
 /// State-dict names are PyTorch's: `weight`, `bias`, `running_mean`, `running_var`,
 /// `num_batches_tracked` (I64 in the file).
 open class BatchNorm: Module<Tensor, Tensor>, StateDictNaming {
+    /// The number of channels `C` (PyTorch's `num_features`).
     public let features: Int
     /// The running statistics' update factor; nil averages all batches so far equally
     /// (PyTorch's `momentum=None`).
     public let momentum: Float?
+    /// Added to the variance for numerical stability.
     public let eps: Float
     /// The learned scale and shift; nil with `affine: false`.
     public var weight: Tensor?
+    /// `[C]`, initially zeros; nil with `affine: false`.
     public var bias: Tensor?
     /// Buffers, saved with the state and not trained; nil with `trackRunningStats: false`
     /// (then eval mode normalizes with the batch's statistics too).
     public var runningMean: Tensor?
+    /// `[C]` running variance, initially ones; nil with `trackRunningStats: false`.
     public var runningVar: Tensor?
     /// Training batches seen (an int32 scalar; `num_batches_tracked`).
     public var numBatchesTracked: Tensor?
@@ -41,6 +45,7 @@ open class BatchNorm: Module<Tensor, Tensor>, StateDictNaming {
 
     open override var isModeDependent: Bool { true }
 
+    /// The running statistics under PyTorch's `running_mean`, `running_var` and `num_batches_tracked`.
     public var stateDictNames: [String: String] {
         ["runningMean": "running_mean", "runningVar": "running_var", "numBatchesTracked": "num_batches_tracked"]
     }
@@ -70,6 +75,7 @@ open class BatchNorm: Module<Tensor, Tensor>, StateDictNaming {
 
 /// Batch normalization of `[N, C]` or `[N, C, L]` (`torch.nn.BatchNorm1d`).
 open class BatchNorm1d: BatchNorm {
+    /// Batch norm over `features` channels with PyTorch's defaults (momentum 0.1, eps 1e-5, affine, tracked statistics).
     public init(_ features: Int, momentum: Float? = 0.1, eps: Float = 1e-5, affine: Bool = true, trackRunningStats: Bool = true) {
         super.init(features, ranks: 2...3, momentum: momentum, eps: eps, affine: affine, trackRunningStats: trackRunningStats)
     }
@@ -77,6 +83,7 @@ open class BatchNorm1d: BatchNorm {
 
 /// Batch normalization of `[N, C, H, W]` (`torch.nn.BatchNorm2d`).
 open class BatchNorm2d: BatchNorm {
+    /// Batch norm over `channels` channels with PyTorch's defaults (momentum 0.1, eps 1e-5, affine, tracked statistics).
     public init(_ channels: Int, momentum: Float? = 0.1, eps: Float = 1e-5, affine: Bool = true, trackRunningStats: Bool = true) {
         super.init(channels, ranks: 4...4, momentum: momentum, eps: eps, affine: affine, trackRunningStats: trackRunningStats)
     }
@@ -87,9 +94,11 @@ open class BatchNorm2d: BatchNorm {
 open class LayerNorm: Module<Tensor, Tensor> {
     /// The trailing shape normalized over.
     public let normalizedShape: [Int]
+    /// Added to the variance for numerical stability.
     public let eps: Float
     /// Shaped `normalizedShape`; nil without affine parameters.
     public var weight: Tensor?
+    /// Shaped `normalizedShape`, initially zeros; nil without affine parameters or with `bias: false`.
     public var bias: Tensor?
 
     /// Normalizes over the last axis of size `features`.
@@ -128,13 +137,16 @@ open class LayerNorm: Module<Tensor, Tensor> {
 
 /// A lookup table from int32 ids to vectors (`torch.nn.Embedding`).
 open class Embedding: Module<Tensor, Tensor> {
+    /// The number of ids (rows of the table; PyTorch's `num_embeddings`).
     public let count: Int
+    /// The size of each vector (PyTorch's `embedding_dim`).
     public let dimension: Int
     /// The id whose row starts at zero and gets no gradient (`padding_idx`), if any.
     public let paddingIndex: Int?
     /// `[count, dimension]`, initialized N(0, 1) like PyTorch.
     public var weight: Tensor
 
+    /// A `[count, dimension]` table; a negative `paddingIndex` counts from the end.
     public init(_ count: Int, _ dimension: Int, paddingIndex: Int? = nil) {
         precondition(paddingIndex.map { (-count..<count).contains($0) } ?? true,
                      "Embedding: paddingIndex \(paddingIndex!) outside -\(count)..<\(count)")

@@ -9,9 +9,13 @@ import Tensors
 /// The step count (for bias correction) and the moments are per parameter, starting at
 /// the parameter's first gradient, as in `torch.optim.Adam`.
 public class Adam: Optimizer {
+    /// Decay rate of the first-moment (gradient) average (PyTorch's `betas[0]`).
     public let beta1: Float
+    /// Decay rate of the second-moment (squared-gradient) average (PyTorch's `betas[1]`).
     public let beta2: Float
+    /// Added to the denominator `√v̂` for numerical stability.
     public let eps: Float
+    /// L2 penalty added to the gradient (Adam), or the decoupled decay factor applied to the weights (AdamW).
     public let weightDecay: Float
     /// Uses the running maximum of the second moment (`amsgrad=True`).
     public let amsgrad: Bool
@@ -21,6 +25,7 @@ public class Adam: Optimizer {
     /// State per parameter, nil until the parameter's first update.
     package var states: [AdamState?]
 
+    /// Adam with PyTorch's defaults (`lr=1e-3`, `betas=(0.9, 0.999)`, `eps=1e-8`, no weight decay).
     public init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 eps: Float = 1e-8, weightDecay: Float = 0, amsgrad: Bool = false, maximize: Bool = false) {
         (self.beta1, self.beta2, self.eps, self.weightDecay) = (beta1, beta2, eps, weightDecay)

@@ -8,7 +8,9 @@ import TraceRuntime
 /// Updates parameters from their gradients. `step()` and `zeroGrad()` are traced as
 /// optimizer spans (`Optimizer.step#SGD.step`, as PyTorch names them).
 open class Optimizer {
+    /// The tensors updated, each contiguous; indices match the per-parameter state.
     public let parameters: [Tensor]
+    /// The step size; schedules set it between steps.
     public var learningRate: Float
     /// Called after every `step()`; the profiler uses it to count steps when the program
     /// does not call `Profiler.step()` itself (like PyTorch's step tracker).
@@ -21,6 +23,7 @@ open class Optimizer {
     private lazy var stepName = SessionName("Optimizer.step#\(typeName).step")
     private lazy var zeroGradName = SessionName("Optimizer.zero_grad#\(typeName).zero_grad")
 
+    /// An optimizer of `parameters` (which must be contiguous) at `learningRate`.
     public init(parameters: [Tensor], learningRate: Float) {
         for p in parameters {
             precondition(p.isContiguous, "optimizer parameters must be contiguous, got a view of shape \(Tensor.format(p.shape))")
@@ -29,6 +32,7 @@ open class Optimizer {
         self.learningRate = learningRate
     }
 
+    /// The optimizer's class name (`SGD`), as used in its span names.
     public var typeName: String { String(describing: type(of: self)) }
 
     /// Applies one update to every parameter that has a gradient.

@@ -5,8 +5,11 @@ import Tensors
 public final class RMSprop: Optimizer {
     /// Smoothing constant of the squared-gradient average.
     public let alpha: Float
+    /// Added to the denominator `√v` for numerical stability.
     public let eps: Float
+    /// L2 penalty added to the gradient.
     public let weightDecay: Float
+    /// Momentum factor; 0 disables the momentum buffer.
     public let momentum: Float
     /// Normalizes by the estimated variance instead of the second moment.
     public let centered: Bool
@@ -15,6 +18,7 @@ public final class RMSprop: Optimizer {
     /// State per parameter, nil until the parameter's first update.
     package var states: [RMSpropState?]
 
+    /// RMSprop with PyTorch's defaults (`lr=1e-2`, `alpha=0.99`, `eps=1e-8`, no momentum or weight decay).
     public init(parameters: [Tensor], learningRate: Float = 1e-2, alpha: Float = 0.99, eps: Float = 1e-8,
                 weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false, maximize: Bool = false) {
         (self.alpha, self.eps, self.weightDecay, self.momentum) = (alpha, eps, weightDecay, momentum)

@@ -5,15 +5,20 @@ import Tensors
 /// The momentum buffer is per parameter and starts at that parameter's first gradient,
 /// without dampening, as in `torch.optim.SGD`.
 public final class SGD: Optimizer {
+    /// Momentum factor; 0 is plain SGD without a buffer.
     public let momentum: Float
+    /// Dampening of the gradient's contribution to the momentum buffer (not applied on the first step).
     public let dampening: Float
+    /// L2 penalty added to the gradient.
     public let weightDecay: Float
+    /// Uses Nesterov momentum (the update is `d + momentum · buffer`).
     public let nesterov: Bool
     /// Ascends the objective instead (`maximize=True`).
     public let maximize: Bool
     /// Momentum buffer per parameter, nil until the parameter's first update.
     package var momentumBuffers: [Tensor?]
 
+    /// SGD at `learningRate` with PyTorch's defaults (no momentum, dampening or weight decay).
     public init(parameters: [Tensor], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
                 weightDecay: Float = 0, nesterov: Bool = false, maximize: Bool = false) {
         self.momentum = momentum

@@ -7,12 +7,14 @@ import Tensors
 /// `torch.optim.lr_scheduler`: creating one sets the epoch-0 rate, and each `step()` (call it
 /// after `optimizer.step()`) advances one epoch.
 open class LearningRateSchedule {
+    /// The optimizer whose learning rate this sets.
     public let optimizer: Optimizer
     /// The optimizer's learning rate when the schedule was created.
     public let baseLearningRate: Float
     /// Epochs stepped so far (torch's `last_epoch`).
     public private(set) var epoch = 0
 
+    /// Schedules `optimizer`'s rate from its current one, and sets the epoch-0 rate.
     public init(_ optimizer: Optimizer) {
         self.optimizer = optimizer
         baseLearningRate = optimizer.learningRate
@@ -31,9 +33,12 @@ open class LearningRateSchedule {
 
 /// Multiplies the rate by `gamma` every `stepSize` epochs (`StepLR`).
 public final class StepLR: LearningRateSchedule {
+    /// The number of epochs between decays.
     public let stepSize: Int
+    /// The factor applied every `stepSize` epochs.
     public let gamma: Double
 
+    /// Multiplies `optimizer`'s rate by `gamma` every `stepSize` (positive) epochs.
     public init(_ optimizer: Optimizer, stepSize: Int, gamma: Double = 0.1) {
         precondition(stepSize > 0, "StepLR: stepSize must be positive")
         (self.stepSize, self.gamma) = (stepSize, gamma)
@@ -47,9 +52,12 @@ public final class StepLR: LearningRateSchedule {
 
 /// Half a cosine from the base rate down to `minimum` over `maxEpochs` (`CosineAnnealingLR`).
 public final class CosineAnnealingLR: LearningRateSchedule {
+    /// The epochs of the half cosine (PyTorch's `T_max`).
     public let maxEpochs: Int
+    /// The rate reached at `maxEpochs` (PyTorch's `eta_min`).
     public let minimum: Double
 
+    /// Anneals `optimizer`'s rate down to `minimum` over `maxEpochs` (positive) epochs.
     public init(_ optimizer: Optimizer, maxEpochs: Int, minimum: Double = 0) {
         precondition(maxEpochs > 0, "CosineAnnealingLR: maxEpochs must be positive")
         (self.maxEpochs, self.minimum) = (maxEpochs, minimum)
@@ -64,10 +72,14 @@ public final class CosineAnnealingLR: LearningRateSchedule {
 /// Scales the rate linearly from `startFactor` to `endFactor` over `totalEpochs`, then keeps
 /// `endFactor` (`LinearLR`; a linear warm-up with the defaults' shape).
 public final class LinearLR: LearningRateSchedule {
+    /// The factor of the base rate at epoch 0 (positive).
     public let startFactor: Double
+    /// The factor of the base rate from `totalEpochs` on.
     public let endFactor: Double
+    /// The epochs over which the factor moves from `startFactor` to `endFactor`.
     public let totalEpochs: Int
 
+    /// Scales `optimizer`'s rate linearly with PyTorch's defaults (1/3 up to 1 over 5 epochs).
     public init(_ optimizer: Optimizer, startFactor: Double = 1.0 / 3, endFactor: Double = 1, totalEpochs: Int = 5) {
         precondition(totalEpochs > 0 && startFactor > 0, "LinearLR: totalEpochs and startFactor must be positive")
         (self.startFactor, self.endFactor, self.totalEpochs) = (startFactor, endFactor, totalEpochs)

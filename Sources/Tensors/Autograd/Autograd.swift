@@ -6,6 +6,7 @@ import TraceRuntime
 /// kernel, attaches the backward rule, and reports to the graph recorder and the
 /// bypass detector when they are on. With tracing off it costs one flag test.
 public enum Autograd {
+    /// An op's backward rule: given the output's gradient and the output, the gradients of its inputs in order (nil where none is needed).
     public typealias Backward = (_ grad: Tensor, _ output: Tensor) throws -> [Tensor?]
 
     /// Runs `compute` as op `name` over `inputs`. Ops check their inputs before calling

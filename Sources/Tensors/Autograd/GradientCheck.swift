@@ -1,9 +1,14 @@
 /// One element whose autograd gradient disagrees with the finite difference.
 public struct GradientMismatch: CustomStringConvertible, Sendable {
+    /// Index of the input tensor in the `gradientCheck` inputs.
     public let input: Int
+    /// Flat (row-major) index of the element within that input.
     public let element: Int
+    /// The gradient autograd computed for the element.
     public let autograd: Float
+    /// The central finite-difference estimate for the element.
     public let numeric: Float
+    /// One line naming the input, element and both gradients.
     public var description: String {
         "input \(input) element \(element): autograd \(autograd) vs finite difference \(numeric)"
     }

@@ -6,6 +6,7 @@ import TraceRuntime
 /// identity; the recorder keeps them alive until it is done so identities stay unique.
 /// Used from one thread: calls from other threads are ignored.
 public final class GraphRecorder {
+    /// The graph recorded so far.
     public private(set) var graph: StaticGraph
     private var names: [ObjectIdentifier: String] = [:]
     private var keepAlive: [Tensor] = []
@@ -16,6 +17,7 @@ public final class GraphRecorder {
     /// Ops of other threads are not part of this graph.
     private let thread = ThreadTrace.current.pointee.index
 
+    /// A recorder for an empty graph labelled `label` at training step `step`, recording ops of the calling thread.
     public init(label: String, step: UInt32) {
         graph = StaticGraph(label: label, step: step)
     }

@@ -7,6 +7,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
     private var spareNormal: Float?
 
+    /// A generator whose state is expanded from `seed` by SplitMix64.
     public init(seed: UInt64) {
         var x = seed
         func splitmix() -> UInt64 {
@@ -19,6 +20,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         s = (splitmix(), splitmix(), splitmix(), splitmix())
     }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
         let t = s.1 << 17

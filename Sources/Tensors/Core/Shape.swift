@@ -1,7 +1,9 @@
 /// Shape arithmetic.
 public enum Shape {
+    /// The number of elements in `shape` (1 for a scalar `[]`).
     public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
+    /// Row-major strides of `shape`, in elements (the last axis has stride 1).
     public static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var s = 1

@@ -6,6 +6,7 @@ import CTracing
 public final class Storage {
     /// 64-byte aligned, for AVX-512 loads.
     public let base: UnsafeMutableRawPointer
+    /// The size of the block, in bytes.
     public let byteCount: Int
 
     init(byteCount: Int) {

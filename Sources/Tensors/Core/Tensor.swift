@@ -13,11 +13,15 @@ public enum DType: Sendable, Equatable {
 /// Tensors have reference semantics like PyTorch's: views (reshape, transpose,
 /// slicing) share storage. Ops never modify their inputs.
 public final class Tensor {
+    /// The dims, outermost first (`[]` for a scalar).
     public let shape: [Int]
+    /// Per-axis steps through the storage, in elements (0 on broadcast axes).
     public let strides: [Int]
     /// Offset of element 0 in the storage, in elements.
     public let offset: Int
+    /// The memory holding the elements, shared with views.
     public let storage: Storage
+    /// The element type.
     public let dtype: DType
 
     /// Whether gradients flow to this tensor. Parameters set it; ops propagate it.
@@ -91,8 +95,11 @@ public final class Tensor {
         floats.update(repeating: value, count: count)
     }
 
+    /// A float32 tensor of zeros (`torch.zeros`).
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
+    /// A float32 tensor of ones (`torch.ones`).
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(repeating: 1, shape: shape) }
+    /// A rank-0 tensor (shape `[]`) holding `value`.
     public static func scalar(_ value: Float) -> Tensor { Tensor([value], shape: []) }
 
     /// Normal(0, std) samples from `generator`.
@@ -121,9 +128,13 @@ public final class Tensor {
 
     // MARK: Geometry
 
+    /// The number of axes (`dim()` in PyTorch).
     public var rank: Int { shape.count }
+    /// The number of elements (`numel()` in PyTorch).
     public var count: Int { Shape.count(shape) }
+    /// The size of the elements, in bytes (4 per element).
     public var byteCount: Int { count * 4 }
+    /// Whether the elements are laid out row-major without gaps (`is_contiguous()`).
     public var isContiguous: Bool { strides == Shape.contiguousStrides(shape) }
 
     /// Element 0 of a float tensor.
@@ -183,6 +194,7 @@ public final class Tensor {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// `Tensor([2,3], float32)`, with the values when there are at most 8.
     public var description: String {
         let values = count <= 8 ? " " + scalars.map { "\($0)" }.joined(separator: ", ") : ""
         return "Tensor(\(Tensor.format(shape)), \(dtype)\(values))"

@@ -16,7 +16,9 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable {
 /// A file or tensor that cannot be read, or does not match what was asked for. The message is
 /// one line naming the file, the key and the shapes.
 public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
+    /// The one-line message.
     public let description: String
+    /// An error with the one-line message `description`.
     public init(_ description: String) { self.description = description }
 }
 

@@ -18,14 +18,17 @@ extension Tensor {
         }, backward: backward)
     }
 
+    /// Element-wise sum, with NumPy broadcasting; throws when the shapes cannot be broadcast.
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
         try elementwise("add", a, b, +) { g, _ in [g.sum(toShape: a.shape), g.sum(toShape: b.shape)] }
     }
 
+    /// Element-wise difference, with NumPy broadcasting; throws when the shapes cannot be broadcast.
     public static func - (a: Tensor, b: Tensor) throws -> Tensor {
         try elementwise("sub", a, b, -) { g, _ in [g.sum(toShape: a.shape), g.negated().sum(toShape: b.shape)] }
     }
 
+    /// Element-wise product, with NumPy broadcasting; throws when the shapes cannot be broadcast.
     public static func * (a: Tensor, b: Tensor) throws -> Tensor {
         try elementwise("mul", a, b, *) { g, _ in
             [a.requiresGrad ? try (g * b.detach()).sum(toShape: a.shape) : nil,
@@ -33,6 +36,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise quotient, with NumPy broadcasting; throws when the shapes cannot be broadcast.
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
         try elementwise("div", a, b, /) { g, _ in
             let bd = b.detach()
@@ -41,15 +45,23 @@ extension Tensor {
         }
     }
 
+    /// Adds `s` to every element.
     public static func + (a: Tensor, s: Float) -> Tensor { a.map("add_scalar", { $0 + s }) { g, _ in [g] } }
+    /// Adds `s` to every element.
     public static func + (s: Float, a: Tensor) -> Tensor { a + s }
+    /// Subtracts `s` from every element.
     public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
+    /// `s` minus each element.
     public static func - (s: Float, a: Tensor) -> Tensor { a.negated() + s }
+    /// Multiplies every element by `s`.
     public static func * (a: Tensor, s: Float) -> Tensor { a.map("mul_scalar", { $0 * s }) { g, _ in [g * s] } }
+    /// Multiplies every element by `s`.
     public static func * (s: Float, a: Tensor) -> Tensor { a * s }
+    /// Divides every element by `s`.
     public static func / (a: Tensor, s: Float) -> Tensor { a * (1 / s) }
     public static prefix func - (a: Tensor) -> Tensor { a.negated() }
 
+    /// Element-wise negation.
     public func negated() -> Tensor { map("neg", { -$0 }) { g, _ in [g.negated()] } }
 
     /// Applies `f` element-wise as op `name`.

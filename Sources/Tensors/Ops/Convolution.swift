@@ -1,10 +1,15 @@
 /// Two sizes, for height and width: `3` means `[3, 3]`, `[3, 5]` means 3 high and 5 wide.
 public struct Size2: Equatable, Sendable, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral, CustomStringConvertible {
+    /// The size along the height (rows) axis.
     public let height: Int
+    /// The size along the width (columns) axis.
     public let width: Int
 
+    /// `height` high and `width` wide.
     public init(_ height: Int, _ width: Int) { (self.height, self.width) = (height, width) }
+    /// The same size on both axes (`3` is `[3, 3]`).
     public init(integerLiteral value: Int) { self.init(value, value) }
+    /// `[height, width]`; exactly two elements.
     public init(arrayLiteral elements: Int...) {
         precondition(elements.count == 2, "Size2: expected [height, width], got \(elements)")
         self.init(elements[0], elements[1])
@@ -22,12 +27,15 @@ public enum ConvPadding: Equatable, Sendable, ExpressibleByIntegerLiteral, Expre
     case valid
     case same
 
+    /// The same explicit padding on both axes (`1` is `[1, 1]`).
     public init(integerLiteral value: Int) { self = .explicit(Size2(value, value)) }
+    /// Explicit padding `[height, width]`; exactly two elements.
     public init(arrayLiteral elements: Int...) {
         precondition(elements.count == 2, "ConvPadding: expected [height, width], got \(elements)")
         self = .explicit(Size2(elements[0], elements[1]))
     }
 
+    /// `(1, 2)` for explicit padding, else `valid` or `same`.
     public var description: String {
         switch self {
         case .explicit(let size): size.description

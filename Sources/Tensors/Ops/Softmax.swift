@@ -10,6 +10,7 @@ extension Tensor {
         return (a, shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
     }
 
+    /// Softmax along `axis` (negative counts from the end), as `torch.softmax`; throws when `axis` is out of range.
     public func softmax(axis: Int = -1) throws -> Tensor {
         let (_, outer, n, inner) = try around(axis, "softmax")
         return Autograd.op("softmax", [self], {
@@ -31,6 +32,7 @@ extension Tensor {
         })
     }
 
+    /// Log-softmax along `axis` (negative counts from the end), as `torch.log_softmax`; throws when `axis` is out of range.
     public func logSoftmax(axis: Int = -1) throws -> Tensor {
         let (_, outer, n, inner) = try around(axis, "log_softmax")
         return Autograd.op("log_softmax", [self], {
