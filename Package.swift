@@ -33,28 +33,41 @@ let package = Package(
         .target(name: "TraceTools", dependencies: ["TraceStore", "TraceEvents", "CZlib"], resources: [.copy("HTML/Resources")]),
         // What tracectl and tracectl-lint share: one error-to-exit-status mapping.
         .target(name: "CommandLineSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "tracectl", dependencies: [
-            "TraceTools", "TraceStore", "TraceEvents", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "tracectl",
+            dependencies: [
+                "TraceTools", "TraceStore", "TraceEvents", "CommandLineSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // swift-syntax only here: tracectl and the runtime never build it.
-        .target(name: "LintRules", dependencies: [
-            .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
-        ]),
-        .executableTarget(name: "tracectl-lint", dependencies: [
-            "LintRules", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "bench", dependencies: [
-            "Distributed", "Examples", "Modules", "Profiler", "Tensors", "TraceStore", "TraceTools", "TraceRuntime",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], exclude: ["pytorch_compare.py", "pytorch_ddp.py"]),
+        .target(
+            name: "LintRules",
+            dependencies: [
+                .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
+            ]),
+        .executableTarget(
+            name: "tracectl-lint",
+            dependencies: [
+                "LintRules", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "bench",
+            dependencies: [
+                "Distributed", "Examples", "Modules", "Profiler", "Tensors", "TraceStore", "TraceTools", "TraceRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], exclude: ["pytorch_compare.py", "pytorch_ddp.py"]),
         .target(name: "ProfilerAutostart"),
-        .target(name: "Profiler", dependencies: ["Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "ProfilerAutostart"]),
+        .target(
+            name: "Profiler",
+            dependencies: ["Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "ProfilerAutostart"]),
         .target(name: "Distributed", dependencies: ["CMPI", "Modules", "Tensors", "TraceEvents", "TraceRuntime"]),
         .target(name: "Examples", dependencies: ["Modules", "Tensors", "Profiler", "Distributed"]),
         .executableTarget(name: "mpi-selftest", dependencies: ["Distributed"]),
-        .executableTarget(name: "train", dependencies: [
-            "Examples", "Profiler", "TraceStore", "TraceTools", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "train",
+            dependencies: [
+                "Examples", "Profiler", "TraceStore", "TraceTools", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Examples", "Modules", "Tensors", "TraceStore", "TraceTools"]),
@@ -62,7 +75,9 @@ let package = Package(
         .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceStoreTests", dependencies: ["TraceStore", "TraceRuntime", "TraceEvents"]),
         .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore", "TraceEvents"], exclude: ["Golden"]),
-        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "Examples"],
-                    exclude: ["Golden"]),
+        .testTarget(
+            name: "ProfilerTests",
+            dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "Examples"],
+            exclude: ["Golden"]),
     ]
 )

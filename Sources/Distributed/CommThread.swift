@@ -54,7 +54,8 @@ final class CommThread: @unchecked Sendable {
         guard rc == MPI_SUCCESS else { return "MPI_Init_thread failed: \(Self.errorString(rc))" }
         rc = cmpi_errors_return()
         guard rc == MPI_SUCCESS else { return "MPI_Comm_set_errhandler failed: \(Self.errorString(rc))" }
-        var r: Int32 = 0, s: Int32 = 0
+        var r: Int32 = 0
+        var s: Int32 = 0
         MPI_Comm_rank(cmpi_comm_world(), &r)
         MPI_Comm_size(cmpi_comm_world(), &s)
         (rank, size) = (Int(r), Int(s))
@@ -62,8 +63,10 @@ final class CommThread: @unchecked Sendable {
     }
 
     /// Queues a collective; it starts after everything queued before it.
-    func submit(_ collective: String, name: String = "", shape: [(dtype: DTypeCode, dims: [Int])] = [], measureWait: Bool = false,
-                _ start: @escaping Start) -> Work {
+    func submit(
+        _ collective: String, name: String = "", shape: [(dtype: DTypeCode, dims: [Int])] = [], measureWait: Bool = false,
+        _ start: @escaping Start
+    ) -> Work {
         let work = Work(collective)
         work.queuedNs = Clock.monotonicNanoseconds()
         queue.withLock { $0.append(Job(work: work, start: start, name: name, shape: shape, measureWait: measureWait)) }
@@ -102,10 +105,12 @@ final class CommThread: @unchecked Sendable {
         }
         let session = job.name.isEmpty || !TraceFlags.current.contains(.spans) ? nil : Tracer.current
         let traced = session != nil
-        let span = session.map {
-            SpanTracer.begin(.collective, subject: $0.names.intern(job.name),
-                             inputShapes: job.shape.isEmpty ? 0 : $0.names.intern(shapeTokens: ShapeKey.tokens(job.shape)))
-        } ?? -1
+        let span =
+            session.map {
+                SpanTracer.begin(
+                    .collective, subject: $0.names.intern(job.name),
+                    inputShapes: job.shape.isEmpty ? 0 : $0.names.intern(shapeTokens: ShapeKey.tokens(job.shape)))
+            } ?? -1
         defer { if span >= 0 { SpanTracer.end(span) } }
         let deadline = work.startedNs + timeoutNs
         if traced && job.measureWait && size > 1 {
@@ -151,7 +156,8 @@ final class CommThread: @unchecked Sendable {
             if polls > 2000 { sched_yield() }
             if polls & 255 == 0, Clock.monotonicNanoseconds() > deadline {
                 let seconds = Double(timeoutNs) / 1e9
-                let message = "timed out after \(seconds.formatted()) s\(what.map { " in \($0)" } ?? ""): "
+                let message =
+                    "timed out after \(seconds.formatted()) s\(what.map { " in \($0)" } ?? ""): "
                     + "a peer died, hung or skipped this collective"
                 broken = message
                 return message

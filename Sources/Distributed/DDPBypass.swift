@@ -19,8 +19,10 @@ public struct DDPBypass: Sendable, Equatable, CustomStringConvertible {
     public let rank: Int
 
     /// A finding as the wrapper reports it.
-    public init(backward: Int, unsyncedGradientBytes: Int, unsyncedParameters: Int, buffersNotBroadcast: Int,
-                bufferBytesNotBroadcast: Int, rank: Int) {
+    public init(
+        backward: Int, unsyncedGradientBytes: Int, unsyncedParameters: Int, buffersNotBroadcast: Int,
+        bufferBytesNotBroadcast: Int, rank: Int
+    ) {
         self.backward = backward
         self.unsyncedGradientBytes = unsyncedGradientBytes
         self.unsyncedParameters = unsyncedParameters
@@ -31,7 +33,8 @@ public struct DDPBypass: Sendable, Equatable, CustomStringConvertible {
 
     /// One line for logs and errors.
     public var description: String {
-        var text = "DDP bypass on rank \(rank), backward \(backward): the model ran without DistributedDataParallel's forward; "
+        var text =
+            "DDP bypass on rank \(rank), backward \(backward): the model ran without DistributedDataParallel's forward; "
             + "\(unsyncedGradientBytes) bytes of gradients (\(unsyncedParameters) parameters) were not all-reduced"
         if buffersNotBroadcast > 0 {
             text += ", \(buffersNotBroadcast) buffers (\(bufferBytesNotBroadcast) bytes) not broadcast"

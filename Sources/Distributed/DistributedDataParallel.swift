@@ -44,8 +44,10 @@ public final class DistributedDataParallel: Module<Tensor, Tensor> {
 
     /// Wraps `module`. `bucketCapMB` caps a gradient bucket (PyTorch: 25); the first bucket is
     /// at most 1 MiB. Throws if the broadcast from rank 0 fails.
-    public init(_ module: Module<Tensor, Tensor>, group: ProcessGroup, bucketCapMB: Double = 25,
-                broadcastBuffers: Bool = true) throws {
+    public init(
+        _ module: Module<Tensor, Tensor>, group: ProcessGroup, bucketCapMB: Double = 25,
+        broadcastBuffers: Bool = true
+    ) throws {
         precondition(bucketCapMB > 0, "DistributedDataParallel: bucketCapMB must be positive")
         self.module = module
         self.group = group
@@ -121,13 +123,15 @@ public final class DistributedDataParallel: Module<Tensor, Tensor> {
             unsyncedSteps += 1
             return
         }
-        let bypass = DDPBypass(backward: backwardCount, unsyncedGradientBytes: bytes, unsyncedParameters: count,
-                               buffersNotBroadcast: broadcastBuffers ? buffers.count : 0,
-                               bufferBytesNotBroadcast: broadcastBuffers ? buffers.reduce(0) { $0 + $1.byteCount } : 0,
-                               rank: group.rank)
+        let bypass = DDPBypass(
+            backward: backwardCount, unsyncedGradientBytes: bytes, unsyncedParameters: count,
+            buffersNotBroadcast: broadcastBuffers ? buffers.count : 0,
+            bufferBytesNotBroadcast: broadcastBuffers ? buffers.reduce(0) { $0 + $1.byteCount } : 0,
+            rank: group.rank)
         if bypasses.count < 100 { bypasses.append(bypass) }
-        Tracer.current?.findings.report(module: traceID, caller: module.traceID, evidence: .ddpForwardSkipped,
-                                        step: TraceSession.step, detail: bypass.traceDetail)
+        Tracer.current?.findings.report(
+            module: traceID, caller: module.traceID, evidence: .ddpForwardSkipped,
+            step: TraceSession.step, detail: bypass.traceDetail)
         onBypass?(bypass)
     }
 

@@ -20,7 +20,9 @@ struct GradientBuckets {
     init(parameters: [Tensor], capBytes: Int, firstCapBytes: Int) {
         var buckets: [Bucket] = []
         var location = [(bucket: Int, slot: Int)](repeating: (0, 0), count: parameters.count)
-        var current: [Int] = [], offsets: [Int] = [], count = 0
+        var current: [Int] = []
+        var offsets: [Int] = []
+        var count = 0
         func close() {
             guard !current.isEmpty else { return }
             buckets.append(Bucket(parameters: current, offsets: offsets, count: count))

@@ -65,13 +65,19 @@ public final class ProcessGroup: @unchecked Sendable {
 
     /// Reduces `buffer` across ranks in place, without blocking; keep `buffer` alive and
     /// untouched until the work finished. `label` names it in errors and traces (`bucket 3`).
-    public func allReduceAsync<T: CollectiveScalar>(_ buffer: CollectiveBuffer<T>, op: ReduceOp = .sum,
-                                                   label: String = "") -> Work {
+    public func allReduceAsync<T: CollectiveScalar>(
+        _ buffer: CollectiveBuffer<T>, op: ReduceOp = .sum,
+        label: String = ""
+    ) -> Work {
         let what = describe("all_reduce", label, buffer.count, T.self)
         guard let comm else { return local(what, label: "all_reduce", label, count: buffer.count, T.self) }
-        let pointer = buffer.pointer, count = Int32(buffer.count), mpiOp = op.mpiOp
-        return comm.submit(what, name: spanName("all_reduce", label), shape: shapeID(buffer.count, T.self),
-                           measureWait: true) { request in
+        let pointer = buffer.pointer
+        let count = Int32(buffer.count)
+        let mpiOp = op.mpiOp
+        return comm.submit(
+            what, name: spanName("all_reduce", label), shape: shapeID(buffer.count, T.self),
+            measureWait: true
+        ) { request in
             MPI_Iallreduce(cmpi_in_place(), pointer, count, T.mpiType, mpiOp, cmpi_comm_world(), &request)
         }
     }
@@ -92,7 +98,9 @@ public final class ProcessGroup: @unchecked Sendable {
             return
         }
         let buffer = CollectiveBuffer(values)
-        let pointer = buffer.pointer, count = Int32(values.count), root = Int32(root)
+        let pointer = buffer.pointer
+        let count = Int32(values.count)
+        let root = Int32(root)
         try comm.submit(what, name: spanName("broadcast", label), shape: shapeID(values.count, T.self)) { request in
             MPI_Ibcast(pointer, count, T.mpiType, root, cmpi_comm_world(), &request)
         }.wait()

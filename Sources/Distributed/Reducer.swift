@@ -111,9 +111,11 @@ final class Reducer {
             launch(bucket)
         }
         // The training thread blocked on communication: the exposed part of the all-reduces.
-        let span = TraceFlags.current.contains(.spans) ? Tracer.current.map {
-            SpanTracer.begin(.collective, subject: $0.names.intern(Reducer.syncSpanName))
-        } ?? -1 : -1
+        let span =
+            TraceFlags.current.contains(.spans)
+            ? Tracer.current.map {
+                SpanTracer.begin(.collective, subject: $0.names.intern(Reducer.syncSpanName))
+            } ?? -1 : -1
         defer { if span >= 0 { SpanTracer.end(span) } }
         var failure: (any Error)?
         var timings: [(waitNs: UInt64, transferNs: UInt64, bytes: Int)] = []

@@ -80,7 +80,8 @@ package final class Trainer {
     }
 
     private static func build(_ config: TrainingConfig)
-        -> (Module<Tensor, Tensor>, Optimizer, (train: ShapesDataset, test: ShapesDataset)?, CharacterCorpus?, Batches) {
+        -> (Module<Tensor, Tensor>, Optimizer, (train: ShapesDataset, test: ShapesDataset)?, CharacterCorpus?, Batches)
+    {
         let model: Module<Tensor, Tensor>
         let optimizer: Optimizer
         var shapes: (train: ShapesDataset, test: ShapesDataset)?
@@ -118,8 +119,9 @@ package final class Trainer {
     /// divide by the group's size), so the ranks together see what one process would.
     package func distribute(over group: ProcessGroup, bucketCapMB: Double = 25) throws {
         guard config.batchSize % group.size == 0 else {
-            throw DistributedError(collective: "setup", rank: group.rank, size: group.size,
-                                   message: "the batch size \(config.batchSize) does not divide by \(group.size) ranks")
+            throw DistributedError(
+                collective: "setup", rank: group.rank, size: group.size,
+                message: "the batch size \(config.batchSize) does not divide by \(group.size) ranks")
         }
         ddp = try DistributedDataParallel(model, group: group, bucketCapMB: bucketCapMB)
     }
@@ -162,12 +164,13 @@ package final class Trainer {
     /// Registers a forward hook on the model's last layer and returns its name and a call
     /// counter (with `demoBypass` the hook never fires: the layer's wrapper is skipped).
     package func countLastLayerHookCalls() -> (layer: String, count: () -> Int) {
-        let last: (String, Linear) = switch model {
-        case let mlp as MLP: ("fc3", mlp.fc3)
-        case let cnn as CNN: ("fc", cnn.fc)
-        case let gpt as GPT: ("head", gpt.head)
-        default: preconditionFailure("unknown model")
-        }
+        let last: (String, Linear) =
+            switch model {
+            case let mlp as MLP: ("fc3", mlp.fc3)
+            case let cnn as CNN: ("fc", cnn.fc)
+            case let gpt as GPT: ("head", gpt.head)
+            default: preconditionFailure("unknown model")
+            }
         final class Counter { var calls = 0 }
         let counter = Counter()
         last.1.registerForwardHook { _, _, _ in
@@ -185,7 +188,8 @@ package final class Trainer {
     /// Trains for `config.steps` steps; `afterStep` runs after each optimizer step with its log.
     package func run(afterStep: (StepLog) throws -> Void = { _ in }) throws -> TrainingSummary {
         evalModel.train()
-        var firstLoss: Float = .nan, lastLoss: Float = .nan
+        var firstLoss: Float = .nan
+        var lastLoss: Float = .nan
         var recentAccuracy: [Float] = []
         let start = ContinuousClock.now
         for step in 1...config.steps {

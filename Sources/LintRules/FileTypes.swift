@@ -45,16 +45,23 @@ final class FileTypes {
 
     init(_ tree: SourceFileSyntax) {
         for node in tree.allNodes {
-            if let decl = node.as(ClassDeclSyntax.self) { add(decl.name.text, DeclSyntax(decl), decl.memberBlock) }
-            else if let decl = node.as(StructDeclSyntax.self) { add(decl.name.text, DeclSyntax(decl), decl.memberBlock) }
-            else if let decl = node.as(EnumDeclSyntax.self) { add(decl.name.text, DeclSyntax(decl), decl.memberBlock) }
-            else if let decl = node.as(ActorDeclSyntax.self) { add(decl.name.text, DeclSyntax(decl), decl.memberBlock) }
-            else if let decl = node.as(ProtocolDeclSyntax.self) { add(decl.name.text, DeclSyntax(decl), decl.memberBlock) }
-            else if let decl = node.as(TypeAliasDeclSyntax.self) { declarations[decl.name.text, default: []].append(DeclSyntax(decl)) }
-            else if let decl = node.as(ExtensionDeclSyntax.self), let name = Self.simpleName(decl.extendedType) {
+            if let decl = node.as(ClassDeclSyntax.self) {
+                add(decl.name.text, DeclSyntax(decl), decl.memberBlock)
+            } else if let decl = node.as(StructDeclSyntax.self) {
+                add(decl.name.text, DeclSyntax(decl), decl.memberBlock)
+            } else if let decl = node.as(EnumDeclSyntax.self) {
+                add(decl.name.text, DeclSyntax(decl), decl.memberBlock)
+            } else if let decl = node.as(ActorDeclSyntax.self) {
+                add(decl.name.text, DeclSyntax(decl), decl.memberBlock)
+            } else if let decl = node.as(ProtocolDeclSyntax.self) {
+                add(decl.name.text, DeclSyntax(decl), decl.memberBlock)
+            } else if let decl = node.as(TypeAliasDeclSyntax.self) {
+                declarations[decl.name.text, default: []].append(DeclSyntax(decl))
+            } else if let decl = node.as(ExtensionDeclSyntax.self), let name = Self.simpleName(decl.extendedType) {
                 memberBlocks[name, default: []].append(decl.memberBlock)
             } else if let decl = node.as(VariableDeclSyntax.self), decl.parent?.parent?.is(MemberBlockItemListSyntax.self) == true,
-                      decl.bindings.contains(where: { $0.pattern.as(IdentifierPatternSyntax.self)?.identifier.text == "forward" }) {
+                decl.bindings.contains(where: { $0.pattern.as(IdentifierPatternSyntax.self)?.identifier.text == "forward" })
+            {
                 declaresForwardProperty = true
             }
         }
@@ -113,7 +120,8 @@ final class FileTypes {
     /// The superclass a class declared here names, if any.
     func superclass(of name: String) -> String? {
         guard let decl = declarations[name]?.first?.as(ClassDeclSyntax.self),
-              let first = decl.inheritanceClause?.inheritedTypes.first else { return nil }
+            let first = decl.inheritanceClause?.inheritedTypes.first
+        else { return nil }
         return Self.simpleName(first.type)
     }
 
@@ -127,12 +135,14 @@ final class FileTypes {
             return tuple.elements.count == 1 ? resolve(tuple.elements.first!.type) : .notModule
         }
         if type.is(ArrayTypeSyntax.self) || type.is(DictionaryTypeSyntax.self) || type.is(FunctionTypeSyntax.self)
-            || type.is(MetatypeTypeSyntax.self) {
+            || type.is(MetatypeTypeSyntax.self)
+        {
             return .notModule
         }
         // `some P` / `any P` with a protocol declared here: P has no Module.forward.
         if let existential = type.as(SomeOrAnyTypeSyntax.self), let name = Self.simpleName(existential.constraint),
-           declarations[name]?.allSatisfy({ $0.is(ProtocolDeclSyntax.self) }) == true {
+            declarations[name]?.allSatisfy({ $0.is(ProtocolDeclSyntax.self) }) == true
+        {
             return .notModule
         }
         return .unknown
@@ -171,7 +181,8 @@ final class FileTypes {
                 return .unknown
             }
             if binding.pattern.is(TuplePatternSyntax.self),
-               binding.pattern.tokens(viewMode: .sourceAccurate).contains(where: { $0.text == name }) {
+                binding.pattern.tokens(viewMode: .sourceAccurate).contains(where: { $0.text == name })
+            {
                 return .unknown
             }
         }
@@ -198,7 +209,8 @@ enum ExpressionTypes {
         if expression.is(IntegerLiteralExprSyntax.self) || expression.is(FloatLiteralExprSyntax.self)
             || expression.is(StringLiteralExprSyntax.self) || expression.is(BooleanLiteralExprSyntax.self)
             || expression.is(ArrayExprSyntax.self) || expression.is(DictionaryExprSyntax.self)
-            || expression.is(ClosureExprSyntax.self) {
+            || expression.is(ClosureExprSyntax.self)
+        {
             return .notModule
         }
         return .unknown

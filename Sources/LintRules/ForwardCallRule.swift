@@ -67,11 +67,14 @@ package enum ForwardCallRule {
             guard Self.canBeModuleForward(node) else { return .visitChildren }
             let argument = node.arguments.first!.expression.trimmedDescription
             if let member = node.calledExpression.as(MemberAccessExprSyntax.self), member.declName.baseName.text == "forward",
-               member.declName.argumentNames == nil, let base = member.base {
+                member.declName.argumentNames == nil, let base = member.base
+            {
                 if base.is(SuperExprSyntax.self) {
                     if enclosingMethod != "forward", enclosingKind(node) != .notModule {
-                        findings.append(.superInHelper(text(node), arguments: argument, method: enclosingMethod,
-                                                       at: location(node), file: file))
+                        findings.append(
+                            .superInHelper(
+                                text(node), arguments: argument, method: enclosingMethod,
+                                at: location(node), file: file))
                     }
                 } else if let reference = base.as(DeclReferenceExprSyntax.self), reference.baseName.text == "self" {
                     if enclosingMethod != "forward", enclosingKind(node) != .notModule {
@@ -81,8 +84,9 @@ package enum ForwardCallRule {
                     findings.append(.call(text(node), fix: wrapperCall(base, argument), at: location(node), file: file))
                 }
             } else if let reference = node.calledExpression.as(DeclReferenceExprSyntax.self),
-                      reference.baseName.text == "forward", reference.argumentNames == nil,
-                      isBareMethodReference(reference) {
+                reference.baseName.text == "forward", reference.argumentNames == nil,
+                isBareMethodReference(reference)
+            {
                 findings.append(.call(text(node), fix: "self(\(argument))", at: location(node), file: file))
             }
             return .visitChildren
@@ -113,7 +117,8 @@ package enum ForwardCallRule {
         /// module, from a method other than `forward`, and not a local or a property called `forward`.
         func isBareMethodReference(_ reference: DeclReferenceExprSyntax) -> Bool {
             guard let method = enclosingMethod, method != "forward",
-                  let kind = enclosingKind(reference), kind != .notModule else { return false }
+                let kind = enclosingKind(reference), kind != .notModule
+            else { return false }
             if receivers.isLocal("forward", at: Syntax(reference)) { return false }
             if let owner = receivers.enclosingType(of: Syntax(reference)), types.memberType(owner, "forward") != nil { return false }
             return true
@@ -123,7 +128,8 @@ package enum ForwardCallRule {
 
         override func visit(_ node: MemberAccessExprSyntax) -> SyntaxVisitorContinueKind {
             guard node.declName.baseName.text == "forward", let base = node.base, let explicit = Self.referenceForm(node.declName),
-                  !isCalled(node), explicit || isValueContext(Syntax(node)) else { return .visitChildren }
+                !isCalled(node), explicit || isValueContext(Syntax(node))
+            else { return .visitChildren }
             // With a property named `forward` in the file, `camera.forward` may be that property:
             // then only a receiver declared as a module is reported.
             let ambiguous = !explicit && types.declaresForwardProperty
@@ -133,7 +139,8 @@ package enum ForwardCallRule {
                 }
             } else if let reference = base.as(DeclReferenceExprSyntax.self), reference.baseName.text == "self" {
                 if enclosingMethod != "forward", let kind = enclosingKind(node), kind == .module || (kind == .unknown && !ambiguous),
-                   receivers.enclosingType(of: Syntax(node)).flatMap({ types.memberType($0, "forward") }) == nil {
+                    receivers.enclosingType(of: Syntax(node)).flatMap({ types.memberType($0, "forward") }) == nil
+                {
                     findings.append(.functionValue(text(node), receiver: "self", at: location(node), file: file))
                 }
             } else if ambiguous ? explicitModule(base) : mayBeModule(base) {
@@ -144,9 +151,9 @@ package enum ForwardCallRule {
 
         override func visit(_ node: DeclReferenceExprSyntax) -> SyntaxVisitorContinueKind {
             guard node.baseName.text == "forward", let explicit = Self.referenceForm(node),
-                  // A member name (`x.forward`) or a key path component is not a bare reference.
-                  !(node.parent?.is(MemberAccessExprSyntax.self) ?? false), !(node.parent?.is(KeyPathPropertyComponentSyntax.self) ?? false),
-                  !isCalled(node), explicit || isValueContext(Syntax(node)), isBareMethodReference(node)
+                // A member name (`x.forward`) or a key path component is not a bare reference.
+                !(node.parent?.is(MemberAccessExprSyntax.self) ?? false), !(node.parent?.is(KeyPathPropertyComponentSyntax.self) ?? false),
+                !isCalled(node), explicit || isValueContext(Syntax(node)), isBareMethodReference(node)
             else { return .visitChildren }
             findings.append(.functionValue(text(node), receiver: "self", at: location(node), file: file))
             return .visitChildren

@@ -29,28 +29,33 @@ extension LintFinding {
 
     /// `fc2.forward(h)`: write `fc2(h)`.
     static func call(_ call: String, fix: String, at location: (line: Int, column: Int), file: String) -> LintFinding {
-        LintFinding(file: file, line: location.line, column: location.column, call: call, fix: fix,
-                    message: "'\(call)' \(skips); write '\(fix)' instead")
+        LintFinding(
+            file: file, line: location.line, column: location.column, call: call, fix: fix,
+            message: "'\(call)' \(skips); write '\(fix)' instead")
     }
 
     /// `checkpoint(layer.forward, h)`: pass `layer.callAsFunction` or `{ try layer($0) }`.
     static func functionValue(_ value: String, receiver: String, at location: (line: Int, column: Int), file: String) -> LintFinding {
         let fix = "\(receiver).callAsFunction"
-        return LintFinding(file: file, line: location.line, column: location.column, call: value, fix: fix,
-                           message: "'\(value)' is the module's forward as a function value; calling it \(skips); "
-                               + "pass '\(fix)' or '{ try \(receiver)($0) }' instead")
+        return LintFinding(
+            file: file, line: location.line, column: location.column, call: value, fix: fix,
+            message: "'\(value)' is the module's forward as a function value; calling it \(skips); "
+                + "pass '\(fix)' or '{ try \(receiver)($0) }' instead")
     }
 
     /// `super.forward(x)` in a helper: `self(x)` would run this class's forward, which recurses
     /// when forward calls the helper, so the fix is to move the code.
-    static func superInHelper(_ call: String, arguments: String?, method: String?, at location: (line: Int, column: Int),
-                              file: String) -> LintFinding {
+    static func superInHelper(
+        _ call: String, arguments: String?, method: String?, at location: (line: Int, column: Int),
+        file: String
+    ) -> LintFinding {
         let inMethod = method.map { " in '\($0)'" } ?? ""
         let selfCall = arguments.map { "self(\($0))" } ?? "self.callAsFunction"
         let recursion = method.map { "which recurses if forward calls '\($0)'" } ?? "which recurses if forward calls this code"
-        return LintFinding(file: file, line: location.line, column: location.column, call: call, fix: nil,
-                           message: "'\(call)'\(inMethod) \(skips); move this code into 'override func forward', "
-                               + "or call the module through its wrapper from outside; '\(selfCall)' is no fix: "
-                               + "it runs this class's forward, \(recursion)")
+        return LintFinding(
+            file: file, line: location.line, column: location.column, call: call, fix: nil,
+            message: "'\(call)'\(inMethod) \(skips); move this code into 'override func forward', "
+                + "or call the module through its wrapper from outside; '\(selfCall)' is no fix: "
+                + "it runs this class's forward, \(recursion)")
     }
 }

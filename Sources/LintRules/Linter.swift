@@ -15,12 +15,20 @@ package enum Linter {
                 continue
             }
             let base = URL(fileURLWithPath: path)
-            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isDirectoryKey],
-                                                               options: [.skipsHiddenFiles]) else { continue }
+            guard
+                let walker = FileManager.default.enumerator(
+                    at: base, includingPropertiesForKeys: [.isDirectoryKey],
+                    options: [.skipsHiddenFiles])
+            else { continue }
             for case let url as URL in walker {
-                if url.lastPathComponent.hasPrefix(".build") { walker.skipDescendants(); continue }
+                if url.lastPathComponent.hasPrefix(".build") {
+                    walker.skipDescendants()
+                    continue
+                }
                 if url.pathExtension == "swift" {
-                    files.append(path.hasSuffix("/") ? path + url.path.dropFirst(base.path.count + 1) : path + "/" + url.path.dropFirst(base.path.count + 1))
+                    files.append(
+                        path.hasSuffix("/")
+                            ? path + url.path.dropFirst(base.path.count + 1) : path + "/" + url.path.dropFirst(base.path.count + 1))
                 }
             }
         }

@@ -25,10 +25,12 @@ struct Receivers {
             return declared
         }
         if let member = expression.as(MemberAccessExprSyntax.self), let base = member.base,
-           member.declName.argumentNames == nil {
+            member.declName.argumentNames == nil
+        {
             // `Direction.up`: a case of an enum declared here is a value of that enum.
             if let typeName = base.as(DeclReferenceExprSyntax.self)?.baseName.text,
-               types.isEnumCase(typeName, member.declName.baseName.text) {
+                types.isEnumCase(typeName, member.declName.baseName.text)
+            {
                 return .named(typeName)
             }
             guard case .named(let owner) = type(of: base, depth: depth + 1) else { return .unknown }
@@ -60,11 +62,17 @@ struct Receivers {
             defer { current = node.parent }
             let clause: GenericParameterClauseSyntax?
             let whereClause: GenericWhereClauseSyntax?
-            if let decl = node.as(FunctionDeclSyntax.self) { (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause) }
-            else if let decl = node.as(InitializerDeclSyntax.self) { (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause) }
-            else if let decl = node.as(ClassDeclSyntax.self) { (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause) }
-            else if let decl = node.as(StructDeclSyntax.self) { (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause) }
-            else { continue }
+            if let decl = node.as(FunctionDeclSyntax.self) {
+                (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause)
+            } else if let decl = node.as(InitializerDeclSyntax.self) {
+                (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause)
+            } else if let decl = node.as(ClassDeclSyntax.self) {
+                (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause)
+            } else if let decl = node.as(StructDeclSyntax.self) {
+                (clause, whereClause) = (decl.genericParameterClause, decl.genericWhereClause)
+            } else {
+                continue
+            }
             guard let parameter = clause?.parameters.first(where: { $0.name.text == name }) else { continue }
             if whereClause?.requirements.contains(where: { $0.tokens(viewMode: .sourceAccurate).contains { $0.text == name } }) == true {
                 return .unknown
@@ -91,7 +99,10 @@ struct Receivers {
         var child = use
         var current = use.parent
         while let node = current {
-            defer { child = node; current = node.parent }
+            defer {
+                child = node
+                current = node.parent
+            }
             if let items = node.as(CodeBlockItemListSyntax.self) {
                 var found: ResolvedType?
                 // Only what is declared before the statement holding the use is in scope.
@@ -102,11 +113,13 @@ struct Receivers {
                 if let found { return found }
             } else if let closure = node.as(ClosureExprSyntax.self), let signature = closure.signature {
                 if let parameters = signature.parameterClause?.as(ClosureShorthandParameterListSyntax.self),
-                   parameters.contains(where: { $0.name.text == name }) {
+                    parameters.contains(where: { $0.name.text == name })
+                {
                     return .unknown
                 }
                 if let parameters = signature.parameterClause?.as(ClosureParameterClauseSyntax.self),
-                   let parameter = parameters.parameters.first(where: { ($0.secondName ?? $0.firstName).text == name }) {
+                    let parameter = parameters.parameters.first(where: { ($0.secondName ?? $0.firstName).text == name })
+                {
                     return parameter.type.map(types.resolve) ?? .unknown
                 }
             } else if let function = node.as(FunctionDeclSyntax.self) {
@@ -116,13 +129,16 @@ struct Receivers {
             } else if let subscriptDecl = node.as(SubscriptDeclSyntax.self) {
                 if let type = parameter(name, subscriptDecl.parameterClause) { return type }
             } else if let conditions = node.as(IfExprSyntax.self)?.conditions ?? node.as(WhileStmtSyntax.self)?.conditions,
-                      conditions.id != child.id {
+                conditions.id != child.id
+            {
                 if let type = binding(of: name, in: conditions, depth: depth) { return type }
             } else if let loop = node.as(ForStmtSyntax.self), child.id == loop.body.id,
-                      loop.pattern.tokens(viewMode: .sourceAccurate).contains(where: { $0.text == name }) {
+                loop.pattern.tokens(viewMode: .sourceAccurate).contains(where: { $0.text == name })
+            {
                 return .unknown
             } else if let switchCase = node.as(SwitchCaseSyntax.self),
-                      switchCase.label.tokens(viewMode: .sourceAccurate).contains(where: { $0.text == name }) {
+                switchCase.label.tokens(viewMode: .sourceAccurate).contains(where: { $0.text == name })
+            {
                 return .unknown
             } else if node.is(MemberBlockSyntax.self) {
                 if localsOnly { return nil }
@@ -161,13 +177,15 @@ struct Receivers {
     private func binding(of name: String, in conditions: ConditionElementListSyntax, depth: Int) -> ResolvedType? {
         for condition in conditions {
             if let optional = condition.condition.as(OptionalBindingConditionSyntax.self),
-               optional.pattern.tokens(viewMode: .sourceAccurate).contains(where: { $0.text == name }) {
+                optional.pattern.tokens(viewMode: .sourceAccurate).contains(where: { $0.text == name })
+            {
                 if let annotation = optional.typeAnnotation { return types.resolve(annotation.type) }
                 if let value = optional.initializer?.value { return type(of: value, depth: depth + 1) }
                 return declaredType(of: name, at: Syntax(condition), depth: depth + 1) ?? .unknown  // `if let d`
             }
             if let match = condition.condition.as(MatchingPatternConditionSyntax.self),
-               match.pattern.tokens(viewMode: .sourceAccurate).contains(where: { $0.text == name }) {
+                match.pattern.tokens(viewMode: .sourceAccurate).contains(where: { $0.text == name })
+            {
                 return .unknown
             }
         }

@@ -35,7 +35,10 @@ extension Profiler {
                 }
                 schedule[parts[0]] = n
             default:
-                throw ProfilerError(description: "\(optionsVariable): unknown option '\(item)' (known: ops, noshapes, nomemory, nograph, name=, wait=, warmup=, active=, repeat=, skip_first=)")
+                throw ProfilerError(
+                    description:
+                        "\(optionsVariable): unknown option '\(item)' (known: ops, noshapes, nomemory, nograph, name=, wait=, warmup=, active=, repeat=, skip_first=)"
+                )
             }
         }
         var plan: ProfilerSchedule?
@@ -43,8 +46,9 @@ extension Profiler {
             guard let active = schedule["active"], active > 0 else {
                 throw ProfilerError(description: "\(optionsVariable): a schedule needs active=N with N > 0")
             }
-            plan = ProfilerSchedule(wait: schedule["wait"] ?? 0, warmup: schedule["warmup"] ?? 0, active: active,
-                                    repeat: schedule["repeat"] ?? 0, skipFirst: schedule["skip_first"] ?? 0)
+            plan = ProfilerSchedule(
+                wait: schedule["wait"] ?? 0, warmup: schedule["warmup"] ?? 0, active: active,
+                repeat: schedule["repeat"] ?? 0, skipFirst: schedule["skip_first"] ?? 0)
         }
         let profiler = Profiler(output: output, options: options, schedule: plan, runName: name)
         profiler.startedFromEnvironment = true

@@ -1,11 +1,11 @@
-import TraceTools
-import TraceEvents
 import Foundation
 import Modules
 import Synchronization
 import Tensors
-import TraceStore
+import TraceEvents
 import TraceRuntime
+import TraceStore
+import TraceTools
 
 /// A finished run in a trace file.
 public struct TraceResult: Sendable {
@@ -74,8 +74,10 @@ public final class Profiler {
     private let lock = NSLock()
 
     /// A profiler that writes to `output` once started; `runName` defaults to the program's name.
-    public init(output: String, options: ProfilerOptions = ProfilerOptions(), schedule: ProfilerSchedule? = nil,
-                runName: String? = nil) {
+    public init(
+        output: String, options: ProfilerOptions = ProfilerOptions(), schedule: ProfilerSchedule? = nil,
+        runName: String? = nil
+    ) {
         self.output = output
         self.options = options
         self.schedule = schedule
@@ -186,7 +188,12 @@ public final class Profiler {
         var lastStep = currentStep
         if onTracedThread {
             lastStep = SpanTracer.hasSpans(after: stepToken) || stepToken < 0 ? currentStep : currentStep - 1
-            if SpanTracer.hasSpans(after: stepToken) { closeStepSpan() } else { SpanTracer.discard(stepToken); stepToken = -1 }
+            if SpanTracer.hasSpans(after: stepToken) {
+                closeStepSpan()
+            } else {
+                SpanTracer.discard(stepToken)
+                stepToken = -1
+            }
         }
         finishRun(lastStep: lastStep, status: status)
         started = false
@@ -195,8 +202,10 @@ public final class Profiler {
     }
 
     /// Profiles `body`, which receives the profiler to call `step()` on.
-    public static func profile<R>(output: String, options: ProfilerOptions = ProfilerOptions(),
-                                  schedule: ProfilerSchedule? = nil, _ body: (Profiler) throws -> R) throws -> (R, [TraceResult]) {
+    public static func profile<R>(
+        output: String, options: ProfilerOptions = ProfilerOptions(),
+        schedule: ProfilerSchedule? = nil, _ body: (Profiler) throws -> R
+    ) throws -> (R, [TraceResult]) {
         let profiler = Profiler(output: output, options: options, schedule: schedule)
         try profiler.start()
         do {
@@ -264,8 +273,9 @@ public final class Profiler {
         guard let (first, last) = StaticGraph.comparable(graphs), let session else { return }
         let modules = Dictionary(session.modules.all().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         if let difference = StaticGraph.firstDifference(first, last, module: { modules[$0].map { ($0.path, $0.type) } }) {
-            StandardError.write("tracewell: the static graph changed between steps \(first.step) and \(last.step) "
-                + "(data-dependent control flow?): \(difference)\n")
+            StandardError.write(
+                "tracewell: the static graph changed between steps \(first.step) and \(last.step) "
+                    + "(data-dependent control flow?): \(difference)\n")
         }
     }
 
@@ -275,7 +285,8 @@ public final class Profiler {
         let name = runName
         let run = RunDescription(name: name, options: options.json, startWallNanoseconds: startWall)
         let writer: TraceWriter
-        let modules = ModuleRegistry(), names = Interner()
+        let modules = ModuleRegistry()
+        let names = Interner()
         do {
             writer = try TraceWriter(path: output, run: run, maxBytes: options.maxFileBytes, names: names)
         } catch {
@@ -284,8 +295,9 @@ public final class Profiler {
         if let notice = writer.notice { StandardError.write("tracewell: \(notice)\n") }
         writer.describeModules = { modules.all() }
         writer.describeThreads = { Tracer.threads() }
-        let session = try TraceSession(sink: writer, flags: options.flags, threads: threads, modules: modules, names: names,
-                                       drainInterval: options.drainInterval)
+        let session = try TraceSession(
+            sink: writer, flags: options.flags, threads: threads, modules: modules, names: names,
+            drainInterval: options.drainInterval)
         if options.sourceLocations { session.findings.locateCaller = { CallSites.caller().map(Profiler.describe) } }
         for module in watched { TraceDefinitions.define(root: module) }
         writer.recordClockOrigin(wallNanoseconds: session.startWall, monotonicNanoseconds: session.startMonotonic)
@@ -330,15 +342,17 @@ public final class Profiler {
         do {
             let modules = session.modules.all()
             let neverRan = NeverRan.findings(modules: modules, ran: writer.modulesThatRan, firstStep: writer.firstStep ?? 0)
-            try writer.finish(modules: modules, bypasses: RunFindings.collect(session) + neverRan,
-                              threads: Tracer.threads(), endWallNanoseconds: Clock.wallNanoseconds(),
-                              dropped: stats.dropped, status: status)
+            try writer.finish(
+                modules: modules, bypasses: RunFindings.collect(session) + neverRan,
+                threads: Tracer.threads(), endWallNanoseconds: Clock.wallNanoseconds(),
+                dropped: stats.dropped, status: status)
         } catch {
             fail("cannot finish the trace: \(error)")
             return
         }
-        let result = TraceResult(path: writer.path, runID: writer.runID, spans: writer.spanCount, dropped: stats.dropped,
-                                 steps: windowFirstStep.map { $0...max($0, lastStep) })
+        let result = TraceResult(
+            path: writer.path, runID: writer.runID, spans: writer.spanCount, dropped: stats.dropped,
+            steps: windowFirstStep.map { $0...max($0, lastStep) })
         results.append(result)
         onTraceReady?(result)
     }

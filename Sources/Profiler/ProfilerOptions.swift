@@ -63,8 +63,9 @@ public struct ProfilerSchedule: Sendable, Equatable {
 
     /// A schedule; `active` must be positive.
     public init(wait: Int = 0, warmup: Int = 0, active: Int, repeat: Int = 0, skipFirst: Int = 0) {
-        precondition(active > 0 && wait >= 0 && warmup >= 0 && `repeat` >= 0 && skipFirst >= 0,
-                     "ProfilerSchedule: active must be positive and the rest non-negative")
+        precondition(
+            active > 0 && wait >= 0 && warmup >= 0 && `repeat` >= 0 && skipFirst >= 0,
+            "ProfilerSchedule: active must be positive and the rest non-negative")
         self.wait = wait
         self.warmup = warmup
         self.active = active

@@ -21,9 +21,11 @@ enum RunFindings {
         let builtIn = Set(modules.filter(\.isBuiltIn).map(\.id))
         return entries.compactMap { entry in
             guard !builtIn.contains(entry.module),
-                  entry.childCalls.count >= 2 || (callableChildren[entry.module] ?? 0) <= 1 else { return nil }
-            return BypassFinding(module: entry.module, caller: entry.caller, evidence: .wrapperSkipped,
-                                 count: entry.childCalls.values.max() ?? 0, firstStep: entry.firstStep, detail: "")
+                entry.childCalls.count >= 2 || (callableChildren[entry.module] ?? 0) <= 1
+            else { return nil }
+            return BypassFinding(
+                module: entry.module, caller: entry.caller, evidence: .wrapperSkipped,
+                count: entry.childCalls.values.max() ?? 0, firstStep: entry.firstStep, detail: "")
         }
     }
 }

@@ -1,8 +1,8 @@
-import TraceTools
-import TraceEvents
 import Modules
 import Tensors
+import TraceEvents
 import TraceRuntime
+import TraceTools
 
 /// A graph captured by `trace(_:_:)`, with the module names it refers to.
 public struct TracedGraph {

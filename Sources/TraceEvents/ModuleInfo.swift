@@ -26,8 +26,10 @@ public struct ModuleInfo: Sendable, Equatable {
     public var root: UInt32 = 0
 
     /// A description; the runtime builds these when it walks a module tree.
-    public init(id: UInt32, path: String, type: String, parent: UInt32, directParameters: Int,
-                totalParameters: Int, hooks: UInt8, isBuiltIn: Bool, isContainer: Bool = false) {
+    public init(
+        id: UInt32, path: String, type: String, parent: UInt32, directParameters: Int,
+        totalParameters: Int, hooks: UInt8, isBuiltIn: Bool, isContainer: Bool = false
+    ) {
         self.id = id
         self.path = path
         self.type = type

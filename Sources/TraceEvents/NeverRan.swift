@@ -26,7 +26,8 @@ public enum NeverRan {
         }
         return modules.compactMap { m in
             guard !m.isContainer, !ran.contains(m.id), !descendantRan.contains(m.id),
-                  let parent = caller(m), ran.contains(parent) else { return nil }
+                let parent = caller(m), ran.contains(parent)
+            else { return nil }
             return BypassFinding(module: m.id, caller: parent, evidence: .neverRan, count: 1, firstStep: firstStep, detail: "")
         }
     }

@@ -34,22 +34,24 @@ import CTracing
 
     static func calibrate(milliseconds: UInt64) -> Calibration {
         #if arch(x86_64)
-        func pair() -> (UInt64, UInt64) {
-            // Bracket the clock read with two tick reads and keep the tightest of a few tries.
-            var best: (UInt64, UInt64, UInt64) = (UInt64.max, 0, 0)
-            for _ in 0..<5 {
-                let t0 = ct_ticks(), ns = ct_monotonic_ns(), t1 = ct_ticks()
-                if t1 &- t0 < best.0 { best = (t1 &- t0, t0 &+ (t1 &- t0) / 2, ns) }
+            func pair() -> (UInt64, UInt64) {
+                // Bracket the clock read with two tick reads and keep the tightest of a few tries.
+                var best: (UInt64, UInt64, UInt64) = (UInt64.max, 0, 0)
+                for _ in 0..<5 {
+                    let t0 = ct_ticks()
+                    let ns = ct_monotonic_ns()
+                    let t1 = ct_ticks()
+                    if t1 &- t0 < best.0 { best = (t1 &- t0, t0 &+ (t1 &- t0) / 2, ns) }
+                }
+                return (best.1, best.2)
             }
-            return (best.1, best.2)
-        }
-        let (t0, n0) = pair()
-        while ct_monotonic_ns() &- n0 < milliseconds * 1_000_000 {}
-        let (t1, n1) = pair()
-        let scale = Double(n1 &- n0) / Double(t1 &- t0)
-        return Calibration(tickOrigin: t0, nanosecondOrigin: n0, scale: scale)
+            let (t0, n0) = pair()
+            while ct_monotonic_ns() &- n0 < milliseconds * 1_000_000 {}
+            let (t1, n1) = pair()
+            let scale = Double(n1 &- n0) / Double(t1 &- t0)
+            return Calibration(tickOrigin: t0, nanosecondOrigin: n0, scale: scale)
         #else
-        return Calibration(tickOrigin: 0, nanosecondOrigin: 0, scale: 1)
+            return Calibration(tickOrigin: 0, nanosecondOrigin: 0, scale: 1)
         #endif
     }
 }

@@ -1,7 +1,8 @@
 import CTracing
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A session's background thread: wakes every interval (or when stopped), copies every
@@ -47,11 +48,13 @@ final class DrainThread: @unchecked Sendable {
         }
         let context = Unmanaged.passRetained(Context(drain: self, session: session))
         var t = pthread_t()
-        let rc = pthread_create(&t, nil, { raw in
-            let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
-            context.drain.loop(context.session)
-            return nil
-        }, context.toOpaque())
+        let rc = pthread_create(
+            &t, nil,
+            { raw in
+                let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
+                context.drain.loop(context.session)
+                return nil
+            }, context.toOpaque())
         if rc == 0 { thread = t } else { context.release() }
     }
 
@@ -76,7 +79,8 @@ final class DrainThread: @unchecked Sendable {
     }
 
     private func loop(_ session: TraceSession) {
-        let nanoseconds = UInt64(interval.components.seconds) * 1_000_000_000
+        let nanoseconds =
+            UInt64(interval.components.seconds) * 1_000_000_000
             + UInt64(interval.components.attoseconds / 1_000_000_000)
         while true {
             pthread_mutex_lock(wakeLock)

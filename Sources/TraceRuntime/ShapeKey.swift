@@ -75,8 +75,9 @@ extension ThreadTrace {
     }
 
     @usableFromInline mutating func clearShapeCache() {
-        shapeSlots.update(repeating: ShapeSlot(hash: 0, id: 0, count: 0, tokens: InlineArray(repeating: 0)),
-                          count: ThreadTrace.shapeSlotCount)
+        shapeSlots.update(
+            repeating: ShapeSlot(hash: 0, id: 0, count: 0, tokens: InlineArray(repeating: 0)),
+            count: ThreadTrace.shapeSlotCount)
         shapeEpoch = ct_get_epoch()
     }
 

@@ -1,5 +1,5 @@
-import TraceEvents
 import CTracing
+import TraceEvents
 
 /// The hot path: open and close spans on the calling thread.
 ///
@@ -56,7 +56,10 @@ import CTracing
         let trace = ThreadTrace.current
         let frame = trace.pointee.frames + Int(token)
         trace.pointee.depth = Int(token)
-        var allocated: Int64 = 0, freed: Int64 = 0, peak: Int64 = 0, live: Int64 = 0
+        var allocated: Int64 = 0
+        var freed: Int64 = 0
+        var peak: Int64 = 0
+        var live: Int64 = 0
         if frame.pointee.flags & SpanFlag.memory != 0 {
             let state = ct_state()!
             peak = state.pointee.windowPeak
@@ -67,7 +70,8 @@ import CTracing
         }
         let flags = ct_get_flags()
         guard frame.pointee.epoch == ct_get_epoch(), flags & TraceFlags.spans.rawValue != 0,
-              flags & TraceFlags.silent.rawValue == 0, let slot = trace.pointee.reserve() else { return }
+            flags & TraceFlags.silent.rawValue == 0, let slot = trace.pointee.reserve()
+        else { return }
         // Written in place: the record is never built on the stack and copied.
         slot.pointee.id = frame.pointee.id
         slot.pointee.parent = frame.pointee.parent

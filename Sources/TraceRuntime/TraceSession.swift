@@ -1,8 +1,9 @@
 import CTracing
 import Synchronization
 import TraceEvents
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One recording, and everything that belongs to it: the flags, the module registry, the
@@ -60,8 +61,10 @@ import Glibc
     /// reach `sink` every `drainInterval`; with no sink they are never written (`trace(_:_:)`
     /// records only a graph). `modules` and `names` may be handed in so that the sink can
     /// share them.
-    package init(sink: TraceSink?, flags: TraceFlags, threads: ThreadGroup? = nil, modules: ModuleRegistry = ModuleRegistry(),
-                names: Interner = Interner(), drainInterval: Duration = .milliseconds(50)) throws {
+    package init(
+        sink: TraceSink?, flags: TraceFlags, threads: ThreadGroup? = nil, modules: ModuleRegistry = ModuleRegistry(),
+        names: Interner = Interner(), drainInterval: Duration = .milliseconds(50)
+    ) throws {
         self.modules = modules
         self.names = names
         self.threads = threads

@@ -1,7 +1,8 @@
 import CTracing
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Owns the per-thread trace states and publishes the one active session.
@@ -99,4 +100,3 @@ private func threadExited(_ raw: UnsafeMutableRawPointer?) {
     ct_state().pointee.context = nil
     ct_store_release(trace.pointee.shared + 24, 1)
 }
-

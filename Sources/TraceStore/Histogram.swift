@@ -55,7 +55,8 @@ package struct Histogram {
             counts = [UInt32](repeating: 0, count: 32)
             return
         }
-        let start = min(first, low), end = max(first + counts.count, low + 32)
+        let start = min(first, low)
+        let end = max(first + counts.count, low + 32)
         var wider = [UInt32](repeating: 0, count: end - start)
         wider.replaceSubrange((first - start)..<(first - start + counts.count), with: counts)
         first = start
@@ -70,7 +71,8 @@ package struct Histogram {
 
     static func lowerBound(_ bucket: Int) -> Double {
         guard bucket >= 64 else { return Double(bucket) }
-        let e = (bucket - 64) / 32 + 6, sub = (bucket - 64) % 32
+        let e = (bucket - 64) / 32 + 6
+        let sub = (bucket - 64) % 32
         return Double(Int64(32 + sub) << (e - 5))
     }
 
@@ -83,7 +85,8 @@ package struct Histogram {
             seen += Int64(c)
             if seen >= rank {
                 let b = first + i
-                let lo = Histogram.lowerBound(b), hi = Histogram.lowerBound(b + 1)
+                let lo = Histogram.lowerBound(b)
+                let hi = Histogram.lowerBound(b + 1)
                 return b < 64 ? lo : (lo + hi) / 2
             }
         }

@@ -12,10 +12,12 @@ package struct RunDescription: Sendable {
     package var options: String
     package var startWallNanoseconds: UInt64
 
-    package init(name: String, options: String, startWallNanoseconds: UInt64,
-                rank: Int = RunDescription.launcher.rank, worldSize: Int = RunDescription.launcher.size,
-                command: String = CommandLine.arguments.joined(separator: " "),
-                host: String = ProcessInfo.processInfo.hostName, pid: Int = Int(ProcessInfo.processInfo.processIdentifier)) {
+    package init(
+        name: String, options: String, startWallNanoseconds: UInt64,
+        rank: Int = RunDescription.launcher.rank, worldSize: Int = RunDescription.launcher.size,
+        command: String = CommandLine.arguments.joined(separator: " "),
+        host: String = ProcessInfo.processInfo.hostName, pid: Int = Int(ProcessInfo.processInfo.processIdentifier)
+    ) {
         self.name = name
         self.options = options
         self.startWallNanoseconds = startWallNanoseconds
@@ -33,7 +35,8 @@ extension RunDescription {
     package static var launcher: (rank: Int, size: Int, job: String?) {
         let env = ProcessInfo.processInfo.environment
         guard let size = env["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init), size >= 1,
-              let rank = env["OMPI_COMM_WORLD_RANK"].flatMap(Int.init), (0..<size).contains(rank) else { return (0, 1, nil) }
+            let rank = env["OMPI_COMM_WORLD_RANK"].flatMap(Int.init), (0..<size).contains(rank)
+        else { return (0, 1, nil) }
         return (rank, size, env["OMPI_MCA_ess_base_jobid"] ?? env["PMIX_NAMESPACE"])
     }
 }

@@ -172,7 +172,8 @@ package enum Schema {
         try db.execute("CREATE TABLE IF NOT EXISTS span_kinds(id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
         // Where a run's time zero is on the host's clocks, and the launcher's job: what merging
         // ranks needs (created here too, so that older files gain it).
-        try db.execute("""
+        try db.execute(
+            """
             CREATE TABLE IF NOT EXISTS run_clock(run_id INTEGER PRIMARY KEY, job TEXT,
                 origin_wall_ns INTEGER NOT NULL, origin_monotonic_ns INTEGER NOT NULL)
             """)

@@ -34,8 +34,10 @@ package struct SyntheticTrace {
         var id: UInt32 = 2
         let layers = 2 + extraBlocks
         for i in 1...layers {
-            list.append(Module(id: id, path: "fc\(i)", type: "Linear", parent: 1, params: i == 1 ? 200_960 : 65_792,
-                               cost: i == 1 ? 240_000 : 80_000, alloc: 65_536))
+            list.append(
+                Module(
+                    id: id, path: "fc\(i)", type: "Linear", parent: 1, params: i == 1 ? 200_960 : 65_792,
+                    cost: i == 1 ? 240_000 : 80_000, alloc: 65_536))
             list.append(Module(id: id + 1, path: "act\(i)", type: "ReLU", parent: 1, params: 0, cost: 25_000, alloc: 65_536))
             id += 2
         }
@@ -60,10 +62,13 @@ package struct SyntheticTrace {
 
     /// Starts a run in `path` for this trace's spans.
     package func open(_ path: String, name: String = "synthetic") throws -> TraceWriter {
-        try TraceWriter(path: path, run: RunDescription(name: name, options: "{\"synthetic\":true}",
-                                                         startWallNanoseconds: 1_800_000_000_000_000_000,
-                                                         command: "synthetic", host: "fixture", pid: 4242),
-                        names: names)
+        try TraceWriter(
+            path: path,
+            run: RunDescription(
+                name: name, options: "{\"synthetic\":true}",
+                startWallNanoseconds: 1_800_000_000_000_000_000,
+                command: "synthetic", host: "fixture", pid: 4242),
+            names: names)
     }
 
     /// Ends the run `writer` holds: the module tree, threads, steps.
@@ -71,15 +76,19 @@ package struct SyntheticTrace {
         let modules = self.modules
         let loss = modules.count + 1
         var infos = modules.map {
-            ModuleInfo(id: $0.id, path: $0.path, type: $0.type, parent: $0.parent, directParameters: $0.params,
-                       totalParameters: $0.params, hooks: 0, isBuiltIn: $0.id != 1)
+            ModuleInfo(
+                id: $0.id, path: $0.path, type: $0.type, parent: $0.parent, directParameters: $0.params,
+                totalParameters: $0.params, hooks: 0, isBuiltIn: $0.id != 1)
         }
         infos[0].totalParameters = modules.reduce(0) { $0 + $1.params }
-        infos.append(ModuleInfo(id: UInt32(loss), path: "", type: "CrossEntropyLoss", parent: 0, directParameters: 0,
-                                totalParameters: 0, hooks: 0, isBuiltIn: true))
+        infos.append(
+            ModuleInfo(
+                id: UInt32(loss), path: "", type: "CrossEntropyLoss", parent: 0, directParameters: 0,
+                totalParameters: 0, hooks: 0, isBuiltIn: true))
         let neverRan = NeverRan.findings(modules: infos, ran: writer.modulesThatRan, firstStep: writer.firstStep ?? 0)
-        try writer.finish(modules: infos, bypasses: neverRan, threads: [(0, 4242)],
-                          endWallNanoseconds: 1_800_000_000_000_000_000 + UInt64(1_000 + steps * 1_500_000), dropped: 0)
+        try writer.finish(
+            modules: infos, bypasses: neverRan, threads: [(0, 4242)],
+            endWallNanoseconds: 1_800_000_000_000_000_000 + UInt64(1_000 + steps * 1_500_000), dropped: 0)
     }
 
     /// The spans, in batches of about `batchSize` as a drain would hand them over (times in ns).
@@ -87,14 +96,18 @@ package struct SyntheticTrace {
         let modules = self.modules
         let layers = modules.filter { $0.parent == 1 && $0.path != "unused" }
         let loss = modules.count + 1
-        let strings = (zero: names.intern("Optimizer.zero_grad#SGD.zero_grad"),
-                       step: names.intern("Optimizer.step#SGD.step"),
-                       data: names.intern("data"), backward: names.intern("backward"))
-        let shapes = (input: names.intern(shapeTokens: [0 | 2 << 8, 64, 784]),
-                      hidden: names.intern(shapeTokens: [0 | 2 << 8, 64, 256]),
-                      logits: names.intern(shapeTokens: [0 | 2 << 8, 64, 10]),
-                      lossIn: names.intern(shapeTokens: [0 | 2 << 8, 64, 10, 1 | 1 << 8, 64]),
-                      scalar: names.intern(shapeTokens: [0]))
+        let strings = (
+            zero: names.intern("Optimizer.zero_grad#SGD.zero_grad"),
+            step: names.intern("Optimizer.step#SGD.step"),
+            data: names.intern("data"), backward: names.intern("backward")
+        )
+        let shapes = (
+            input: names.intern(shapeTokens: [0 | 2 << 8, 64, 784]),
+            hidden: names.intern(shapeTokens: [0 | 2 << 8, 64, 256]),
+            logits: names.intern(shapeTokens: [0 | 2 << 8, 64, 10]),
+            lossIn: names.intern(shapeTokens: [0 | 2 << 8, 64, 10, 1 | 1 << 8, 64]),
+            scalar: names.intern(shapeTokens: [0])
+        )
         var records: [SpanRecord] = []
         records.reserveCapacity(batchSize + spansPerStep)
         var nextID: UInt64 = 1
@@ -106,8 +119,10 @@ package struct SyntheticTrace {
             random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return cost + cost * Int64((random >> 33) % 11) / 100
         }
-        func open(_ kind: SpanKind, _ subject: UInt32, parent: UInt64, depth: UInt16, step: Int,
-                  shapes: (UInt32, UInt32) = (0, 0)) -> SpanRecord {
+        func open(
+            _ kind: SpanKind, _ subject: UInt32, parent: UInt64, depth: UInt16, step: Int,
+            shapes: (UInt32, UInt32) = (0, 0)
+        ) -> SpanRecord {
             var r = SpanRecord()
             r.id = nextID
             nextID += 1
@@ -132,8 +147,10 @@ package struct SyntheticTrace {
             r.peak = live + freed / 2
             records.append(r)
         }
-        func leaf(_ kind: SpanKind, _ subject: UInt32, parent: UInt64, depth: UInt16, step: Int, cost: Int64,
-                  allocated: Int64 = 0, freed: Int64 = 0, shapes: (UInt32, UInt32) = (0, 0)) {
+        func leaf(
+            _ kind: SpanKind, _ subject: UInt32, parent: UInt64, depth: UInt16, step: Int, cost: Int64,
+            allocated: Int64 = 0, freed: Int64 = 0, shapes: (UInt32, UInt32) = (0, 0)
+        ) {
             var r = open(kind, subject, parent: parent, depth: depth, step: step, shapes: shapes)
             clock += jitter(cost)
             close(&r, allocated: allocated, freed: freed)
@@ -148,19 +165,22 @@ package struct SyntheticTrace {
             for (i, m) in layers.enumerated() {
                 let input = i == 0 ? shapes.input : shapes.hidden
                 let output = i == layers.count - 1 ? shapes.logits : shapes.hidden
-                leaf(.forward, m.id, parent: model.id, depth: 2, step: step, cost: m.cost, allocated: m.alloc,
-                     shapes: (input, output))
+                leaf(
+                    .forward, m.id, parent: model.id, depth: 2, step: step, cost: m.cost, allocated: m.alloc,
+                    shapes: (input, output))
                 activations += m.alloc
             }
             close(&model, allocated: activations)
-            leaf(.forward, UInt32(loss), parent: stepSpan.id, depth: 1, step: step, cost: 10_000, allocated: 2_564,
-                 shapes: (shapes.lossIn, shapes.scalar))
+            leaf(
+                .forward, UInt32(loss), parent: stepSpan.id, depth: 1, step: step, cost: 10_000, allocated: 2_564,
+                shapes: (shapes.lossIn, shapes.scalar))
             var backward = open(.range, strings.backward, parent: stepSpan.id, depth: 1, step: step)
             leaf(.backward, UInt32(loss), parent: backward.id, depth: 2, step: step, cost: 4_000, allocated: 2_560)
             var modelBackward = open(.backward, 1, parent: backward.id, depth: 2, step: step)
             for m in layers.reversed() {
-                leaf(.backward, m.id, parent: modelBackward.id, depth: 3, step: step, cost: m.cost * 3 / 2,
-                     allocated: m.alloc + Int64(m.params) * 4, freed: m.alloc)
+                leaf(
+                    .backward, m.id, parent: modelBackward.id, depth: 3, step: step, cost: m.cost * 3 / 2,
+                    allocated: m.alloc + Int64(m.params) * 4, freed: m.alloc)
             }
             close(&modelBackward)
             close(&backward)

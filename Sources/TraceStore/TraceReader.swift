@@ -1,5 +1,5 @@
-import TraceEvents
 import Foundation
+import TraceEvents
 
 /// One row of the `runs` table.
 package struct RunInfo: Sendable, Equatable {
@@ -89,26 +89,31 @@ package final class TraceReader {
         }
         guard tables == 3 else { throw StoreError("\(db.path): a SQLite database, but not a trace (no meta/runs/span_data tables)") }
         guard let text = try? db.prepare("SELECT value FROM meta WHERE key = 'schema_version'"),
-              (try? text.step()) == true, let version = Int(text.text(0)) else {
+            (try? text.step()) == true, let version = Int(text.text(0))
+        else {
             throw StoreError("\(db.path): a trace without a schema version")
         }
         guard version <= Schema.version else {
-            throw StoreError("\(db.path): trace schema version \(version) is newer than this tool's (\(Schema.version)); use a newer tracectl")
+            throw StoreError(
+                "\(db.path): trace schema version \(version) is newer than this tool's (\(Schema.version)); use a newer tracectl")
         }
     }
 
     /// Every run, oldest first.
     package func runs() throws -> [RunInfo] {
-        let s = try db.prepare("""
+        let s = try db.prepare(
+            """
             SELECT id, name, start_wall_ns, end_wall_ns, status, command, host, pid, rank, world_size, options,
                    dropped_events, span_count, first_span_id FROM runs ORDER BY id
             """)
         var result: [RunInfo] = []
         while try s.step() {
-            result.append(RunInfo(id: s.int(0), name: s.text(1), startWallNanoseconds: s.int(2), endWallNanoseconds: s.optionalInt(3),
-                                  status: s.text(4), command: s.text(5), host: s.text(6), pid: s.int(7), rank: s.int(8),
-                                  worldSize: s.int(9), options: s.text(10), droppedEvents: s.int(11), spanCount: s.int(12),
-                                  firstSpanID: s.int(13)))
+            result.append(
+                RunInfo(
+                    id: s.int(0), name: s.text(1), startWallNanoseconds: s.int(2), endWallNanoseconds: s.optionalInt(3),
+                    status: s.text(4), command: s.text(5), host: s.text(6), pid: s.int(7), rank: s.int(8),
+                    worldSize: s.int(9), options: s.text(10), droppedEvents: s.int(11), spanCount: s.int(12),
+                    firstSpanID: s.int(13)))
         }
         return result
     }

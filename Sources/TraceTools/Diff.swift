@@ -43,12 +43,14 @@ package struct RunDiff {
             .init("Base time\(unit)", key: "base_time_ns", right: true), .init("New time\(unit)", key: "new_time_ns", right: true),
             .init("Change", key: "time_change", right: true),
             .init("Base mean", key: "base_forward_mean_ns", right: true), .init("New mean", key: "new_forward_mean_ns", right: true),
-            .init("Base alloc/call", key: "base_alloc_per_call", right: true), .init("New alloc/call", key: "new_alloc_per_call", right: true),
+            .init("Base alloc/call", key: "base_alloc_per_call", right: true),
+            .init("New alloc/call", key: "new_alloc_per_call", right: true),
             .init("Base peak", key: "base_peak_bytes", right: true), .init("New peak", key: "new_peak_bytes", right: true),
         ])
         let scale = perStep ? (Double(base.stepCount), Double(new.stepCount)) : (1, 1)
         for r in rows where r.base != nil && r.new != nil {
-            let t0 = RunDiff.time(r.base) / scale.0, t1 = RunDiff.time(r.new) / scale.1
+            let t0 = RunDiff.time(r.base) / scale.0
+            let t1 = RunDiff.time(r.new) / scale.1
             func alloc(_ m: Report.ModuleStats) -> Table.Cell {
                 let v = Double(m.allocated) / Double(max(m.forward.calls, 1))
                 return m.peak == nil ? .null : .number(v, Units.bytes(v))
@@ -104,7 +106,8 @@ extension RunDiff {
             func names(_ rows: [Row]) -> String {
                 "[" + rows.map { "{\"module\":\(JSON.quote($0.module)),\"type\":\(JSON.quote($0.type))}" }.joined(separator: ",") + "]"
             }
-            return "{\"per_step\":\(perStep),\"modules\":\(table.render(.json)),\"only_in_base\":\(names(onlyInBase)),\"only_in_new\":\(names(onlyInNew))}"
+            return
+                "{\"per_step\":\(perStep),\"modules\":\(table.render(.json)),\"only_in_base\":\(names(onlyInBase)),\"only_in_new\":\(names(onlyInNew))}"
         }
     }
 }

@@ -24,10 +24,13 @@ extension StaticGraph {
     }
 
     /// Where two graphs first differ, as a sentence, or nil when they are the same.
-    package static func firstDifference(_ a: StaticGraph, _ b: StaticGraph,
-                                       module: (UInt32) -> (path: String, type: String)?) -> String? {
+    package static func firstDifference(
+        _ a: StaticGraph, _ b: StaticGraph,
+        module: (UInt32) -> (path: String, type: String)?
+    ) -> String? {
         if a.inputs != b.inputs {
-            return "inputs differ: (\(a.inputs.map { "\($0.name) : \($0.type)" }.joined(separator: ", "))) vs (\(b.inputs.map { "\($0.name) : \($0.type)" }.joined(separator: ", ")))"
+            return
+                "inputs differ: (\(a.inputs.map { "\($0.name) : \($0.type)" }.joined(separator: ", "))) vs (\(b.inputs.map { "\($0.name) : \($0.type)" }.joined(separator: ", ")))"
         }
         for i in 0..<max(a.nodes.count, b.nodes.count) {
             let x = i < a.nodes.count ? line(a.nodes[i], module: module) : "(no node)"

@@ -1,6 +1,6 @@
 import Foundation
-import TraceStore
 import TraceEvents
+import TraceStore
 
 /// The static graphs of a run, loaded from the database, printed as text, DOT or JSON.
 package struct GraphView {
@@ -13,7 +13,8 @@ package struct GraphView {
         var graphs: [StaticGraph] = []
         let g = try reader.db.prepare("SELECT id, step, label, inputs, outputs FROM graphs WHERE run_id = ? ORDER BY id")
         try g.bind([.int(model.run.id)])
-        let nodes = try reader.db.prepare("""
+        let nodes = try reader.db.prepare(
+            """
             SELECT op, output, output_type, inputs, module_id, bypass_of FROM graph_nodes WHERE graph_id = ? ORDER BY idx
             """)
         let calls = try reader.db.prepare("SELECT caller_id, callee_id, calls FROM graph_calls WHERE graph_id = ? ORDER BY idx")
@@ -26,17 +27,21 @@ package struct GraphView {
             graph.outputs = g.text(4).isEmpty ? [] : g.text(4).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             try nodes.bind([.int(g.int(0))])
             while try nodes.step() {
-                graph.nodes.append(.init(op: nodes.text(0), output: .init(name: nodes.text(1), type: nodes.text(2)),
-                                         inputs: nodes.text(3).isEmpty ? [] : nodes.text(3).components(separatedBy: ", "),
-                                         scope: try Checked.uint32(nodes.optionalInt(4) ?? 0, "graph node module"),
-                                         bypassOf: try Checked.uint32(nodes.optionalInt(5) ?? 0, "graph node bypass module")))
+                graph.nodes.append(
+                    .init(
+                        op: nodes.text(0), output: .init(name: nodes.text(1), type: nodes.text(2)),
+                        inputs: nodes.text(3).isEmpty ? [] : nodes.text(3).components(separatedBy: ", "),
+                        scope: try Checked.uint32(nodes.optionalInt(4) ?? 0, "graph node module"),
+                        bypassOf: try Checked.uint32(nodes.optionalInt(5) ?? 0, "graph node bypass module")))
             }
             nodes.reset()
             try calls.bind([.int(g.int(0))])
             while try calls.step() {
-                graph.calls.append(.init(caller: try Checked.uint32(calls.optionalInt(0) ?? 0, "graph call caller"),
-                                         callee: try Checked.uint32(calls.int(1), "graph call callee"),
-                                         count: Int(try Checked.bounded(calls.int(2), "graph call count"))))
+                graph.calls.append(
+                    .init(
+                        caller: try Checked.uint32(calls.optionalInt(0) ?? 0, "graph call caller"),
+                        callee: try Checked.uint32(calls.int(1), "graph call callee"),
+                        count: Int(try Checked.bounded(calls.int(2), "graph call count"))))
             }
             calls.reset()
             graphs.append(graph)
@@ -44,7 +49,8 @@ package struct GraphView {
         self.graphs = graphs
         // Direct evidence of a bypass wins over "never ran", which may also mean unused.
         var bypassed: [Int64: (Int64, String)] = [:]
-        for b in try Report.loadBypassRows(reader, model) where bypassed[b.module] == nil || bypassed[b.module]!.1 == BypassEvidence.neverRan.name {
+        for b in try Report.loadBypassRows(reader, model)
+        where bypassed[b.module] == nil || bypassed[b.module]!.1 == BypassEvidence.neverRan.name {
             bypassed[b.module] = (b.caller, b.evidence)
         }
         self.bypassed = bypassed
@@ -61,7 +67,9 @@ package struct GraphView {
         }
         guard let step else { return graphs[0] }
         guard let g = graphs.first(where: { Int64($0.step) == step }) else {
-            throw ExportError("run \(model.run.id) has no graph of step \(step) (graphs: steps \(graphs.map { String($0.step) }.joined(separator: ", ")))")
+            throw ExportError(
+                "run \(model.run.id) has no graph of step \(step) (graphs: steps \(graphs.map { String($0.step) }.joined(separator: ", ")))"
+            )
         }
         return g
     }
@@ -107,10 +115,15 @@ package struct GraphView {
         func note(_ child: TraceModel.ModuleRow) -> String {
             // A holder (ModuleList) or an iterated container whose elements ran has no note.
             if ranBelow.contains(child.id) { return "" }
-            return "  " + (bypassed[child.id].flatMap { $0.evidence == BypassEvidence.neverRan.name ? nil : $0 }
-                .map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called: unused or bypassed")
+            return "  "
+                + (bypassed[child.id].flatMap { $0.evidence == BypassEvidence.neverRan.name ? nil : $0 }
+                    .map { "# bypass: forward called directly from \(name($0.caller))" } ?? "# never called: unused or bypassed")
         }
-        enum Item { case call(Int64, Int, Int), uncalledChildren(Int64, Int), uncalled(TraceModel.ModuleRow, Int) }
+        enum Item {
+            case call(Int64, Int, Int)
+            case uncalledChildren(Int64, Int)
+            case uncalled(TraceModel.ModuleRow, Int)
+        }
         var pending: [Item] = (children[0] ?? []).reversed().map { .call($0.0, $0.1, 0) }
         while let item = pending.popLast() {
             switch item {
@@ -161,10 +174,13 @@ package struct GraphView {
 
     /// Ops as boxes, clustered by module; inputs as ellipses, parameters dashed; bypassed ops red.
     package func opsDot(_ graph: StaticGraph) -> String {
-        var lines = ["digraph \(GraphView.dotQuote(graph.label)) {", "  rankdir=TB;",
-                     "  node [fontname=\"Helvetica\", fontsize=10, shape=box];"]
+        var lines = [
+            "digraph \(GraphView.dotQuote(graph.label)) {", "  rankdir=TB;",
+            "  node [fontname=\"Helvetica\", fontsize=10, shape=box];",
+        ]
         for input in graph.inputs {
-            lines.append("  \(GraphView.dotQuote(input.name)) [shape=ellipse, label=\(GraphView.dotQuote("\(input.name)\n\(input.type)"))];")
+            lines.append(
+                "  \(GraphView.dotQuote(input.name)) [shape=ellipse, label=\(GraphView.dotQuote("\(input.name)\n\(input.type)"))];")
         }
         var declared = Set(graph.inputs.map(\.name))
         var clusters: [UInt32: [String]] = [:]
@@ -204,8 +220,10 @@ package struct GraphView {
 
     /// Modules as nodes, calls as edges labelled with their count; bypasses as red dashed edges.
     package func modulesDot(_ graph: StaticGraph) -> String {
-        var lines = ["digraph \(GraphView.dotQuote("module calls, \(graph.label)")) {",
-                     "  node [fontname=\"Helvetica\", fontsize=10, shape=box];"]
+        var lines = [
+            "digraph \(GraphView.dotQuote("module calls, \(graph.label)")) {",
+            "  node [fontname=\"Helvetica\", fontsize=10, shape=box];",
+        ]
         func node(_ id: Int64) -> String { GraphView.dotQuote(name(id)) }
         lines.append("  \(node(0)) [shape=plaintext];")
         for c in graph.calls {
@@ -225,8 +243,10 @@ package struct GraphView {
         let items = graphs.map { g -> String in
             let inputs = g.inputs.map { "{\"name\":\(quoted($0.name)),\"type\":\(quoted($0.type))}" }.joined(separator: ",")
             let nodes = g.nodes.map { n -> String in
-                var fields = ["\"op\":\(quoted(n.op))", "\"output\":\(quoted(n.output.name))", "\"type\":\(quoted(n.output.type))",
-                              "\"inputs\":[" + n.inputs.map(quoted).joined(separator: ",") + "]"]
+                var fields = [
+                    "\"op\":\(quoted(n.op))", "\"output\":\(quoted(n.output.name))", "\"type\":\(quoted(n.output.type))",
+                    "\"inputs\":[" + n.inputs.map(quoted).joined(separator: ",") + "]",
+                ]
                 fields.append("\"scope\":" + (n.scope == 0 ? "null" : quoted(name(Int64(n.scope)))))
                 fields.append("\"bypass_of\":" + (n.bypassOf == 0 ? "null" : quoted(name(Int64(n.bypassOf)))))
                 return "{" + fields.joined(separator: ",") + "}"

@@ -60,20 +60,23 @@ package struct TraceModel {
         while try sh.step() { shapes[sh.int(0)] = sh.text(1) }
 
         var modules: [Int64: ModuleRow] = [:]
-        let m = try db.prepare("""
+        let m = try db.prepare(
+            """
             SELECT id, path, type, parent_id, parameters, total_parameters, hooks, built_in, ordinal FROM modules WHERE run_id = ?
             """)
         try m.bind([.int(run.id)])
         while try m.step() {
-            modules[m.int(0)] = ModuleRow(id: m.int(0), path: m.text(1), type: m.text(2), parentID: m.optionalInt(3),
-                                          parameters: m.int(4), totalParameters: m.int(5), hooks: m.text(6), builtIn: m.int(7) != 0,
-                                          ordinal: m.int(8))
+            modules[m.int(0)] = ModuleRow(
+                id: m.int(0), path: m.text(1), type: m.text(2), parentID: m.optionalInt(3),
+                parameters: m.int(4), totalParameters: m.int(5), hooks: m.text(6), builtIn: m.int(7) != 0,
+                ordinal: m.int(8))
         }
         self.modules = modules
         moduleOrder = TraceModel.treeOrder(modules)
 
         var signatures: [Int64: Signature] = [:]
-        let g = try db.prepare("""
+        let g = try db.prepare(
+            """
             SELECT id, kind, module_id, name_id, thread, depth, input_shapes, output_shapes, flags, hooks_id
             FROM signatures WHERE run_id = ?
             """)
@@ -96,20 +99,23 @@ package struct TraceModel {
         }
         self.signatures = signatures
         // Signature ids index arrays: they must be dense (a crafted id of 4e12 is not an allocation).
-        let lowest = signatures.keys.min() ?? 1, highest = signatures.keys.max() ?? 0
+        let lowest = signatures.keys.min() ?? 1
+        let highest = signatures.keys.max() ?? 0
         guard lowest >= 1, highest < Checked.limit, signatures.isEmpty || highest - lowest < Int64(signatures.count) * 4 + 65_536 else {
             throw StoreError("run \(run.id): signature ids \(lowest)..\(highest) are out of range (a damaged or crafted trace)")
         }
         signatureIDs = lowest...max(lowest, highest)
 
         var steps: [Int64: Step] = [:]
-        let st = try db.prepare("""
+        let st = try db.prepare(
+            """
             SELECT step, base_ns, span_id, ts_ns, dur_ns, first_span_id, last_span_id FROM steps WHERE run_id = ?
             """)
         try st.bind([.int(run.id)])
         while try st.step() {
-            steps[st.int(0)] = Step(step: st.int(0), baseNanoseconds: st.int(1), spanID: st.optionalInt(2), ts: st.optionalInt(3),
-                                    dur: st.optionalInt(4), firstSpanID: st.optionalInt(5), lastSpanID: st.optionalInt(6))
+            steps[st.int(0)] = Step(
+                step: st.int(0), baseNanoseconds: st.int(1), spanID: st.optionalInt(2), ts: st.optionalInt(3),
+                dur: st.optionalInt(4), firstSpanID: st.optionalInt(5), lastSpanID: st.optionalInt(6))
         }
         self.steps = steps
 

@@ -90,20 +90,24 @@ struct Bench: ParsableCommand {
                 byKey[r.key, default: []].append(r)
             }
             func number(_ v: Double) -> String { v.isFinite ? String(v) : "null" }
-            return "{" + keys.map { key in
-                let rs = byKey[key]!
-                let value = rs.count == 1 ? number(rs[0].value)
-                    : "{" + rs.map { "\"\($0.what)\":\(number($0.value))" }.joined(separator: ",") + "}"
-                return "\"\(key)\":\(value)"
-            }.joined(separator: ",") + "}"
+            return "{"
+                + keys.map { key in
+                    let rs = byKey[key]!
+                    let value =
+                        rs.count == 1
+                        ? number(rs[0].value)
+                        : "{" + rs.map { "\"\($0.what)\":\(number($0.value))" }.joined(separator: ",") + "}"
+                    return "\"\(key)\":\(value)"
+                }.joined(separator: ",") + "}"
         case .table:
             var lines = ["key                     value      unit   target      pass  what"]
             for r in results {
                 let pass = r.pass.map { $0 ? "yes" : "NO" } ?? ""
-                lines.append(r.key.padding(toLength: 22, withPad: " ", startingAt: 0) + "  "
-                    + Result.format(r.value).leftPadded(9) + "  " + r.unit.padding(toLength: 5, withPad: " ", startingAt: 0)
-                    + "  " + r.target.padding(toLength: 10, withPad: " ", startingAt: 0) + "  "
-                    + pass.padding(toLength: 4, withPad: " ", startingAt: 0) + "  " + r.what + " [\(r.samples)]")
+                lines.append(
+                    r.key.padding(toLength: 22, withPad: " ", startingAt: 0) + "  "
+                        + Result.format(r.value).leftPadded(9) + "  " + r.unit.padding(toLength: 5, withPad: " ", startingAt: 0)
+                        + "  " + r.target.padding(toLength: 10, withPad: " ", startingAt: 0) + "  "
+                        + pass.padding(toLength: 4, withPad: " ", startingAt: 0) + "  " + r.what + " [\(r.samples)]")
             }
             return lines.joined(separator: "\n")
         }

@@ -16,8 +16,10 @@ enum DDPBench {
             let single = Trainer(TrainingConfig(model: .mlp, steps: 1))
             for _ in 0..<20 { _ = try single.trainStep() }
             let times = try (0..<blocks * 10).map { _ in try Measure.nanoseconds { _ = try single.trainStep() } }
-            results.append(Result("ddp_single_step_ms", "MLP step, batch 64, one process", Measure.median(times) / 1e6, "ms",
-                                  samples: "median of \(times.count) steps"))
+            results.append(
+                Result(
+                    "ddp_single_step_ms", "MLP step, batch 64, one process", Measure.median(times) / 1e6, "ms",
+                    samples: "median of \(times.count) steps"))
             return results
         }
         let trainer = Trainer(TrainingConfig(model: .mlp, steps: 1))
@@ -29,13 +31,18 @@ enum DDPBench {
         let profiler = Profiler(output: dir.appendingPathComponent("rank\(group.rank).sqlite").path)
         profiler.watch(trainer.ddp!)
         try profiler.start()
-        var plain: [Double] = [], hidden: [Double] = [], ratios: [Double] = []
+        var plain: [Double] = []
+        var hidden: [Double] = []
+        var ratios: [Double] = []
         for block in 0..<blocks {
             var medians = [0.0, 0.0]
             for traced in block % 2 == 0 ? [false, true] : [true, false] {
                 if traced { profiler.resume() } else { profiler.pause() }
                 let times = try (0..<10).map { _ in
-                    let t = try Measure.nanoseconds { _ = try trainer.trainStep(); profiler.step() }
+                    let t = try Measure.nanoseconds {
+                        _ = try trainer.trainStep()
+                        profiler.step()
+                    }
                     if !traced { hidden.append(trainer.ddp!.lastHiddenFraction) }
                     return t
                 }
@@ -47,12 +54,16 @@ enum DDPBench {
         profiler.stop()
         let buckets = trainer.ddp!.bucketBytes.count
         results += [
-            Result("ddp_step_ms", "the same step data-parallel on \(group.size) ranks (\(64 / group.size) each, \(buckets) buckets of ≤0.25 MiB), untraced",
-                   Measure.median(plain) / 1e6, "ms", samples: "median of \(plain.count) steps on rank 0"),
-            Result("ddp_hidden_allreduce_pct", "all-reduce time that ran before backward ended (communication thread's clock)",
-                   Measure.median(hidden) * 100, "%", samples: "median of \(hidden.count) steps"),
-            .atMost("ddp_trace_overhead_pct", "a \(group.size)-rank step traced (collective, wait and transfer spans) vs untraced",
-                    (Measure.median(ratios) - 1) * 100, "%", 3, samples: "median of \(blocks) ratios of adjacent blocks of 10 steps"),
+            Result(
+                "ddp_step_ms",
+                "the same step data-parallel on \(group.size) ranks (\(64 / group.size) each, \(buckets) buckets of ≤0.25 MiB), untraced",
+                Measure.median(plain) / 1e6, "ms", samples: "median of \(plain.count) steps on rank 0"),
+            Result(
+                "ddp_hidden_allreduce_pct", "all-reduce time that ran before backward ended (communication thread's clock)",
+                Measure.median(hidden) * 100, "%", samples: "median of \(hidden.count) steps"),
+            .atMost(
+                "ddp_trace_overhead_pct", "a \(group.size)-rank step traced (collective, wait and transfer spans) vs untraced",
+                (Measure.median(ratios) - 1) * 100, "%", 3, samples: "median of \(blocks) ratios of adjacent blocks of 10 steps"),
         ]
         try group.barrier(label: "bench end")
         group.finalize()

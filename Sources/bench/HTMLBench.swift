@@ -22,28 +22,40 @@ enum HTMLBench {
         let ns = try Measure.nanoseconds { report = try HTMLReport(traces: [(reader, nil)], options: .init()) }
         let full = report!
         let perSpan = Double(full.summary.compressedBytes - bare.summary.compressedBytes) / Double(max(full.summary.embeddedSpans, 1))
-        results.append(.atMost("html_bytes_per_span", "HTML report: compressed bytes per embedded raw span (\(full.summary.embeddedSpans) spans)",
-                               perSpan, "B", 8, samples: "1 report"))
+        results.append(
+            .atMost(
+                "html_bytes_per_span", "HTML report: compressed bytes per embedded raw span (\(full.summary.embeddedSpans) spans)",
+                perSpan, "B", 8, samples: "1 report"))
         results.append(try realBytesPerSpan(steps: 2000))
-        results.append(Result("html_1m_file_mb", "HTML report of a 1M-span trace: file size (\(full.summary.embeddedSpans) spans embedded)",
-                              Double(full.summary.htmlBytes) / 1e6, "MB", samples: "1 report"))
-        results.append(Result("html_1m_write_s", "HTML report of a 1M-span trace: building it (aggregates, window, compression)",
-                              ns / 1e9, "s", samples: "1 run"))
+        results.append(
+            Result(
+                "html_1m_file_mb", "HTML report of a 1M-span trace: file size (\(full.summary.embeddedSpans) spans embedded)",
+                Double(full.summary.htmlBytes) / 1e6, "MB", samples: "1 report"))
+        results.append(
+            Result(
+                "html_1m_write_s", "HTML report of a 1M-span trace: building it (aggregates, window, compression)",
+                ns / 1e9, "s", samples: "1 run"))
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tracewell-report-1m-\(getpid()).html").path
         try full.write(to: file)
         defer { try? FileManager.default.removeItem(atPath: file) }
         if let chromium = ["/usr/bin/chromium", ProcessInfo.processInfo.environment["CHROMIUM"]].compactMap({ $0 })
-            .first(where: FileManager.default.isExecutableFile) {
-            var renders: [Double] = [], walls: [Double] = []
+            .first(where: FileManager.default.isExecutableFile)
+        {
+            var renders: [Double] = []
+            var walls: [Double] = []
             for _ in 0..<3 {
                 let (render, wall) = try load(chromium, file)
                 renders.append(render)
                 walls.append(wall)
             }
-            results.append(.atMost("html_1m_render_s", "headless Chromium: page start to every panel drawn, 1M-span trace's report",
-                                   Measure.median(renders), "s", 2, samples: "median of 3 launches"))
-            results.append(Result("html_1m_chromium_s", "headless Chromium: whole process (start, load, draw, dump DOM, exit)",
-                                  Measure.median(walls), "s", samples: "median of 3 launches"))
+            results.append(
+                .atMost(
+                    "html_1m_render_s", "headless Chromium: page start to every panel drawn, 1M-span trace's report",
+                    Measure.median(renders), "s", 2, samples: "median of 3 launches"))
+            results.append(
+                Result(
+                    "html_1m_chromium_s", "headless Chromium: whole process (start, load, draw, dump DOM, exit)",
+                    Measure.median(walls), "s", samples: "median of 3 launches"))
         } else {
             note("  chromium not found: html_1m_render_s skipped")
         }
@@ -56,8 +68,10 @@ enum HTMLBench {
             }
             var report10: HTMLReport?
             let ns10 = try Measure.nanoseconds { report10 = try HTMLReport(traces: [(TraceReader(path: big), nil)]) }
-            results.append(Result("html_10m_file_mb", "HTML report of a 10M-span trace: file size", Double(report10!.summary.htmlBytes) / 1e6,
-                                  "MB", samples: "1 report"))
+            results.append(
+                Result(
+                    "html_10m_file_mb", "HTML report of a 10M-span trace: file size", Double(report10!.summary.htmlBytes) / 1e6,
+                    "MB", samples: "1 report"))
             results.append(Result("html_10m_write_s", "HTML report of a 10M-span trace: building it", ns10 / 1e9, "s", samples: "1 run"))
         }
         return results
@@ -80,8 +94,9 @@ enum HTMLBench {
         let bare = try HTMLReport(traces: [(reader, nil)], options: .init(spanBudget: 0))
         let full = try HTMLReport(traces: [(reader, nil)], options: .init())
         let perSpan = Double(full.summary.compressedBytes - bare.summary.compressedBytes) / Double(max(full.summary.embeddedSpans, 1))
-        return .atMost("html_real_span_bytes", "the same on a real traced MLP run (\(full.summary.embeddedSpans) spans embedded)",
-                       perSpan, "B", 8, samples: "1 report")
+        return .atMost(
+            "html_real_span_bytes", "the same on a real traced MLP run (\(full.summary.embeddedSpans) spans embedded)",
+            perSpan, "B", 8, samples: "1 report")
     }
 
     /// Loads `file` in headless Chromium: the page's own render time (it stamps `data-render-ms`
@@ -91,9 +106,11 @@ enum HTMLBench {
         defer { try? FileManager.default.removeItem(at: profile) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                             "--user-data-dir=\(profile.path)", "--virtual-time-budget=60000", "--window-size=1300,900",
-                             "--dump-dom", URL(fileURLWithPath: file).absoluteString]
+        process.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--user-data-dir=\(profile.path)", "--virtual-time-budget=60000", "--window-size=1300,900",
+            "--dump-dom", URL(fileURLWithPath: file).absoluteString,
+        ]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -108,7 +125,8 @@ enum HTMLBench {
         }
         let text = String(decoding: dom, as: UTF8.self)
         guard text.contains("data-state=\"ready\""), let r = text.range(of: "data-render-ms=\""),
-              let end = text[r.upperBound...].firstIndex(of: "\""), let ms = Double(text[r.upperBound..<end]) else {
+            let end = text[r.upperBound...].firstIndex(of: "\""), let ms = Double(text[r.upperBound..<end])
+        else {
             throw BenchError("the report did not render in chromium")
         }
         return (ms / 1e3, ns / 1e9)

@@ -12,7 +12,8 @@ enum MatmulBench {
             ("MLP fc3: 64x256 x 256x10", [64, 256], [256, 10]),
         ]
         return try cases.map { name, a, b in
-            let x = Tensor.randn(a, using: &generator), y = Tensor.randn(b, using: &generator)
+            let x = Tensor.randn(a, using: &generator)
+            let y = Tensor.randn(b, using: &generator)
             let flops = 2.0 * Double(a[0] * a[1] * b[1])
             let reps = max(1, Int(2e8 / flops))
             var rates: [Double] = []
@@ -20,8 +21,9 @@ enum MatmulBench {
                 let ns = try Measure.nanoseconds { for _ in 0..<reps { blackHole(try x.matmul(y)) } }
                 rates.append(flops * Double(reps) / ns)
             }
-            return Result("matmul_gflops", name, Measure.median(rates), "GFLOP/s",
-                          samples: "median of \(rounds) rounds × \(reps)")
+            return Result(
+                "matmul_gflops", name, Measure.median(rates), "GFLOP/s",
+                samples: "median of \(rounds) rounds × \(reps)")
         }
     }
 }

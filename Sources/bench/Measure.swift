@@ -33,8 +33,10 @@ struct Result {
     /// How many samples the median is of.
     let samples: String
 
-    init(_ key: String, _ what: String, _ value: Double, _ unit: String, target: String = "report",
-         pass: Bool? = nil, samples: String) {
+    init(
+        _ key: String, _ what: String, _ value: Double, _ unit: String, target: String = "report",
+        pass: Bool? = nil, samples: String
+    ) {
         self.key = key
         self.what = what
         self.value = value

@@ -2,9 +2,9 @@ import Foundation
 import Modules
 import Profiler
 import Tensors
+import TraceRuntime
 import TraceStore
 import TraceTools
-import TraceRuntime
 
 /// How costs grow: with the number of module calls per step, and with the size of a trace.
 enum Scaling {
@@ -26,10 +26,12 @@ enum Scaling {
         let (plain, traced, spans) = try interleaved(blocks: 50, rounds: rounds, path: path)
         let samples = "median of \(rounds) traced and \(rounds) untraced steps, interleaved"
         return [
-            .atMost("span_in_model_ns", "ns added per span in the small-layer model (Linear(8,8)+ReLU ×50, every check on)",
-                    (traced - plain) / spans, "ns", 100, samples: samples),
-            .atMost("small_layer_overhead_pct", "that model's step traced vs untraced", (traced / plain - 1) * 100, "%", 5,
-                    samples: samples),
+            .atMost(
+                "span_in_model_ns", "ns added per span in the small-layer model (Linear(8,8)+ReLU ×50, every check on)",
+                (traced - plain) / spans, "ns", 100, samples: samples),
+            .atMost(
+                "small_layer_overhead_pct", "that model's step traced vs untraced", (traced / plain - 1) * 100, "%", 5,
+                samples: samples),
         ]
     }
 
@@ -47,11 +49,15 @@ enum Scaling {
         for _ in 0..<3 { try step() }
         let profiler = Profiler(output: path)
         try profiler.start()
-        var plain: [Double] = [], traced: [Double] = []
+        var plain: [Double] = []
+        var traced: [Double] = []
         for round in 0..<rounds {
             for on in round % 2 == 0 ? [false, true] : [true, false] {
                 if on { profiler.resume() } else { profiler.pause() }
-                let ns = try Measure.nanoseconds { try step(); profiler.step() }
+                let ns = try Measure.nanoseconds {
+                    try step()
+                    profiler.step()
+                }
                 if on { traced.append(ns) } else { plain.append(ns) }
             }
         }
@@ -61,23 +67,28 @@ enum Scaling {
     }
 
     static func modelSize() throws -> String {
-        var lines = ["| module calls per step | step untraced | step traced | added per call | overhead |",
-                     "|---:|---:|---:|---:|---:|"]
+        var lines = [
+            "| module calls per step | step untraced | step traced | added per call | overhead |",
+            "|---:|---:|---:|---:|---:|",
+        ]
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracewell-scaling-\(getpid()).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         for blocks in [5, 50, 500, 5000] {
             let rounds = blocks >= 5000 ? 6 : blocks >= 500 ? 20 : 60
             let (p, t, spans) = try interleaved(blocks: blocks, rounds: rounds, path: path)
-            lines.append("| \(2 * blocks + 2) | \(Units.duration(p)) | \(Units.duration(t)) | \(Result.format((t - p) / spans)) ns/span | "
-                + String(format: "%+.1f%%", (t / p - 1) * 100) + " |")
+            lines.append(
+                "| \(2 * blocks + 2) | \(Units.duration(p)) | \(Units.duration(t)) | \(Result.format((t - p) / spans)) ns/span | "
+                    + String(format: "%+.1f%%", (t / p - 1) * 100) + " |")
             try? FileManager.default.removeItem(atPath: path)
         }
         return lines.joined(separator: "\n")
     }
 
     static func traceSize(includeTenMillion: Bool) throws -> String {
-        var lines = ["| spans | file | bytes/span | write (ingest) | report, whole run | report --steps (scan) | Chrome export |",
-                     "|---:|---:|---:|---:|---:|---:|---:|"]
+        var lines = [
+            "| spans | file | bytes/span | write (ingest) | report, whole run | report --steps (scan) | Chrome export |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         let tracectl = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("tracectl").path
         func time(_ arguments: [String]) throws -> Double {
@@ -108,8 +119,9 @@ enum Scaling {
             let whole = try time(["report", path])
             let scan = try time(["report", path, "--steps", "0..\(trace.steps)"])
             let export = try time(["export", "chrome", path, "-o", dir.appendingPathComponent("t.json").path])
-            lines.append("| \(spans) | \(Units.bytes(size)) | \(Result.format(size / Double(trace.steps * 19))) | "
-                + "\(Units.duration(ingest)) | \(Units.duration(whole)) | \(Units.duration(scan)) | \(Units.duration(export)) |")
+            lines.append(
+                "| \(spans) | \(Units.bytes(size)) | \(Result.format(size / Double(trace.steps * 19))) | "
+                    + "\(Units.duration(ingest)) | \(Units.duration(whole)) | \(Units.duration(scan)) | \(Units.duration(export)) |")
         }
         return lines.joined(separator: "\n")
     }

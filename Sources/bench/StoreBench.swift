@@ -1,9 +1,9 @@
 import Examples
 import Foundation
 import Profiler
+import TraceRuntime
 import TraceStore
 import TraceTools
-import TraceRuntime
 
 /// The store: bytes per span, writer throughput, Chrome export, and the report on 10M spans.
 enum StoreBench {
@@ -28,8 +28,9 @@ enum StoreBench {
             profiler.step()
         }
         let spans = profiler.stop().reduce(0) { $0 + $1.spans }
-        return .atMost("bytes_per_span", "trace file size / spans (example MLP, \(steps) steps, shapes and memory on)",
-                       fileSize(path) / Double(spans), "B", 40, samples: "\(spans) spans, one file")
+        return .atMost(
+            "bytes_per_span", "trace file size / spans (example MLP, \(steps) steps, shapes and memory on)",
+            fileSize(path) / Double(spans), "B", 40, samples: "\(spans) spans, one file")
     }
 
     /// Our Chrome export of `steps` traced MLP steps: bytes per event.
@@ -69,8 +70,11 @@ enum StoreBench {
             try trace.finish(writer)
             rates.append(Double(trace.steps * trace.spansPerStep) / ns * 1e9)
         }
-        return (.atLeast("ingest_spans_per_s", "writer: spans into SQLite (sort, signatures, batched inserts, commit per batch)",
-                         Measure.median(rates), "1/s", 1.5e6, samples: "median of 5 runs × \(trace.steps * 19) spans"), path)
+        return (
+            .atLeast(
+                "ingest_spans_per_s", "writer: spans into SQLite (sort, signatures, batched inserts, commit per batch)",
+                Measure.median(rates), "1/s", 1.5e6, samples: "median of 5 runs × \(trace.steps * 19) spans"), path
+        )
     }
 
     static func export(_ path: String) throws -> Result {
@@ -89,8 +93,9 @@ enum StoreBench {
             events = summary?.events ?? 0
             rates.append(Double(events) / ns * 1e9)
         }
-        return .atLeast("export_events_per_s", "Chrome JSON export (spans, counters, flows, streamed)",
-                        Measure.median(rates), "1/s", 1e6, samples: "median of 3 runs × \(events) events")
+        return .atLeast(
+            "export_events_per_s", "Chrome JSON export (spans, counters, flows, streamed)",
+            Measure.median(rates), "1/s", 1e6, samples: "median of 3 runs × \(events) events")
     }
 
     /// `tracectl report` (the executable next to this one) on a 10M-span synthetic trace.
@@ -123,8 +128,9 @@ enum StoreBench {
             times.append(ns / 1e9)
         }
         let spans = try TraceReader(path: path).runs().first?.spanCount ?? 0
-        return .atMost("report_10m_s", "tracectl report on a \(spans)-span trace (wall time, whole process)",
-                       Measure.median(times), "s", 2, samples: "median of 3 runs")
+        return .atMost(
+            "report_10m_s", "tracectl report on a \(spans)-span trace (wall time, whole process)",
+            Measure.median(times), "s", 2, samples: "median of 3 runs")
     }
 }
 

@@ -25,7 +25,10 @@ enum TrainBench {
             profiler.watch(trainer.model)
             try profiler.start()
             defer { profiler.stop() }
-            for _ in 0..<12 { _ = try trainer.trainStep(); profiler.step() }  // past the graph captures
+            for _ in 0..<12 {
+                _ = try trainer.trainStep()
+                profiler.step()
+            }  // past the graph captures
             var ratios: [Double] = []
             // Adjacent blocks, alternating which goes first: the machine is shared and drifts.
             for block in 0..<blocks {
@@ -44,12 +47,15 @@ enum TrainBench {
         let ops = try overhead(opOptions, "ops.sqlite")
         let samples = "median of \(blocks) ratios of adjacent blocks of \(blockSteps) steps"
         return [
-            Result("train_step_ms", "MLP 784-256-256-10 training step, batch 64, SGD momentum, untraced",
-                   Measure.median(plain) / 1e6, "ms", samples: "median of \(plain.count) steps"),
-            .atMost("train_overhead_pct", "that step traced (shapes, memory, bypass checks, step spans) vs untraced",
-                    (Measure.median(traced) - 1) * 100, "%", 3, samples: samples),
-            Result("train_op_overhead_pct", "the same with op-level tracing", (Measure.median(ops) - 1) * 100, "%",
-                   samples: samples),
+            Result(
+                "train_step_ms", "MLP 784-256-256-10 training step, batch 64, SGD momentum, untraced",
+                Measure.median(plain) / 1e6, "ms", samples: "median of \(plain.count) steps"),
+            .atMost(
+                "train_overhead_pct", "that step traced (shapes, memory, bypass checks, step spans) vs untraced",
+                (Measure.median(traced) - 1) * 100, "%", 3, samples: samples),
+            Result(
+                "train_op_overhead_pct", "the same with op-level tracing", (Measure.median(ops) - 1) * 100, "%",
+                samples: samples),
         ]
     }
 

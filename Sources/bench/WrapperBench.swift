@@ -28,9 +28,11 @@ enum WrapperBench {
     /// Medians over `rounds` of (wrapped − direct), alternating the two in every round.
     static func overhead(_ module: Empty, rounds: Int, between: () -> Void = {}) throws -> (delta: Double, direct: Double) {
         let x = Tensor.zeros([1])
-        var deltas: [Double] = [], directs: [Double] = []
+        var deltas: [Double] = []
+        var directs: [Double] = []
         for round in 0..<rounds {
-            var direct = 0.0, wrapped = 0.0
+            var direct = 0.0
+            var wrapped = 0.0
             // Alternate which goes first so drift does not favour one.
             for order in (round % 2 == 0 ? [0, 1] : [1, 0]) {
                 between()
@@ -69,11 +71,13 @@ enum WrapperBench {
         let timing = try traced([.spans])
         let full = try traced([.spans, .shapes, .memory, .bypass])
         return [
-            .atMost("wrapper_ns", "wrapper, no hooks, no tracer (ns/call above forward; forward itself \(Result.format(direct)) ns)",
-                    wrapper, "ns", 2, samples: samples),
+            .atMost(
+                "wrapper_ns", "wrapper, no hooks, no tracer (ns/call above forward; forward itself \(Result.format(direct)) ns)",
+                wrapper, "ns", 2, samples: samples),
             Result("hook_ns", "wrapper with one no-op forward hook (ns/call above forward)", hook, "ns", samples: samples),
-            Result("hook_pair_ns", "wrapper with a no-op pre-hook and forward hook (ns/call above forward)", pair, "ns",
-                   samples: samples),
+            Result(
+                "hook_pair_ns", "wrapper with a no-op pre-hook and forward hook (ns/call above forward)", pair, "ns",
+                samples: samples),
             .atMost("span_timing_ns", "profiler on, timing only (ns added per module call)", timing, "ns", 20, samples: samples),
             .atMost("span_full_ns", "timing + shapes + memory (+ bypass checks) (ns added per call)", full, "ns", 50, samples: samples),
         ]

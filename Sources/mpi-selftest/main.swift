@@ -43,8 +43,9 @@ do {
             try group.broadcast(&values, root: size)
             fail("broadcast from a rank that does not exist did not throw")
         } catch let error as DistributedError {
-            expect(error.description.hasPrefix("broadcast (1 float32) on rank \(rank) of \(size): root \(size)"), true,
-                   "error names the collective: \(error)")
+            expect(
+                error.description.hasPrefix("broadcast (1 float32) on rank \(rank) of \(size): root \(size)"), true,
+                "error names the collective: \(error)")
         }
         print("collectives ok on rank \(rank) of \(size), mpi \(group.usesMPI)")
     case "stall":

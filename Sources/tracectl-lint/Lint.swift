@@ -34,8 +34,11 @@ struct Lint: ParsableCommand {
         case .text:
             for f in findings { print(f.diagnostic) }
             let files = Set(findings.map(\.file)).count
-            FileHandle.standardError.write((findings.isEmpty ? "no direct forward calls\n"
-                : "\(findings.count) direct forward call\(findings.count == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s")\n").data(using: .utf8)!)
+            FileHandle.standardError.write(
+                (findings.isEmpty
+                    ? "no direct forward calls\n"
+                    : "\(findings.count) direct forward call\(findings.count == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s")\n")
+                    .data(using: .utf8)!)
         case .json:
             func quote(_ s: String) -> String {
                 String(decoding: try! JSONEncoder().encode(s), as: UTF8.self)

@@ -25,8 +25,9 @@ struct Diff: ParsableCommand {
         let baseReader = try base.open()
         let newReader = try new.map { try TraceFile(path: $0).open() } ?? baseReader
         let baseRunID = new == nil && baseRun == nil ? try RunDiff.baseRun(in: baseReader, comparedWith: newRun) : baseRun
-        let diff = RunDiff(base: try TraceTools.Report(reader: baseReader, run: baseRunID),
-                           new: try TraceTools.Report(reader: newReader, run: newRun))
+        let diff = RunDiff(
+            base: try TraceTools.Report(reader: baseReader, run: baseRunID),
+            new: try TraceTools.Report(reader: newReader, run: newRun))
         print(diff.render(format, baseName: base.path, newName: new ?? base.path))
     }
 }

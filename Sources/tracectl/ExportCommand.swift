@@ -34,7 +34,8 @@ struct Export: ParsableCommand {
             let reader = try trace.open()
             let exporter = try ChromeExporter(reader: reader, run: trace.run, steps: steps?.range)
             let summary = try exporter.export(to: output)
-            FileHandle.standardError.write("""
+            FileHandle.standardError.write(
+                """
                 wrote \(output): \(summary.events) events (\(summary.spans) spans, \(summary.counters) counter samples, \
                 \(summary.flows) flows), \(Units.bytes(Double(summary.bytes))) uncompressed\n
                 """.data(using: .utf8)!)

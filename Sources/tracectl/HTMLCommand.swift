@@ -17,7 +17,11 @@ struct HTML: ParsableCommand {
 
     @Argument(help: "Trace files (.sqlite); the latest run of each unless --run.")
     var traces: [String]
-    @Option(name: .customLong("run"), help: "Run id (default: the latest run of each file). Repeat it for one file's runs (--run 1 --run 2: their diff), or give one per file.")
+    @Option(
+        name: .customLong("run"),
+        help:
+            "Run id (default: the latest run of each file). Repeat it for one file's runs (--run 1 --run 2: their diff), or give one per file."
+    )
     var runIDs: [Int64] = []
     @Option(help: "Aggregate only steps A..B (inclusive), or one step N.")
     var steps: StepRange?
@@ -49,7 +53,8 @@ struct HTML: ParsableCommand {
         let report = try HTMLReport(traces: inputs, options: .init(steps: steps?.range, window: window?.range, spanBudget: maxSpans))
         try report.write(to: output)
         let s = report.summary
-        FileHandle.standardError.write("""
+        FileHandle.standardError.write(
+            """
             wrote \(output): \(Units.bytes(Double(s.htmlBytes))), \(s.runs) run\(s.runs == 1 ? "" : "s"), \
             \(s.embeddedSpans) raw spans embedded (data \(Units.bytes(Double(s.compressedBytes))) compressed)\n
             """.data(using: .utf8)!)

@@ -15,7 +15,8 @@ struct Lint: ParsableCommand {
 
     func run() throws {
         let here = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        let candidates = [here.appendingPathComponent("tracectl-lint").path]
+        let candidates =
+            [here.appendingPathComponent("tracectl-lint").path]
             + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/tracectl-lint" }
         guard let linter = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw Failure("lint needs the tracectl-lint executable; build it with: swift build -c release --product tracectl-lint")

@@ -28,7 +28,8 @@ struct Merge: ParsableCommand {
     func run() throws {
         let set = try RankSet(paths: databases, run: runID)
         let summary = try set.exportChrome(to: output, steps: steps?.range)
-        FileHandle.standardError.write("""
+        FileHandle.standardError.write(
+            """
             wrote \(output): \(set.ranks.count) ranks, \(summary.events) events (\(summary.spans) spans); \(set.alignment)\n
             """.data(using: .utf8)!)
     }

@@ -51,7 +51,8 @@ struct Record: ParsableCommand {
         guard runs.count > runsBefore, let last = runs.last else {
             throw Failure("record: \(command[0]) wrote no trace to \(path); is it built on the Tracewell runtime (linking Profiler)?")
         }
-        FileHandle.standardError.write("""
+        FileHandle.standardError.write(
+            """
             trace: \(path) (run \(last.id), \(last.status), \(last.spanCount) spans, \(last.droppedEvents) dropped)\n
             """.data(using: .utf8)!)
         if status != 0 { throw ExitCode(status) }

@@ -14,7 +14,10 @@ struct Tracectl: ParsableCommand {
             another machine work. Subcommands use the latest run in the file unless --run says otherwise.
             Exit status: 0 success, 1 findings (bypass, lint), 2 usage or input errors.
             """,
-        subcommands: [Runs.self, Report.self, Query.self, Export.self, Diff.self, Record.self, Graph.self, Bypass.self, Lint.self, HTML.self, Ranks.self, Merge.self])
+        subcommands: [
+            Runs.self, Report.self, Query.self, Export.self, Diff.self, Record.self, Graph.self, Bypass.self, Lint.self, HTML.self,
+            Ranks.self, Merge.self,
+        ])
 
     /// Maps errors to one line on stderr and the documented exit codes.
     static func main() { runAsTool("tracectl") }

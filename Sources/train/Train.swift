@@ -31,13 +31,24 @@ struct Train: ParsableCommand {
     var html: String?
     @Flag(name: .customLong("demo-bypass"), help: "Make the model call its last layer's forward directly (a bypass the trace exposes).")
     var demoBypass = false
-    @Flag(name: .customLong("demo-ddp-bypass"), help: "Data-parallel: on step 3 call the wrapped model directly, skipping DistributedDataParallel's forward (a bypass the run reports).")
+    @Flag(
+        name: .customLong("demo-ddp-bypass"),
+        help:
+            "Data-parallel: on step 3 call the wrapped model directly, skipping DistributedDataParallel's forward (a bypass the run reports)."
+    )
     var demoDDPBypass = false
-    @Option(name: .customLong("bucket-cap-mb"), help: "Data-parallel: gradient bucket cap in MiB (default 25; the first bucket is at most 1).")
+    @Option(
+        name: .customLong("bucket-cap-mb"), help: "Data-parallel: gradient bucket cap in MiB (default 25; the first bucket is at most 1).")
     var bucketCapMB: Double = 25
-    @Option(name: .customLong("check-every"), help: "Data-parallel: compare parameter checksums across ranks every K steps (default 100 under mpirun, 1 with --demo-ddp-bypass; 0 never).")
+    @Option(
+        name: .customLong("check-every"),
+        help:
+            "Data-parallel: compare parameter checksums across ranks every K steps (default 100 under mpirun, 1 with --demo-ddp-bypass; 0 never)."
+    )
     var checkEvery: Int?
-    @Option(name: .customLong("save-state"), help: ArgumentHelp("Write the trained parameters (safetensors) here; ranks other than 0 add .rankN.", visibility: .hidden))
+    @Option(
+        name: .customLong("save-state"),
+        help: ArgumentHelp("Write the trained parameters (safetensors) here; ranks other than 0 add .rankN.", visibility: .hidden))
     var saveState: String?
 
     enum LogFormat: String, ExpressibleByArgument { case text, jsonl }
@@ -78,8 +89,9 @@ struct Train: ParsableCommand {
         if let profiler { report(profiler.stop(), of: profiler) }
         if let group { try finish(trainer, group) }
         if let hookCalls {
-            print("demo-bypass: the forward hook on \(hookCalls.layer) fired \(hookCalls.count()) times in \(config.steps) steps "
-                + "(its forward was called directly); see `tracectl bypass` and `tracectl graph`")
+            print(
+                "demo-bypass: the forward hook on \(hookCalls.layer) fired \(hookCalls.count()) times in \(config.steps) steps "
+                    + "(its forward was called directly); see `tracectl bypass` and `tracectl graph`")
         }
     }
 
@@ -92,11 +104,13 @@ struct Train: ParsableCommand {
         }
         if group.rank == 0, let ddp = trainer.ddp {
             let buckets = ddp.bucketBytes.map { String(format: "%.2f MB", Double($0) / 1e6) }.joined(separator: ", ")
-            print("data-parallel: \(group.size) rank\(group.size == 1 ? "" : "s"), global batch \(trainer.config.batchSize), "
-                + "\(ddp.bucketBytes.count) gradient buckets (\(buckets))")
+            print(
+                "data-parallel: \(group.size) rank\(group.size == 1 ? "" : "s"), global batch \(trainer.config.batchSize), "
+                    + "\(ddp.bucketBytes.count) gradient buckets (\(buckets))")
             if trainer.consistencyChecks > 0 {
-                print(trainer.firstMismatch.map { "consistency: \($0)" }
-                      ?? "consistency: parameters identical on all \(group.size) ranks at \(trainer.consistencyChecks) checks")
+                print(
+                    trainer.firstMismatch.map { "consistency: \($0)" }
+                        ?? "consistency: parameters identical on all \(group.size) ranks at \(trainer.consistencyChecks) checks")
             }
             if demoDDPBypass {
                 print("demo-ddp-bypass: \(ddp.bypasses.count) step(s) ran without DistributedDataParallel's forward; see the warning above")

@@ -28,7 +28,8 @@ struct DataParallelTests {
     }
 
     @Test func gradientsEqualThePlainModelsAndParametersAreNamedUnderModule() throws {
-        let plain = Self.mlp(), wrapped = Self.mlp()
+        let plain = Self.mlp()
+        let wrapped = Self.mlp()
         let ddp = try DistributedDataParallel(wrapped, group: ProcessGroup(single: .seconds(5)))
         try Self.step(plain, Self.input())
         try Self.step(ddp, Self.input())
@@ -53,20 +54,27 @@ struct DataParallelTests {
         let ddp = try DistributedDataParallel(Self.mlp(), group: ProcessGroup(single: .seconds(5)))
         var seen: [DDPBypass] = []
         ddp.onBypass = { seen.append($0) }
-        try Self.step(ddp, Self.input())                                  // synchronised
-        try ddp.noSync { try Self.step(ddp, Self.input()) }                // deliberate
+        try Self.step(ddp, Self.input())  // synchronised
+        try ddp.noSync { try Self.step(ddp, Self.input()) }  // deliberate
         #expect(seen.isEmpty && ddp.unsyncedSteps == 1)
-        try Self.step(ddp, Self.input())                                  // synchronised again
-        _ = try noGrad { try ddp(Self.input().0) }                         // inference: nothing to sync
+        try Self.step(ddp, Self.input())  // synchronised again
+        _ = try noGrad { try ddp(Self.input().0) }  // inference: nothing to sync
         #expect(seen.isEmpty && ddp.unsyncedSteps == 0)
-        try Self.step(ddp.module, Self.input())                           // bypass through the inner wrapper
+        try Self.step(ddp.module, Self.input())  // bypass through the inner wrapper
         let bytes = ddp.parameters().reduce(0) { $0 + $1.byteCount }
-        #expect(seen == [DDPBypass(backward: 4, unsyncedGradientBytes: bytes, unsyncedParameters: 6,
-                                   buffersNotBroadcast: 0, bufferBytesNotBroadcast: 0, rank: 0)])
+        #expect(
+            seen == [
+                DDPBypass(
+                    backward: 4, unsyncedGradientBytes: bytes, unsyncedParameters: 6,
+                    buffersNotBroadcast: 0, bufferBytesNotBroadcast: 0, rank: 0)
+            ])
         let batch = Self.input()
         try CrossEntropyLoss()(ddp.module.forward(batch.0), batch.1).backward()  // forward called directly
         #expect(seen.count == 2 && seen[1].backward == 5 && ddp.bypasses == seen)
-        #expect(seen[0].description.hasPrefix("DDP bypass on rank 0, backward 4: the model ran without DistributedDataParallel's forward; 1077288 bytes of gradients (6 parameters) were not all-reduced"))
+        #expect(
+            seen[0].description.hasPrefix(
+                "DDP bypass on rank 0, backward 4: the model ran without DistributedDataParallel's forward; 1077288 bytes of gradients (6 parameters) were not all-reduced"
+            ))
     }
 
     @Test func noSyncAroundBackwardAloneStillSynchronises() throws {

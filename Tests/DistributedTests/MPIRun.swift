@@ -31,24 +31,29 @@ enum MPIRun {
     }
 
     /// Runs `mpirun -n ranks [mpiArgs] <binDir>/program arguments`, killed after `timeout` seconds.
-    static func run(ranks: Int = 2, _ program: String, _ arguments: [String], mpiArgs: [String] = [],
-                    environment extra: [String: String] = [:], timeout: Double = 60) throws -> Result {
+    static func run(
+        ranks: Int = 2, _ program: String, _ arguments: [String], mpiArgs: [String] = [],
+        environment extra: [String: String] = [:], timeout: Double = 60
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path!)
-        process.arguments = ["-n", String(ranks), "--oversubscribe"] + mpiArgs
+        process.arguments =
+            ["-n", String(ranks), "--oversubscribe"] + mpiArgs
             + [binDir.appendingPathComponent(program).path] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         environment.merge(extra) { $1 }
         process.environment = environment
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         let start = Date()
         try process.run()
         // Read both pipes while waiting so a chatty child never blocks on a full pipe.
-        nonisolated(unsafe) var outData = Data(), errData = Data()
+        nonisolated(unsafe) var outData = Data()
+        nonisolated(unsafe) var errData = Data()
         let readers = DispatchGroup()
         DispatchQueue.global().async(group: readers) { outData = out.fileHandleForReading.readDataToEndOfFile() }
         DispatchQueue.global().async(group: readers) { errData = err.fileHandleForReading.readDataToEndOfFile() }
@@ -63,8 +68,9 @@ enum MPIRun {
         }
         process.waitUntilExit()
         _ = readers.wait(timeout: .now() + 10)
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self), seconds: Date().timeIntervalSince(start),
-                      timedOut: timedOut)
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self), seconds: Date().timeIntervalSince(start),
+            timedOut: timedOut)
     }
 }

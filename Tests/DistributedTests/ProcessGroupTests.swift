@@ -47,7 +47,10 @@ struct ProcessGroupTests {
         // The waiting rank gives up after 1 s (plus start-up), long before the peer's 30 s sleep ends.
         #expect(result.seconds < 20)
         let line = result.stderr.split(separator: "\n").first { $0.hasPrefix("mpi-selftest:") }
-        #expect(line == "mpi-selftest: all_reduce (bucket 0, 3 float32) on rank 0 of 2: timed out after 1 s: a peer died, hung or skipped this collective")
+        #expect(
+            line
+                == "mpi-selftest: all_reduce (bucket 0, 3 float32) on rank 0 of 2: timed out after 1 s: a peer died, hung or skipped this collective"
+        )
     }
 
     @Test(.enabled(if: MPIRun.available, Comment(rawValue: MPIRun.missing)))
@@ -63,20 +66,24 @@ struct ProcessGroupTests {
         // mpirun starts the rank on "127.0.0.2" through the agent, as it would through ssh.
         let agent = FileManager.default.temporaryDirectory.appendingPathComponent("tracewell-fake-ssh-\(getpid()).sh")
         try """
-            #!/bin/sh
-            # A stand-in for ssh: drop the options and the host name, run the command here.
-            while [ $# -gt 0 ]; do case "$1" in -*) shift ;; *) break ;; esac; done
-            shift
-            echo "$1" | grep -q orted && echo "agent: launched on $(hostname)" >&2
-            exec sh -c "$*"
-            """.write(to: agent, atomically: true, encoding: .utf8)
+        #!/bin/sh
+        # A stand-in for ssh: drop the options and the host name, run the command here.
+        while [ $# -gt 0 ]; do case "$1" in -*) shift ;; *) break ;; esac; done
+        shift
+        echo "$1" | grep -q orted && echo "agent: launched on $(hostname)" >&2
+        exec sh -c "$*"
+        """.write(to: agent, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: agent.path)
         defer { try? FileManager.default.removeItem(at: agent) }
-        let result = try MPIRun.run("mpi-selftest", ["collectives"],
-                                    mpiArgs: ["--mca", "plm_rsh_agent", agent.path, "--host", "localhost:1,127.0.0.2:1"],
-                                    timeout: 60)
+        let result = try MPIRun.run(
+            "mpi-selftest", ["collectives"],
+            mpiArgs: ["--mca", "plm_rsh_agent", agent.path, "--host", "localhost:1,127.0.0.2:1"],
+            timeout: 60)
         #expect(!result.timedOut && result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.split(separator: "\n").sorted() == ["collectives ok on rank 0 of 2, mpi true", "collectives ok on rank 1 of 2, mpi true"])
+        #expect(
+            result.stdout.split(separator: "\n").sorted() == [
+                "collectives ok on rank 0 of 2, mpi true", "collectives ok on rank 1 of 2, mpi true",
+            ])
         #expect(result.stderr.contains("agent: launched"))
     }
 }

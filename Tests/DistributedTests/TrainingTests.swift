@@ -16,9 +16,13 @@ struct TrainingTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let state = dir.appendingPathComponent("mlp.safetensors").path
-        let result = try MPIRun.run("train", ["--model", "mlp", "--steps", "4", "--check-every", "1", "--log-format", "jsonl",
-                                              "--save-state", state, "--trace", dir.appendingPathComponent("mlp.sqlite").path],
-                                    timeout: 90)
+        let result = try MPIRun.run(
+            "train",
+            [
+                "--model", "mlp", "--steps", "4", "--check-every", "1", "--log-format", "jsonl",
+                "--save-state", state, "--trace", dir.appendingPathComponent("mlp.sqlite").path,
+            ],
+            timeout: 90)
         #expect(!result.timedOut && result.status == 0, "\(result.stderr)")
         // Rank 0 alone prints: four steps, then the data-parallel summary.
         let lines = result.stdout.split(separator: "\n")
@@ -39,8 +43,14 @@ struct TrainingTests {
         for rank in 0..<2 {
             let db = try Database(path: dir.appendingPathComponent("mlp.rank\(rank).sqlite").path, mode: .readOnly)
             #expect(try db.scalar("SELECT rank * 10 + world_size FROM runs") == Int64(rank * 10 + 2))
-            #expect(try db.scalar("SELECT count(*) FROM spans WHERE kind = 'collective' AND name = 'all_reduce bucket 1' AND input_shapes = '[200704]'") == 4)
-            #expect(try db.scalar("SELECT count(*) FROM spans WHERE kind = 'comm_wait' AND parent_id IN (SELECT id FROM spans WHERE name = 'all_reduce bucket 0')") == 4)
+            #expect(
+                try db.scalar(
+                    "SELECT count(*) FROM spans WHERE kind = 'collective' AND name = 'all_reduce bucket 1' AND input_shapes = '[200704]'")
+                    == 4)
+            #expect(
+                try db.scalar(
+                    "SELECT count(*) FROM spans WHERE kind = 'comm_wait' AND parent_id IN (SELECT id FROM spans WHERE name = 'all_reduce bucket 0')"
+                ) == 4)
         }
         try checkRankReport(dir)
     }
@@ -71,7 +81,9 @@ struct TrainingTests {
         _ = try report.set.exportChrome(to: merged.path)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: merged)) as! [String: Any]
         let events = json["traceEvents"] as! [[String: Any]]
-        let processes = events.filter { $0["name"] as? String == "process_name" }.compactMap { ($0["args"] as? [String: Any])?["name"] as? String }
+        let processes = events.filter { $0["name"] as? String == "process_name" }.compactMap {
+            ($0["args"] as? [String: Any])?["name"] as? String
+        }
         #expect(processes == ["rank 0", "rank 1"])
         let collectivesPerProcess = Dictionary(grouping: events.filter { $0["cat"] as? String == "collective" }) { $0["pid"] as! Int }
         #expect(collectivesPerProcess.count == 2)
@@ -95,11 +107,13 @@ struct BypassDemoTests {
         let process = Process()
         process.executableURL = program
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
@@ -109,30 +123,42 @@ struct BypassDemoTests {
         try? FileManager.default.removeItem(at: dir)
         defer { try? FileManager.default.removeItem(at: dir) }
         let trace = dir.appendingPathComponent("demo.sqlite").path
-        let result = try Self.run(MPIRun.binDir.appendingPathComponent("train"),
-                                  ["--model", "mlp", "--steps", "4", "--demo-ddp-bypass", "--trace", trace, "--log-format", "jsonl"])
+        let result = try Self.run(
+            MPIRun.binDir.appendingPathComponent("train"),
+            ["--model", "mlp", "--steps", "4", "--demo-ddp-bypass", "--trace", trace, "--log-format", "jsonl"])
         #expect(result.status == 0, "\(result.err)")
         let warnings = result.err.split(separator: "\n").filter { $0.hasPrefix("warning: DDP bypass") }
-        #expect(warnings == ["warning: DDP bypass on rank 0, backward 3: the model ran without DistributedDataParallel's forward; "
-            + "1077288 bytes of gradients (6 parameters) were not all-reduced (call ddp(x), not ddp.module(x); use noSync { } to skip synchronisation on purpose)"])
+        #expect(
+            warnings == [
+                "warning: DDP bypass on rank 0, backward 3: the model ran without DistributedDataParallel's forward; "
+                    + "1077288 bytes of gradients (6 parameters) were not all-reduced (call ddp(x), not ddp.module(x); use noSync { } to skip synchronisation on purpose)"
+            ])
         #expect(result.out.contains("demo-ddp-bypass: 1 step(s) ran without DistributedDataParallel's forward"))
         let db = try Database(path: trace, mode: .readOnly)
         // Steps count from 0 in the trace: the third step is step 2.
-        let rows = try db.prepare("SELECT m.type, b.count, b.first_step, b.detail FROM bypasses b JOIN modules m ON m.run_id = b.run_id AND m.id = b.module_id WHERE b.evidence = 'ddp_forward_skipped'")
+        let rows = try db.prepare(
+            "SELECT m.type, b.count, b.first_step, b.detail FROM bypasses b JOIN modules m ON m.run_id = b.run_id AND m.id = b.module_id WHERE b.evidence = 'ddp_forward_skipped'"
+        )
         #expect(try rows.step())
         #expect(rows.text(0) == "DistributedDataParallel" && rows.int(1) == 1 && rows.int(2) == 2)
         // With the source line of the unsynchronised backward (in the trainer, outside the runtime).
-        #expect(rows.text(3).hasPrefix("1077288 gradient bytes (6 parameters) not all-reduced, 0 buffer bytes (0 buffers) not broadcast, outside noSync at Sources/Examples/Trainer.swift:"))
+        #expect(
+            rows.text(3).hasPrefix(
+                "1077288 gradient bytes (6 parameters) not all-reduced, 0 buffer bytes (0 buffers) not broadcast, outside noSync at Sources/Examples/Trainer.swift:"
+            ))
         #expect(try !rows.step())
     }
 
     @Test(.enabled(if: MPIRun.available, Comment(rawValue: MPIRun.missing)))
     func twoRanksDriftApartAndTheCheckNamesTheStepModuleAndCause() throws {
-        let result = try MPIRun.run("train", ["--model", "mlp", "--steps", "4", "--demo-ddp-bypass", "--no-trace", "--log-format", "jsonl"],
-                                    timeout: 90)
+        let result = try MPIRun.run(
+            "train", ["--model", "mlp", "--steps", "4", "--demo-ddp-bypass", "--no-trace", "--log-format", "jsonl"],
+            timeout: 90)
         #expect(!result.timedOut && result.status == 0, "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: DDP bypass on rank") }.count == 2)
-        #expect(result.stdout.split(separator: "\n").contains(
-            "consistency: parameters differ across ranks at step 3 in module fc1 (rank 1 vs rank 0); likely cause: the DDP wrapper was bypassed (backward 3: gradients not all-reduced)"))
+        #expect(
+            result.stdout.split(separator: "\n").contains(
+                "consistency: parameters differ across ranks at step 3 in module fc1 (rank 1 vs rank 0); likely cause: the DDP wrapper was bypassed (backward 3: gradients not all-reduced)"
+            ))
     }
 }

@@ -1,7 +1,7 @@
-import Testing
 import Examples
 import Modules
 import Tensors
+import Testing
 
 @Suite("Training the examples")
 struct TrainingTests {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import LintRules
+import Testing
 
 let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
 
@@ -12,70 +12,84 @@ struct LintTests {
     }
 
     @Test func findsEveryBypass() throws {
-        #expect(try lint("Bypasses.swift") == [
-            "12:20 fc2.forward(h) -> fc2(h)",
-            "16:13 self.forward(x) -> self(x)",
-            "20:13 forward(x) -> self(x)",
-            "24:13 self.fc1.forward( x ) -> self.fc1(x)",
-            "32:13 super.forward(x) -> nil",
-            "37:27 model.forward($0) -> model($0)",
-        ])
+        #expect(
+            try lint("Bypasses.swift") == [
+                "12:20 fc2.forward(h) -> fc2(h)",
+                "16:13 self.forward(x) -> self(x)",
+                "20:13 forward(x) -> self(x)",
+                "24:13 self.fc1.forward( x ) -> self.fc1(x)",
+                "32:13 super.forward(x) -> nil",
+                "37:27 model.forward($0) -> model($0)",
+            ])
         let findings = try Linter.lint([fixtures + "/Bypasses.swift"])
-        #expect(findings[0].diagnostic == "\(fixtures)/Bypasses.swift:12:20: warning: 'fc2.forward(h)' skips the module's call wrapper: hooks do not fire and the profiler does not see the call; write 'fc2(h)' instead")
+        #expect(
+            findings[0].diagnostic
+                == "\(fixtures)/Bypasses.swift:12:20: warning: 'fc2.forward(h)' skips the module's call wrapper: hooks do not fire and the profiler does not see the call; write 'fc2(h)' instead"
+        )
     }
 
     /// `self(x)` would run this class's forward, which recurses when forward calls the helper.
     @Test func superInAHelperSuggestsMovingTheCode() throws {
         let findings = try Linter.lint([fixtures + "/Bypasses.swift"])
-        #expect(findings[4].message == "'super.forward(x)' in 'twice' skips the module's call wrapper: hooks do not fire and the profiler does not see the call; move this code into 'override func forward', or call the module through its wrapper from outside; 'self(x)' is no fix: it runs this class's forward, which recurses if forward calls 'twice'")
+        #expect(
+            findings[4].message
+                == "'super.forward(x)' in 'twice' skips the module's call wrapper: hooks do not fire and the profiler does not see the call; move this code into 'override func forward', or call the module through its wrapper from outside; 'self(x)' is no fix: it runs this class's forward, which recurses if forward calls 'twice'"
+        )
         #expect(findings[4].fix == nil)
     }
 
     @Test func functionValuesOfForward() throws {
-        #expect(try lint("FunctionValues.swift") == [
-            "12:32 layer.forward -> layer.callAsFunction",
-            "13:17 fc.forward -> fc.callAsFunction",
-            "18:20 fc.forward -> fc.callAsFunction",
-            "22:9 fc.forward(_:) -> fc.callAsFunction",
-            "26:20 self.forward -> self.callAsFunction",
-            "30:20 forward -> self.callAsFunction",
-            "35:13 fc.forward -> fc.callAsFunction",
-            "39:53 fc.forward -> fc.callAsFunction",
-            "41:59 layer.forward -> layer.callAsFunction",
-            "46:20 super.forward -> nil",
-        ])
+        #expect(
+            try lint("FunctionValues.swift") == [
+                "12:32 layer.forward -> layer.callAsFunction",
+                "13:17 fc.forward -> fc.callAsFunction",
+                "18:20 fc.forward -> fc.callAsFunction",
+                "22:9 fc.forward(_:) -> fc.callAsFunction",
+                "26:20 self.forward -> self.callAsFunction",
+                "30:20 forward -> self.callAsFunction",
+                "35:13 fc.forward -> fc.callAsFunction",
+                "39:53 fc.forward -> fc.callAsFunction",
+                "41:59 layer.forward -> layer.callAsFunction",
+                "46:20 super.forward -> nil",
+            ])
         let findings = try Linter.lint([fixtures + "/FunctionValues.swift"])
-        #expect(findings[0].message == "'layer.forward' is the module's forward as a function value; calling it skips the module's call wrapper: hooks do not fire and the profiler does not see the call; pass 'layer.callAsFunction' or '{ try layer($0) }' instead")
+        #expect(
+            findings[0].message
+                == "'layer.forward' is the module's forward as a function value; calling it skips the module's call wrapper: hooks do not fire and the profiler does not see the call; pass 'layer.callAsFunction' or '{ try layer($0) }' instead"
+        )
         #expect(findings[9].message.contains("move this code into 'override func forward'"))
     }
 
     /// Labels, other arities and trailing closures cannot be Module.forward(_:).
     @Test func onlyOneUnlabelledArgumentCanBeModuleForward() throws {
-        #expect(try lint("Arity.swift") == [
-            "17:20 fc.forward((x)) -> fc((x))",
-            "23:20 self.forward(x) -> self(x)",
-            "31:20 super.forward(x) -> nil",
-        ])
+        #expect(
+            try lint("Arity.swift") == [
+                "17:20 fc.forward((x)) -> fc((x))",
+                "23:20 self.forward(x) -> self(x)",
+                "31:20 super.forward(x) -> nil",
+            ])
     }
 
     /// Receivers of types the file declares as non-modules are silent; modules and unknown types are not.
     @Test func receiversOfKnownNonModuleTypes() throws {
-        #expect(try lint("KnownTypes.swift") == [
-            "77:17 deeper.forward(x) -> deeper(x)",
-            "78:17 other.forward(x) -> other(x)",
-            "79:20 fc.forward(x) -> fc(x)",
-            "92:16 fc.forward(x) -> fc(x)",
-            "96:13 n.forward(Tensor([1])) -> n(Tensor([1]))",
-            "97:16 m.forward(Tensor([1])) -> m(Tensor([1]))",
-        ])
+        #expect(
+            try lint("KnownTypes.swift") == [
+                "77:17 deeper.forward(x) -> deeper(x)",
+                "78:17 other.forward(x) -> other(x)",
+                "79:20 fc.forward(x) -> fc(x)",
+                "92:16 fc.forward(x) -> fc(x)",
+                "96:13 n.forward(Tensor([1])) -> n(Tensor([1]))",
+                "97:16 m.forward(Tensor([1])) -> m(Tensor([1]))",
+            ])
     }
 
     /// With a `forward` property in the file, `camera.forward` is that property; declared modules are still reported.
     @Test func forwardPropertiesAreNotFunctionValues() throws {
-        #expect(try lint("ForwardProperty.swift") == [
-            "18:20 model.fc.forward -> model.fc.callAsFunction",
-            "25:20 fc.forward -> fc.callAsFunction",
-        ])
+        #expect(
+            try lint("ForwardProperty.swift") == [
+                "18:20 model.fc.forward -> model.fc.callAsFunction",
+                "25:20 fc.forward -> fc.callAsFunction",
+            ])
     }
 
     @Test func ignoresCommentsStringsDeclarationsLabelsLocalsAndSuper() throws {
@@ -84,8 +98,9 @@ struct LintTests {
 
     @Test func foldersAreSearched() throws {
         let files = try Linter.swiftFiles([fixtures])
-        #expect(files.map { URL(fileURLWithPath: $0).lastPathComponent }
-            == ["Arity.swift", "Bypasses.swift", "Clean.swift", "ForwardProperty.swift", "FunctionValues.swift", "KnownTypes.swift"])
+        #expect(
+            files.map { URL(fileURLWithPath: $0).lastPathComponent }
+                == ["Arity.swift", "Bypasses.swift", "Clean.swift", "ForwardProperty.swift", "FunctionValues.swift", "KnownTypes.swift"])
         #expect(try Linter.lint([fixtures]).count == 27)
         #expect(throws: LintError.self) { try Linter.lint(["/nonexistent"]) }
     }

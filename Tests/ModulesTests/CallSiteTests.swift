@@ -1,6 +1,6 @@
+import Tensors
 import Testing
 @testable import Modules
-import Tensors
 
 /// Where this helper was called from: the helper's own frame is passed over.
 @inline(never)

@@ -1,6 +1,6 @@
-import Testing
 import Modules
 import Tensors
+import Testing
 
 @Suite("Containers")
 struct ContainerTests {
@@ -11,7 +11,8 @@ struct ContainerTests {
 
     @Test func moduleDictNamesChildrenByKeyInInsertionOrder() throws {
         let model = Heads()
-        #expect(model.stateDict().map(\.name) == ["heads.classify.weight", "heads.classify.bias", "heads.regress.weight", "heads.regress.bias"])
+        #expect(
+            model.stateDict().map(\.name) == ["heads.classify.weight", "heads.classify.bias", "heads.regress.weight", "heads.regress.bias"])
         #expect(model.heads.keys == ["classify", "regress"])
         model.heads["extra"] = Linear(4, 2, bias: false)
         let replacement = Linear(4, 3)
@@ -26,7 +27,9 @@ struct ContainerTests {
     }
 
     @Test func sequentialSubscriptsAppendAndInsert() throws {
-        let a = Linear(3, 4), relu = ReLU(), b = Linear(4, 2)
+        let a = Linear(3, 4)
+        let relu = ReLU()
+        let b = Linear(4, 2)
         let model = Sequential(a, relu, b)
         #expect(model[0] === a && model[-1] === b && model.count == 3)
         let head = model[0..<2]

@@ -1,6 +1,7 @@
-import Testing
-@testable import Modules
 import Tensors
+import Testing
+
+@testable import Modules
 
 /// Global hooks are process-wide, so the tests that use them run one at a time.
 @Suite("Call wrapper and hooks", .serialized)
@@ -16,10 +17,22 @@ struct HookTests {
             if module === m { log.append("global forward") }
             return nil
         }
-        defer { g1.remove(); g2.remove() }
-        m.registerForwardPreHook { _, _ in log.append("pre"); return nil }
-        m.registerForwardPreHook(prepend: true) { _, _ in log.append("pre (prepended)"); return nil }
-        m.registerForwardHook { _, _, _ in log.append("forward"); return nil }
+        defer {
+            g1.remove()
+            g2.remove()
+        }
+        m.registerForwardPreHook { _, _ in
+            log.append("pre")
+            return nil
+        }
+        m.registerForwardPreHook(prepend: true) { _, _ in
+            log.append("pre (prepended)")
+            return nil
+        }
+        m.registerForwardHook { _, _, _ in
+            log.append("forward")
+            return nil
+        }
         _ = try m(Tensor.ones([1, 2]))
         #expect(log == ["global pre", "pre (prepended)", "pre", "global forward", "forward"])
     }
@@ -34,7 +47,10 @@ struct HookTests {
     @Test func removedHooksStopAndFastPathReturns() throws {
         let m = ReLU()
         var calls = 0
-        let handle = m.registerForwardHook { _, _, _ in calls += 1; return nil }
+        let handle = m.registerForwardHook { _, _, _ in
+            calls += 1
+            return nil
+        }
         _ = try m(Tensor([1]))
         handle.remove()
         _ = try m(Tensor([1]))
@@ -45,8 +61,14 @@ struct HookTests {
     @Test func alwaysCallHooksRunWhenForwardThrows() throws {
         let m = Linear(3, 2)
         var seen: [String] = []
-        m.registerForwardHook(alwaysCall: true) { _, _, y in seen.append("always, output \(y == nil ? "nil" : "set")"); return nil }
-        m.registerForwardHook { _, _, _ in seen.append("normal"); return nil }
+        m.registerForwardHook(alwaysCall: true) { _, _, y in
+            seen.append("always, output \(y == nil ? "nil" : "set")")
+            return nil
+        }
+        m.registerForwardHook { _, _, _ in
+            seen.append("normal")
+            return nil
+        }
         #expect(throws: ModuleError.self) { try m(Tensor.ones([1, 5])) }
         #expect(seen == ["always, output nil"])
     }
@@ -70,7 +92,10 @@ struct HookTests {
         let failing = ReLU()
         var outputs: [[Float]?] = []
         failing.registerForwardHook { _, _, _ in throw HookFailure() }
-        failing.registerForwardHook(alwaysCall: true) { _, _, y in outputs.append(y?.scalars); return nil }
+        failing.registerForwardHook(alwaysCall: true) { _, _, y in
+            outputs.append(y?.scalars)
+            return nil
+        }
         #expect(throws: ModuleError.self) { try failing(Tensor([-1, 2])) }
         #expect(outputs == [[0, 2]])
     }
@@ -87,7 +112,8 @@ struct HookTests {
     @Test func backwardHooksSeeAndReplaceGradients() throws {
         let m = Linear(3, 2)
         let x = Tensor([1, 2, 3], shape: [1, 3]).asParameter()
-        var seenOut: [Int] = [], seenIn: [Int] = []
+        var seenOut: [Int] = []
+        var seenIn: [Int] = []
         m.registerFullBackwardPreHook { _, gradOutput in
             seenOut = gradOutput.map { $0?.shape.reduce(1, *) ?? 0 }
             return gradOutput.map { $0.map { $0 * 2 } }
@@ -109,7 +135,10 @@ struct HookTests {
     @Test func fullBackwardHookFiresWithNilInputsWhenNoInputNeedsGrad() throws {
         let m = Linear(3, 2)
         var gradInput: [Tensor?]?
-        m.registerFullBackwardHook { _, gi, _ in gradInput = gi; return nil }
+        m.registerFullBackwardHook { _, gi, _ in
+            gradInput = gi
+            return nil
+        }
         try m(Tensor.ones([1, 3])).sum().backward()
         #expect(gradInput?.count == 1)
         #expect(gradInput?[0] == nil)
@@ -131,8 +160,10 @@ struct HookTests {
         let model = Sequential(Linear(4, 8), ReLU(), Sequential(Linear(8, 3), Linear(5, 2)))
         let error = #expect(throws: ModuleError.self) { try model(Tensor.ones([2, 4])) }
         #expect(error?.modulePath == "2.1")
-        #expect(error?.description
-            == "'2.1' (Linear) in Sequential, input [2,3]: linear: expected x [..., 5], weight [out, in], bias [out] (shapes [2,3], [2,5], [2])")
+        #expect(
+            error?.description
+                == "'2.1' (Linear) in Sequential, input [2,3]: linear: expected x [..., 5], weight [out, in], bias [out] (shapes [2,3], [2,5], [2])"
+        )
     }
 }
 

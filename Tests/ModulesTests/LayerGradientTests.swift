@@ -1,6 +1,6 @@
-import Testing
 import Modules
 import Tensors
+import Testing
 
 @Suite("Layer gradients match finite differences")
 struct LayerGradientTests {
@@ -10,16 +10,21 @@ struct LayerGradientTests {
     }
 
     @Test func convolutionAndPoolingOptions() throws {
-        try gradCheck(Conv2d(2, 4, kernelSize: [3, 2], stride: [2, 1], padding: [1, 2], dilation: [2, 1]), [random([1, 2, 6, 5])]) { m, x in try m(x[0]) }
+        try gradCheck(Conv2d(2, 4, kernelSize: [3, 2], stride: [2, 1], padding: [1, 2], dilation: [2, 1]), [random([1, 2, 6, 5])]) { m, x in
+            try m(x[0])
+        }
         try gradCheck(Conv2d(4, 4, kernelSize: 2, padding: .same, groups: 4), [random([1, 4, 3, 4])]) { m, x in try m(x[0]) }
         try gradCheck(Conv2d(4, 2, kernelSize: 3, padding: .same, groups: 2), [random([1, 4, 3, 3])]) { m, x in try m(x[0]) }
-        try gradCheck(AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false), [random([1, 1, 5, 6])]) { m, x in try m(x[0]) }
+        try gradCheck(AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false), [random([1, 1, 5, 6])]) { m, x in
+            try m(x[0])
+        }
         try gradCheck(AdaptiveAvgPool2d([2, 3]), [random([1, 2, 5, 4])]) { m, x in try m(x[0]) }
         let distinct = Tensor((0..<30).map { Float(($0 * 7) % 30) }, shape: [1, 1, 5, 6])
         try gradCheck(MaxPool2d([2, 3], stride: 2, padding: 1, ceilMode: true), [distinct]) { m, x in try m(x[0]) }
         #expect(throws: ModuleError.self) { try Conv2d(1, 1, kernelSize: 3, stride: 2, padding: .same)(random([1, 1, 4, 4])) }
         #expect(throws: ModuleError.self) { try Conv2d(1, 1, kernelSize: 3)(random([1, 1, 2, 2])) }
-        #expect(Conv2d(4, 4, kernelSize: [3, 1], padding: .same, groups: 4, bias: false).treeDescription
+        #expect(
+            Conv2d(4, 4, kernelSize: [3, 1], padding: .same, groups: 4, bias: false).treeDescription
                 == "Conv2d(4, 4, kernel_size=(3, 1), stride=(1, 1), padding=same, groups=4, bias=False)")
     }
 
@@ -70,7 +75,9 @@ struct LayerGradientTests {
     }
 
     @Test func attentionOptions() throws {
-        try gradCheck(MultiheadSelfAttention(dimension: 4, heads: 2), [random([1, 2, 4]), random([1, 3, 4], seed: 2), random([1, 3, 4], seed: 3)]) { m, x in
+        try gradCheck(
+            MultiheadSelfAttention(dimension: 4, heads: 2), [random([1, 2, 4]), random([1, 3, 4], seed: 2), random([1, 3, 4], seed: 3)]
+        ) { m, x in
             try m(AttentionInput(x[0], key: x[1], value: x[2], keyPaddingMask: Tensor(indices: [0, 1, 0], shape: [1, 3]), isCausal: true))
         }
         // Dropout on the attention weights: training draws a mask, eval is deterministic.
@@ -84,8 +91,10 @@ struct LayerGradientTests {
     }
 
     @Test func poolingActivationsAndContainers() throws {
-        try gradCheck(Sequential(Conv2d(1, 2, kernelSize: 2), AvgPool2d(2), Flatten(), Tanh(), Linear(8, 2), GELU(), Sigmoid()),
-                      [random([1, 1, 5, 5])]) { m, x in try m(x[0]) }
+        try gradCheck(
+            Sequential(Conv2d(1, 2, kernelSize: 2), AvgPool2d(2), Flatten(), Tanh(), Linear(8, 2), GELU(), Sigmoid()),
+            [random([1, 1, 5, 5])]
+        ) { m, x in try m(x[0]) }
         let x = Tensor((0..<16).map { Float(($0 * 5) % 16) }, shape: [1, 1, 4, 4])
         try gradCheck(MaxPool2d(2), [x]) { m, x in try m(x[0]) }
     }

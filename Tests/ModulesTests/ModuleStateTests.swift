@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Modules
 import Tensors
+import Testing
+
+@testable import Modules
 
 final class Block: Module<Tensor, Tensor> {
     let attn = MultiheadSelfAttention(dimension: 8, heads: 2)
@@ -39,25 +40,27 @@ struct ModuleStateTests {
         #expect(names.first == "embed.weight")
         let expected = 10 * 8 + 2 * (8 * 24 + 24 + 8 * 8 + 8 + 8 + 8)
         #expect(model.parameterCount == expected)
-        #expect(model.namedModules().map(\.path) == [
-            "", "embed", "blocks.0", "blocks.0.attn", "blocks.0.attn.qkv", "blocks.0.attn.projection", "blocks.0.norm",
-            "blocks.1", "blocks.1.attn", "blocks.1.attn.qkv", "blocks.1.attn.projection", "blocks.1.norm", "head", "drop",
-        ])
+        #expect(
+            model.namedModules().map(\.path) == [
+                "", "embed", "blocks.0", "blocks.0.attn", "blocks.0.attn.qkv", "blocks.0.attn.projection", "blocks.0.norm",
+                "blocks.1", "blocks.1.attn", "blocks.1.attn.qkv", "blocks.1.attn.projection", "blocks.1.norm", "head", "drop",
+            ])
     }
 
     @Test func treeDescription() {
         Random.seed(0)
         let model = Sequential(Linear(784, 256), ReLU(), Dropout(0.1), Sequential(Linear(256, 10)))
-        #expect(model.treeDescription == """
-            Sequential(
-              (0): Linear(in_features=784, out_features=256, bias=true)
-              (1): ReLU()
-              (2): Dropout(p=0.1)
-              (3): Sequential(
-                (0): Linear(in_features=256, out_features=10, bias=true)
-              )
-            )
-            """)
+        #expect(
+            model.treeDescription == """
+                Sequential(
+                  (0): Linear(in_features=784, out_features=256, bias=true)
+                  (1): ReLU()
+                  (2): Dropout(p=0.1)
+                  (3): Sequential(
+                    (0): Linear(in_features=256, out_features=10, bias=true)
+                  )
+                )
+                """)
     }
 
     @Test func trainAndEvalAreRecursiveAndHonoured() throws {
@@ -96,7 +99,9 @@ struct ModuleStateTests {
             #expect(t1.scalars == t2.scalars, "\(n1)")
         }
         let header = try Data(contentsOf: url)
-        #expect(header.count == 8 + Int(header.prefix(8).withUnsafeBytes { $0.load(as: UInt64.self) }) + 4 * (12 + 4 + 4 + 4 + 4 + 4) + 8, "F32 tensors and an I64 num_batches_tracked")
+        #expect(
+            header.count == 8 + Int(header.prefix(8).withUnsafeBytes { $0.load(as: UInt64.self) }) + 4 * (12 + 4 + 4 + 4 + 4 + 4) + 8,
+            "F32 tensors and an I64 num_batches_tracked")
         let wrong = Sequential(Linear(3, 5), BatchNorm1d(5))
         #expect(throws: StateError.self) { try wrong.load(from: url) }
     }

@@ -1,6 +1,6 @@
-import Testing
 import Modules
 import Tensors
+import Testing
 
 /// Least squares: find W with W·x = y for a known W*. The loss is convex with minimum 0.
 func leastSquares(_ make: ([Tensor]) -> Optimizer, steps: Int) throws -> Float {

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import Modules
 import Tensors
+import Testing
 
 /// Every case loads PyTorch's state dict as it is (so the names are PyTorch's), and compares
 /// outputs, gradients and running statistics with `Fixtures/layers.safetensors`.
@@ -23,7 +23,9 @@ struct PyTorchLayerTests {
     }
 
     @Test func convolutionOptions() throws {
-        try checkLayer(file, "conv_dilation_rect", Conv2d(2, 4, kernelSize: [3, 2], stride: [2, 1], padding: [1, 2], dilation: [2, 1])) { try $0($1[0]) }
+        try checkLayer(file, "conv_dilation_rect", Conv2d(2, 4, kernelSize: [3, 2], stride: [2, 1], padding: [1, 2], dilation: [2, 1])) {
+            try $0($1[0])
+        }
         try checkLayer(file, "conv_groups", Conv2d(4, 6, kernelSize: 3, groups: 2, bias: false)) { try $0($1[0]) }
         try checkLayer(file, "conv_depthwise_same", Conv2d(3, 3, kernelSize: 4, padding: .same, groups: 3)) { try $0($1[0]) }
         try checkLayer(file, "conv_same_dilated", Conv2d(2, 3, kernelSize: 3, padding: .same, dilation: 2)) { try $0($1[0]) }
@@ -34,7 +36,9 @@ struct PyTorchLayerTests {
         try checkLayer(file, "maxpool_pad_ceil", MaxPool2d(3, stride: 2, padding: 1, ceilMode: true)) { try $0($1[0]) }
         try checkLayer(file, "maxpool_rect", MaxPool2d([2, 3], stride: [1, 2])) { try $0($1[0]) }
         try checkLayer(file, "avgpool_pad_include", AvgPool2d(3, stride: 2, padding: 1)) { try $0($1[0]) }
-        try checkLayer(file, "avgpool_pad_exclude_ceil", AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false)) { try $0($1[0]) }
+        try checkLayer(file, "avgpool_pad_exclude_ceil", AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false)) {
+            try $0($1[0])
+        }
         try checkLayer(file, "adaptive_avgpool", AdaptiveAvgPool2d([3, 2])) { try $0($1[0]) }
         try checkLayer(file, "adaptive_avgpool_1", AdaptiveAvgPool2d(1)) { try $0($1[0]) }
     }
@@ -47,7 +51,9 @@ struct PyTorchLayerTests {
         try checkLayer(file, "bn1d_ncl", BatchNorm1d(3)) { try $0($1[0]) }
         try checkLayer(file, "bn1d_tiny_variance", BatchNorm1d(2)) { try $0($1[0]) }
         // Without running statistics eval mode normalizes with the batch's, as PyTorch does.
-        try checkLayer(file, "bn1d_noaffine_nostats", BatchNorm1d(3, affine: false, trackRunningStats: false), train: false) { try $0($1[0]) }
+        try checkLayer(file, "bn1d_noaffine_nostats", BatchNorm1d(3, affine: false, trackRunningStats: false), train: false) {
+            try $0($1[0])
+        }
     }
 
     @Test func batchNormCumulativeAverage() throws {
@@ -92,16 +98,19 @@ struct PyTorchLayerTests {
         try checkLayer(file, "mha_bool_masks", MultiheadSelfAttention(dimension: 6, heads: 2)) {
             try $0(AttentionInput($1[0], key: $1[1], mask: mask, keyPaddingMask: padding))
         }
-        try checkLayer(file, "mha_is_causal", MultiheadSelfAttention(dimension: 6, heads: 2)) { try $0(AttentionInput($1[0], isCausal: true)) }
+        try checkLayer(file, "mha_is_causal", MultiheadSelfAttention(dimension: 6, heads: 2)) {
+            try $0(AttentionInput($1[0], isCausal: true))
+        }
     }
 
     @Test(arguments: ["sdpa_plain", "sdpa_causal", "sdpa_scale", "sdpa_bool", "sdpa_float"])
     func scaledDotProductAttention(_ name: String) throws {
         let (q, k, v) = (try leaf(file, "\(name).q"), try leaf(file, "\(name).k"), try leaf(file, "\(name).v"))
         var generator = RandomGenerator(seed: 0)
-        let out = try Tensor.scaledDotProductAttention(query: q, key: k, value: v, mask: file.tensors["\(name).mask"],
-                                                       isCausal: name == "sdpa_causal", scale: name == "sdpa_scale" ? 0.3 : nil,
-                                                       generator: &generator)
+        let out = try Tensor.scaledDotProductAttention(
+            query: q, key: k, value: v, mask: file.tensors["\(name).mask"],
+            isCausal: name == "sdpa_causal", scale: name == "sdpa_scale" ? 0.3 : nil,
+            generator: &generator)
         expectClose(out, try file.tensor("\(name).output"), "\(name) output")
         try (out * file.tensor("\(name).probe")).sum().backward()
         for (t, n) in [(q, "q"), (k, "k"), (v, "v")] { expectClose(t.grad, try file.tensor("\(name).grad.\(n)"), "\(name) grad \(n)") }

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import Modules
 import Tensors
+import Testing
 
 /// Cross-entropy and MSE against `Fixtures/losses.safetensors`.
 @Suite("Losses match PyTorch")
@@ -9,11 +9,14 @@ struct PyTorchLossTests {
     let file: SafeTensorsFile
     init() throws { file = try Fixtures.load("losses") }
 
-    func checkCrossEntropy(_ name: String, ignoreIndex: Int32 = -100, labelSmoothing: Float = 0, reduction: Reduction = .mean,
-                           sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func checkCrossEntropy(
+        _ name: String, ignoreIndex: Int32 = -100, labelSmoothing: Float = 0, reduction: Reduction = .mean,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let logits = try leaf(file, "\(name).logits")
-        let loss = try Tensor.crossEntropy(logits, targets: file.tensor("\(name).targets"), weight: file.tensors["\(name).weight"],
-                                           ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing, reduction: reduction)
+        let loss = try Tensor.crossEntropy(
+            logits, targets: file.tensor("\(name).targets"), weight: file.tensors["\(name).weight"],
+            ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing, reduction: reduction)
         expectClose(loss, try file.tensor("\(name).loss"), "\(name) loss", sourceLocation: sourceLocation)
         try (loss * file.tensor("\(name).probe")).sum().backward()
         expectClose(logits.grad, try file.tensor("\(name).grad"), "\(name) gradient", sourceLocation: sourceLocation)
@@ -22,8 +25,9 @@ struct PyTorchLossTests {
     @Test func confidentWrongPredictionIsNotCapped() throws {
         try checkCrossEntropy("ce_confident_wrong")
         try checkCrossEntropy("ce_confident_wrong_none", reduction: .none)
-        let perRow = try Tensor.crossEntropy(file.tensor("ce_confident_wrong.logits"),
-                                             targets: file.tensor("ce_confident_wrong.targets"), reduction: .none)
+        let perRow = try Tensor.crossEntropy(
+            file.tensor("ce_confident_wrong.logits"),
+            targets: file.tensor("ce_confident_wrong.targets"), reduction: .none)
         #expect(perRow.scalars[0] == 100, "a logit margin of 100 costs 100, not log(1e-30) = 69.08")
     }
 
@@ -53,7 +57,10 @@ struct PyTorchLossTests {
 /// at step 2, against `torch.optim` (`Fixtures/optimizers.safetensors`).
 @Suite("Optimizers match torch.optim step by step")
 struct PyTorchOptimizerTests {
-    static let names = ["sgd", "sgd_momentum", "sgd_nesterov", "sgd_maximize", "adam", "adam_amsgrad_maximize", "adamw", "adamw_amsgrad", "rmsprop", "rmsprop_centered_momentum"]
+    static let names = [
+        "sgd", "sgd_momentum", "sgd_nesterov", "sgd_maximize", "adam", "adam_amsgrad_maximize", "adamw", "adamw_amsgrad", "rmsprop",
+        "rmsprop_centered_momentum",
+    ]
 
     static func make(_ name: String, _ ps: [Tensor]) -> Optimizer {
         switch name {
@@ -66,7 +73,8 @@ struct PyTorchOptimizerTests {
         case "adamw": AdamW(parameters: ps, learningRate: 0.01, weightDecay: 0.1)
         case "adamw_amsgrad": AdamW(parameters: ps, learningRate: 0.01, weightDecay: 0.1, amsgrad: true)
         case "rmsprop": RMSprop(parameters: ps, learningRate: 0.01, alpha: 0.9)
-        case "rmsprop_centered_momentum": RMSprop(parameters: ps, learningRate: 0.01, alpha: 0.9, weightDecay: 0.01, momentum: 0.5, centered: true)
+        case "rmsprop_centered_momentum":
+            RMSprop(parameters: ps, learningRate: 0.01, alpha: 0.9, weightDecay: 0.01, momentum: 0.5, centered: true)
         default: fatalError("no case \(name)")
         }
     }
@@ -74,7 +82,8 @@ struct PyTorchOptimizerTests {
     @Test(arguments: names)
     func trajectory(_ name: String) throws {
         let file = try Fixtures.load("optimizers")
-        let w1 = try file.tensor("init.w1").copy().asParameter(), w2 = try file.tensor("init.w2").copy().asParameter()
+        let w1 = try file.tensor("init.w1").copy().asParameter()
+        let w2 = try file.tensor("init.w2").copy().asParameter()
         let optimizer = Self.make(name, [w1, w2])
         for k in 0..<6 {
             optimizer.zeroGrad()

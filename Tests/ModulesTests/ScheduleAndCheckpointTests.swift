@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import Modules
 import Tensors
+import Testing
 
 @Suite("Schedules, clipping and optimizer checkpoints")
 struct ScheduleAndCheckpointTests {

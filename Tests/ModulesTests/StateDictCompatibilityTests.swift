@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import Modules
 import Tensors
+import Testing
 
 /// The Swift twin of `Net` in `Fixtures/make_fixtures.py`.
 final class TorchNet: Module<Tensor, Tensor> {
@@ -67,14 +67,18 @@ struct StateDictCompatibilityTests {
         do { try wrongShape.load(file) } catch {
             #expect("\(error)" == "x.safetensors: no tensor named '0.bias'")
         }
-        file = SafeTensorsFile(tensors: ["0.weight": Tensor(indices: Array(repeating: 0, count: 32), shape: [4, 8]), "0.bias": .zeros([4])],
-                               dtypes: ["0.weight": .i64, "0.bias": .f32], path: "x.safetensors")
+        file = SafeTensorsFile(
+            tensors: ["0.weight": Tensor(indices: Array(repeating: 0, count: 32), shape: [4, 8]), "0.bias": .zeros([4])],
+            dtypes: ["0.weight": .i64, "0.bias": .f32], path: "x.safetensors")
         do { try wrongShape.load(file) } catch {
             #expect("\(error)" == "x.safetensors: '0.weight' is I64 [4,8], expected float [4,8]")
         }
-        file = SafeTensorsFile(tensors: ["0.weight": .zeros([4, 8]), "0.bias": .zeros([4]), "1.weight": .zeros([2])], path: "x.safetensors")
+        file = SafeTensorsFile(
+            tensors: ["0.weight": .zeros([4, 8]), "0.bias": .zeros([4]), "1.weight": .zeros([2])], path: "x.safetensors")
         do { try wrongShape.load(file) } catch {
-            #expect("\(error)" == "x.safetensors: unexpected tensor '1.weight' (this model has no such key; load with strict: false to ignore it)")
+            #expect(
+                "\(error)"
+                    == "x.safetensors: unexpected tensor '1.weight' (this model has no such key; load with strict: false to ignore it)")
         }
         try wrongShape.load(file, strict: false)
         // Nothing is changed by a load that fails.
@@ -124,8 +128,10 @@ struct StateDictCompatibilityTests {
     @Test func roundTripsArbitraryTensors() throws {
         let url = temporaryFile()
         defer { try? FileManager.default.removeItem(at: url) }
-        let tensors: [(name: String, tensor: Tensor)] = [("x", Tensor([1, -2, 3.5, 0], shape: [2, 2])), ("ids", Tensor(indices: [4, -1], shape: [2])),
-                                                         ("scalar", .scalar(7))]
+        let tensors: [(name: String, tensor: Tensor)] = [
+            ("x", Tensor([1, -2, 3.5, 0], shape: [2, 2])), ("ids", Tensor(indices: [4, -1], shape: [2])),
+            ("scalar", .scalar(7)),
+        ]
         for dtype in [SafeTensorsDType.i32, .i64] {
             try SafeTensors.write(tensors, to: url, metadata: ["note": "hi"], indexDType: dtype)
             let back = try SafeTensors.read(url)

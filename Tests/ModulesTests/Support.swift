@@ -1,6 +1,6 @@
-import Testing
 import Modules
 import Tensors
+import Testing
 
 func random(_ shape: [Int], seed: UInt64 = 1, in range: ClosedRange<Float> = -1...1) -> Tensor {
     var g = RandomGenerator(seed: seed)
@@ -9,8 +9,10 @@ func random(_ shape: [Int], seed: UInt64 = 1, in range: ClosedRange<Float> = -1.
 
 /// Expects autograd to agree with finite differences with respect to the inputs and the
 /// module's parameters.
-func gradCheck<M: AnyModule>(_ module: M, _ inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation,
-                             _ f: (M, [Tensor]) throws -> Tensor) throws {
+func gradCheck<M: AnyModule>(
+    _ module: M, _ inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation,
+    _ f: (M, [Tensor]) throws -> Tensor
+) throws {
     let params = module.parameters()
     let all = inputs + params
     let mismatches = try gradientCheck(all) { xs in try f(module, Array(xs.prefix(inputs.count))) }

@@ -36,7 +36,8 @@ struct ProcessTests {
         let visible = try reader.db.scalar("SELECT count(*) FROM spans WHERE run_id = \(run.id)")
         #expect(visible == run.spanCount, "every committed span is readable through the view")
         // Modules and threads are named as they first appear, not only when the run ends.
-        let unnamed = try reader.db.scalar("""
+        let unnamed = try reader.db.scalar(
+            """
             SELECT count(DISTINCT s.module_id) FROM signatures s LEFT JOIN modules m
             ON m.run_id = s.run_id AND m.id = s.module_id
             WHERE s.run_id = \(run.id) AND s.module_id IS NOT NULL AND m.path IS NULL
@@ -49,8 +50,9 @@ struct ProcessTests {
     @Test func environmentActivationWinsAndCountsOptimizerSteps() throws {
         let path = temporaryTrace("env")
         let ignored = temporaryTrace("ignored")
-        let (status, message) = try runTrain(["--steps", "5", "--trace", ignored],
-                                             environment: ["TRACEWELL_TRACE": path, "TRACEWELL_OPTIONS": "ops,name=from-env"])
+        let (status, message) = try runTrain(
+            ["--steps", "5", "--trace", ignored],
+            environment: ["TRACEWELL_TRACE": path, "TRACEWELL_OPTIONS": "ops,name=from-env"])
         #expect(status == 0)
         #expect(!FileManager.default.fileExists(atPath: ignored))
         let reader = try TraceReader(path: path)
@@ -66,10 +68,14 @@ struct ProcessTests {
     }
 
     @Test func badEnvironmentOptionsAreOneLineAndTrainingGoesOn() throws {
-        let (status, message) = try runTrain(["--steps", "2", "--no-trace"],
-                                             environment: ["TRACEWELL_TRACE": temporaryTrace(), "TRACEWELL_OPTIONS": "bogus"])
+        let (status, message) = try runTrain(
+            ["--steps", "2", "--no-trace"],
+            environment: ["TRACEWELL_TRACE": temporaryTrace(), "TRACEWELL_OPTIONS": "bogus"])
         #expect(status == 0)
-        #expect(message == "tracewell: TRACEWELL_TRACE is set but tracing could not start: TRACEWELL_OPTIONS: unknown option 'bogus' (known: ops, noshapes, nomemory, nograph, name=, wait=, warmup=, active=, repeat=, skip_first=)\n")
+        #expect(
+            message
+                == "tracewell: TRACEWELL_TRACE is set but tracing could not start: TRACEWELL_OPTIONS: unknown option 'bogus' (known: ops, noshapes, nomemory, nograph, name=, wait=, warmup=, active=, repeat=, skip_first=)\n"
+        )
     }
 }
 

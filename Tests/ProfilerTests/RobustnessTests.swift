@@ -52,7 +52,8 @@ struct RobustnessTests {
         first.waitUntilExit()
         let beside = path.replacingOccurrences(of: "shared.sqlite", with: "shared-2.sqlite")
         #expect(status == 0)
-        #expect(message.hasPrefix("tracewell: \(path) is being written by another process; this run is traced to \(beside)\n"), "\(message)")
+        #expect(
+            message.hasPrefix("tracewell: \(path) is being written by another process; this run is traced to \(beside)\n"), "\(message)")
         #expect(message.contains("trace: \(beside) (run 1,"))
         for file in [path, beside] {
             let reader = try TraceReader(path: file)
@@ -92,7 +93,10 @@ struct RobustnessTests {
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let (status, message) = try runTrain(["--steps", "5", "--trace", path], environment: [:])
         #expect(status == 0)
-        #expect(message == "train: tracing disabled: cannot write the trace: \(path): a damaged trace (signatures id 9223372036854775807 is out of range); refusing to append a run to it\n")
+        #expect(
+            message
+                == "train: tracing disabled: cannot write the trace: \(path): a damaged trace (signatures id 9223372036854775807 is out of range); refusing to append a run to it\n"
+        )
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "the file is not touched")
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
-import Testing
 import Modules
-@testable import Profiler
 import Tensors
-import TraceStore
+import Testing
 import TraceRuntime
+import TraceStore
+
+@testable import Profiler
 
 /// A fresh path in a temporary directory.
 func temporaryTrace(_ name: String = "trace") -> String {
@@ -26,8 +27,10 @@ func startAlone(_ profiler: Profiler) throws {
 
 /// Profiles `body` into a new file and returns the file's path.
 @discardableResult
-func profile(_ options: ProfilerOptions = ProfilerOptions(), schedule: ProfilerSchedule? = nil, path: String = temporaryTrace(),
-             watch: AnyModule? = nil, locations: Bool = false, _ body: (Profiler) throws -> Void) throws -> String {
+func profile(
+    _ options: ProfilerOptions = ProfilerOptions(), schedule: ProfilerSchedule? = nil, path: String = temporaryTrace(),
+    watch: AnyModule? = nil, locations: Bool = false, _ body: (Profiler) throws -> Void
+) throws -> String {
     var options = options
     // Symbolicating a backtrace in this large debug test binary takes seconds: only the tests
     // of source locations turn it on.

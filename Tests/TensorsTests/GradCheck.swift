@@ -1,9 +1,11 @@
-import Testing
 import Tensors
+import Testing
 
 /// Expects autograd to agree with finite differences for `f`.
-func gradCheck(_ inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation,
-               _ f: ([Tensor]) throws -> Tensor) throws {
+func gradCheck(
+    _ inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation,
+    _ f: ([Tensor]) throws -> Tensor
+) throws {
     let mismatches = try gradientCheck(inputs, f)
     #expect(mismatches.isEmpty, "\(mismatches.prefix(5))", sourceLocation: sourceLocation)
 }

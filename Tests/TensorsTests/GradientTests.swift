@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tensors
 
 @Suite("Gradients match finite differences")
@@ -76,9 +77,10 @@ struct GradientTests {
                 try Tensor.nllLoss($0[0], targets: targets, weight: weight, reduction: reduction)
             }
             try gradCheck([random([4, 3], in: -3...3)]) {
-                try Tensor.binaryCrossEntropyWithLogits($0[0], targets: random([4, 3], seed: 4, in: 0...1),
-                                                        weight: random([4, 3], seed: 5, in: 0...1),
-                                                        positiveWeight: Tensor([2, 0.5, 1]), reduction: reduction)
+                try Tensor.binaryCrossEntropyWithLogits(
+                    $0[0], targets: random([4, 3], seed: 4, in: 0...1),
+                    weight: random([4, 3], seed: 5, in: 0...1),
+                    positiveWeight: Tensor([2, 0.5, 1]), reduction: reduction)
             }
         }
     }
@@ -120,13 +122,15 @@ struct GradientTests {
         }
         for training in [true, false] {
             try gradCheck([random([4, 3], in: -2...2), random([3], seed: 2, in: 0.5...1.5), random([3], seed: 3)]) {
-                try Tensor.batchNorm($0[0], gamma: $0[1], beta: $0[2], runningMean: .zeros([3]),
-                                     runningVar: .ones([3]), training: training)
+                try Tensor.batchNorm(
+                    $0[0], gamma: $0[1], beta: $0[2], runningMean: .zeros([3]),
+                    runningVar: .ones([3]), training: training)
             }
         }
         try gradCheck([random([2, 2, 3, 3], in: -2...2), random([2], seed: 2, in: 0.5...1.5), random([2], seed: 3)]) {
-            try Tensor.batchNorm($0[0], gamma: $0[1], beta: $0[2], runningMean: .zeros([2]),
-                                 runningVar: .ones([2]), training: true)
+            try Tensor.batchNorm(
+                $0[0], gamma: $0[1], beta: $0[2], runningMean: .zeros([2]),
+                runningVar: .ones([2]), training: true)
         }
     }
 

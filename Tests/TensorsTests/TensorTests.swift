@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import Tensors
 
 @Suite("Tensor behaviour")
@@ -102,7 +103,8 @@ struct TensorTests {
         for _ in 0..<8 {
             done.enter()
             Thread {
-                let x = Tensor(a, shape: [128, 160]), y = Tensor(b, shape: [160, 64])
+                let x = Tensor(a, shape: [128, 160])
+                let y = Tensor(b, shape: [160, 64])
                 for _ in 0..<1000 where (try? x.matmul(y).scalars) != expected {
                     wrong.withLock { $0 += 1 }
                 }
@@ -114,7 +116,8 @@ struct TensorTests {
     }
 
     @Test func seededRandomIsDeterministic() {
-        var a = RandomGenerator(seed: 42), b = RandomGenerator(seed: 42)
+        var a = RandomGenerator(seed: 42)
+        var b = RandomGenerator(seed: 42)
         #expect(Tensor.randn([16], using: &a).scalars == Tensor.randn([16], using: &b).scalars)
         var c = RandomGenerator(seed: 43)
         #expect(Tensor.randn([16], using: &a).scalars != Tensor.randn([16], using: &c).scalars)

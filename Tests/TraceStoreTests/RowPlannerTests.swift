@@ -1,11 +1,14 @@
 import Testing
 import TraceEvents
 import TraceRuntime
+
 @testable import TraceStore
 
 /// A finished span on thread 0.
-func span(_ id: UInt64, parent: UInt64 = 0, step: UInt32 = 0, kind: SpanKind = .forward, start: UInt64 = 0, end: UInt64 = 10,
-          thread: UInt16 = 0, depth: UInt16 = 0) -> SpanRecord {
+func span(
+    _ id: UInt64, parent: UInt64 = 0, step: UInt32 = 0, kind: SpanKind = .forward, start: UInt64 = 0, end: UInt64 = 10,
+    thread: UInt16 = 0, depth: UInt16 = 0
+) -> SpanRecord {
     var r = SpanRecord()
     r.id = id
     r.parent = parent

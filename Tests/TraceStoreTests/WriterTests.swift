@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TraceEvents
 import TraceRuntime
+
 @testable import TraceStore
 
 func temporaryPath(_ name: String = "t.sqlite") -> String {
@@ -11,8 +12,11 @@ func temporaryPath(_ name: String = "t.sqlite") -> String {
 }
 
 func newWriter(_ path: String) throws -> TraceWriter {
-    try TraceWriter(path: path, run: RunDescription(name: "t", options: "{}", startWallNanoseconds: 1, command: "test",
-                                                    host: "h", pid: 1))
+    try TraceWriter(
+        path: path,
+        run: RunDescription(
+            name: "t", options: "{}", startWallNanoseconds: 1, command: "test",
+            host: "h", pid: 1))
 }
 
 func write(_ writer: TraceWriter, _ records: [SpanRecord]) throws {

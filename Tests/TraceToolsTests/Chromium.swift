@@ -32,7 +32,9 @@ enum Chromium {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("dom.html"), err = dir.appendingPathComponent("stderr.txt"), net = dir.appendingPathComponent("net.json")
+        let out = dir.appendingPathComponent("dom.html")
+        let err = dir.appendingPathComponent("stderr.txt")
+        let net = dir.appendingPathComponent("net.json")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         var arguments = [
@@ -54,7 +56,10 @@ enum Chromium {
         try process.run()
         if done.wait(timeout: .now() + seconds) == .timedOut {
             process.terminate()
-            if done.wait(timeout: .now() + 5) == .timedOut { kill(process.processIdentifier, SIGKILL); _ = done.wait(timeout: .now() + 5) }
+            if done.wait(timeout: .now() + 5) == .timedOut {
+                kill(process.processIdentifier, SIGKILL)
+                _ = done.wait(timeout: .now() + 5)
+            }
             throw Timeout(description: "chromium did not finish within \(Int(seconds)) s")
         }
         let dom = (try? String(contentsOf: out, encoding: .utf8)) ?? ""

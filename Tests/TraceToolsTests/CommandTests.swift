@@ -59,15 +59,16 @@ struct CommandTests {
         let table = try run(["query", path, sql])
         #expect(table.status == 0)
         try expectGolden(table.stdout, "query.txt")
-        #expect(try run(["query", path, sql, "--format", "json"]).stdout == """
-            [{"kind":"backward","spans":35,"deepest":3}
-            ,{"kind":"forward","spans":35,"deepest":2}
-            ,{"kind":"optimizer","spans":10,"deepest":1}
-            ,{"kind":"range","spans":10,"deepest":1}
-            ,{"kind":"step","spans":5,"deepest":0}
-            ]
+        #expect(
+            try run(["query", path, sql, "--format", "json"]).stdout == """
+                [{"kind":"backward","spans":35,"deepest":3}
+                ,{"kind":"forward","spans":35,"deepest":2}
+                ,{"kind":"optimizer","spans":10,"deepest":1}
+                ,{"kind":"range","spans":10,"deepest":1}
+                ,{"kind":"step","spans":5,"deepest":0}
+                ]
 
-            """)
+                """)
         #expect(try run(["query", path, "SELECT 'a,b' AS x, NULL AS y", "--format", "csv"]).stdout == "x,y\n\"a,b\",\n")
         // A closing semicolon and a trailing comment are not a second statement.
         #expect(try run(["query", path, "SELECT count(*) AS n FROM runs; -- both", "--format", "csv"]).stdout == "n\n2\n")
@@ -75,8 +76,10 @@ struct CommandTests {
 
     @Test func queryIsReadOnly() throws {
         let path = try fixture()
-        for sql in ["DELETE FROM span_data", "DROP TABLE runs", "INSERT INTO meta VALUES ('a', 'b')",
-                    "ATTACH DATABASE '/tmp/x.db' AS x", "CREATE TABLE t(x)"] {
+        for sql in [
+            "DELETE FROM span_data", "DROP TABLE runs", "INSERT INTO meta VALUES ('a', 'b')",
+            "ATTACH DATABASE '/tmp/x.db' AS x", "CREATE TABLE t(x)",
+        ] {
             let out = try run(["query", path, sql])
             #expect(out.status == 2, "\(sql)")
             #expect(out.stderr == "tracectl: query: only read-only statements are allowed; this one writes\n", "\(sql)")
@@ -103,8 +106,10 @@ struct CommandTests {
             (["report", good, "--run", "9"], "tracectl: \(good): no run 9 (runs: 1, 2)\n"),
             (["export", "chrome", good, "--run", "9", "-o", temporaryPath("x.json")], "tracectl: \(good): no run 9 (runs: 1, 2)\n"),
             (["report", good, "--steps", "7..9"], "tracectl: run 2 has no steps 7..9 (it has steps 0..3)\n"),
-            (["export", "chrome", good, "--steps", "12", "-o", temporaryPath("x.json")],
-             "tracectl: run 2 has no step 12 (it has steps 0..3)\n"),
+            (
+                ["export", "chrome", good, "--steps", "12", "-o", temporaryPath("x.json")],
+                "tracectl: run 2 has no step 12 (it has steps 0..3)\n"
+            ),
             (["query", good, "SELECT 1; DELETE FROM runs"], "tracectl: query: one statement at a time: there is more after the first\n"),
             (["query", good, " -- nothing"], "tracectl: query: no SQL statement (the text is empty or only comments)\n"),
         ]
@@ -141,7 +146,10 @@ struct CommandTests {
         #expect(out.status == 1)
         try expectGolden(out.stdout, "bypass.txt")
         let json = try run(["bypass", path, "--format", "json"])
-        #expect(json.stdout.hasPrefix("{\"run\":2,\"bypasses\":[{\"module\":\"unused\",\"type\":\"Dropout\",\"root\":\"MLP\",\"caller\":\"MLP\",\"evidence\":\"never_ran\""))
+        #expect(
+            json.stdout.hasPrefix(
+                "{\"run\":2,\"bypasses\":[{\"module\":\"unused\",\"type\":\"Dropout\",\"root\":\"MLP\",\"caller\":\"MLP\",\"evidence\":\"never_ran\""
+            ))
     }
 
     @Test func bypassOfAnIncompleteRunIsUnknown() throws {
@@ -152,8 +160,9 @@ struct CommandTests {
         let out = try run(["bypass", path])
         #expect(out.status == 2)
         #expect(out.stdout.isEmpty)
-        #expect(out.stderr == "tracectl: run 1 is incomplete (still running, or its process was killed): "
-            + "bypass findings are written when a run ends, so none are known\n")
+        #expect(
+            out.stderr == "tracectl: run 1 is incomplete (still running, or its process was killed): "
+                + "bypass findings are written when a run ends, so none are known\n")
         let report = try run(["report", path])
         #expect(report.status == 0)
         #expect(report.stdout.contains("\nBypasses: unknown. They are written when a run ends, and this run is incomplete"))
@@ -167,8 +176,10 @@ struct RecordTests {
 
     @Test func recordsAProgramBuiltOnTheRuntime() throws {
         let output = temporaryPath("recorded.sqlite")
-        let out = try run(["record", "-o", output, "--options", "noshapes", "--", train, "--steps", "3", "--no-trace",
-                           "--log-format", "jsonl"])
+        let out = try run([
+            "record", "-o", output, "--options", "noshapes", "--", train, "--steps", "3", "--no-trace",
+            "--log-format", "jsonl",
+        ])
         #expect(out.status == 0)
         #expect(out.stderr.contains("trace: \(output) (run 1, complete, "))
         let reader = try TraceReader(path: output)
@@ -181,7 +192,8 @@ struct RecordTests {
         let output = temporaryPath("none.sqlite")
         let out = try run(["record", "-o", output, "--", "true"])
         #expect(out.status == 2)
-        #expect(out.stderr == "tracectl: record: true wrote no trace to \(output); is it built on the Tracewell runtime (linking Profiler)?\n")
+        #expect(
+            out.stderr == "tracectl: record: true wrote no trace to \(output); is it built on the Tracewell runtime (linking Profiler)?\n")
         let failing = try run(["record", "-o", output, "--", train, "--steps", "0"])
         #expect(failing.status != 0)
     }

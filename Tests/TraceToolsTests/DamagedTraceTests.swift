@@ -5,10 +5,13 @@ import TraceTools
 
 /// Every reading subcommand, on `path`.
 func everySubcommand(_ path: String) -> [[String]] {
-    [["runs", path], ["report", path], ["report", path, "--steps", "1..2"], ["report", path, "--format", "json"],
-     ["export", "chrome", path, "-o", temporaryPath("out.json")], ["export", "chrome", path, "-o", temporaryPath("out.json"), "--steps", "1"],
-     ["graph", path], ["graph", path, "--format", "dot"], ["graph", path, "--level", "modules"], ["graph", path, "--format", "json"],
-     ["bypass", path], ["diff", path, path], ["query", path, "SELECT * FROM spans LIMIT 5"]]
+    [
+        ["runs", path], ["report", path], ["report", path, "--steps", "1..2"], ["report", path, "--format", "json"],
+        ["export", "chrome", path, "-o", temporaryPath("out.json")],
+        ["export", "chrome", path, "-o", temporaryPath("out.json"), "--steps", "1"],
+        ["graph", path], ["graph", path, "--format", "dot"], ["graph", path, "--level", "modules"], ["graph", path, "--format", "json"],
+        ["bypass", path], ["diff", path, path], ["query", path, "SELECT * FROM spans LIMIT 5"],
+    ]
 }
 
 /// Runs tracectl, killing it after `seconds` (a hang fails the test instead of blocking it).
@@ -17,7 +20,8 @@ func runBounded(_ arguments: [String], seconds: Double = 20) throws -> (outcome:
     process.executableURL = tracectl
     process.arguments = arguments
     // Files, not pipes: a child that writes much cannot block on a full pipe.
-    let outPath = temporaryPath("stdout"), errPath = temporaryPath("stderr")
+    let outPath = temporaryPath("stdout")
+    let errPath = temporaryPath("stderr")
     FileManager.default.createFile(atPath: outPath, contents: nil)
     FileManager.default.createFile(atPath: errPath, contents: nil)
     process.standardOutput = FileHandle(forWritingAtPath: outPath)
@@ -36,8 +40,10 @@ func runBounded(_ arguments: [String], seconds: Double = 20) throws -> (outcome:
     process.waitUntilExit()
     let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-    return (Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr), timedOut,
-            process.terminationReason == .uncaughtSignal)
+    return (
+        Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr), timedOut,
+        process.terminationReason == .uncaughtSignal
+    )
 }
 
 /// Changes a fixture with SQL through a writable connection.
@@ -59,7 +65,9 @@ func expectSurvives(_ path: String, _ what: String, sourceLocation: SourceLocati
         #expect([0, 1, 2].contains(o.status), "\(label) exited \(o.status)", sourceLocation: sourceLocation)
         let lines = o.stderr.split(separator: "\n").filter { !$0.hasPrefix("wrote ") }
         #expect(lines.count <= 1, "\(label) printed \(lines.count) lines: \(o.stderr)", sourceLocation: sourceLocation)
-        if o.status == 2 { #expect(lines.count == 1 && lines[0].hasPrefix("tracectl: "), "\(label): \(o.stderr)", sourceLocation: sourceLocation) }
+        if o.status == 2 {
+            #expect(lines.count == 1 && lines[0].hasPrefix("tracectl: "), "\(label): \(o.stderr)", sourceLocation: sourceLocation)
+        }
     }
 }
 
@@ -81,20 +89,29 @@ struct DamagedTraceTests {
         ("timestamp near Int64.max", "UPDATE span_data SET ts = 9223372036854775000 WHERE id = 4"),
         ("negative duration", "UPDATE span_data SET dur = -5 WHERE id = 4"),
         ("unknown signature kind", "UPDATE signatures SET kind = 99 WHERE id = 2"),
-        ("signature id 4e12", "UPDATE signatures SET id = 4000000000000 WHERE id = 3; UPDATE span_data SET sig = 4000000000000 WHERE sig = 3"),
+        (
+            "signature id 4e12",
+            "UPDATE signatures SET id = 4000000000000 WHERE id = 3; UPDATE span_data SET sig = 4000000000000 WHERE sig = 3"
+        ),
         ("signature id Int64.max", "UPDATE signatures SET id = 9223372036854775807 WHERE id = 3"),
         ("huge first_span_id", "UPDATE runs SET first_span_id = 9223372036854775000"),
         ("negative first_span_id", "UPDATE runs SET first_span_id = -9223372036854775000"),
         ("parent offset Int64.min", "UPDATE span_data SET up = -9223372036854775808 WHERE id = 5"),
         ("end before start", "UPDATE runs SET end_wall_ns = -9223372036854775808"),
         ("live bytes Int64.max", "UPDATE span_data SET live = 9223372036854775807, peak = 9223372036854775807 WHERE id = 6"),
-        ("graph node module -1", """
+        (
+            "graph node module -1",
+            """
             INSERT INTO graphs VALUES (1, 1, 0, 'step 0', '%x : Float(2)', '%1');
             INSERT INTO graph_nodes VALUES (1, 0, 'relu', '%1', 'Float(2)', '%x', -1, -7);
             INSERT INTO graph_calls VALUES (1, 0, -3, 9223372036854775807, -1);
-            """),
+            """
+        ),
         ("graph step -1", "INSERT INTO graphs VALUES (1, 1, -1, 'step', '', '')"),
-        ("module parent cycle", "UPDATE modules SET parent_id = id + 1; UPDATE modules SET parent_id = 1 WHERE id = (SELECT max(id) FROM modules)"),
+        (
+            "module parent cycle",
+            "UPDATE modules SET parent_id = id + 1; UPDATE modules SET parent_id = 1 WHERE id = (SELECT max(id) FROM modules)"
+        ),
         ("step base Int64.min", "UPDATE steps SET base_ns = -9223372036854775808"),
     ])
     func craftedValuesGiveOneLineNotACrash(_ what: String, _ sql: String) throws {
@@ -109,7 +126,9 @@ struct DamagedTraceTests {
         sql += "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
         sql += "INSERT INTO graph_calls SELECT 1, i, CASE i WHEN 1 THEN NULL ELSE i - 1 END, i, 1 FROM n; COMMIT;"
         let path = try craft(sql, steps: 2)
-        for arguments in [["report", path], ["graph", path, "--level", "modules"], ["graph", path, "--level", "modules", "--format", "dot"]] {
+        for arguments in [
+            ["report", path], ["graph", path, "--level", "modules"], ["graph", path, "--level", "modules", "--format", "dot"],
+        ] {
             let (o, timedOut, signaled) = try runBounded(arguments, seconds: 60)
             #expect(!timedOut && !signaled, "\(arguments[0]): \(o.stderr)")
             #expect(o.status == 0, "\(arguments[0]): \(o.stderr)")

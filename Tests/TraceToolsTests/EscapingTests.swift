@@ -45,7 +45,8 @@ struct EscapingTests {
         let table = try run(["query", path, "SELECT DISTINCT name FROM spans WHERE kind = 'range' ORDER BY name"])
         #expect(table.stdout == "name\nbell\\u{7}\ncr\\u{d}\n")
         #expect(!table.stdout.contains("\u{7}") && !table.stdout.contains("\r"))
-        try Database(path: path, mode: .readWrite).execute("""
+        try Database(path: path, mode: .readWrite).execute(
+            """
             INSERT INTO graphs VALUES (1, 1, 0, 'step 0', '%x\\ : Float(2)', '%1');
             INSERT INTO graph_nodes VALUES (1, 0, 'relu', '%1', 'Float(2)', '%x\\', 2, NULL);
             """)
@@ -68,8 +69,10 @@ struct EscapingTests {
     @Test func aQueryStopsAtItsTimeout() throws {
         let path = try fixture()
         let started = Date()
-        let o = try run(["query", path, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n",
-                         "--timeout", "0.5"])
+        let o = try run([
+            "query", path, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n",
+            "--timeout", "0.5",
+        ])
         #expect(o.status == 2)
         #expect(o.stderr == "tracectl: query: stopped after 0.5 s (--timeout)\n")
         #expect(Date().timeIntervalSince(started) < 20)

@@ -39,7 +39,8 @@ struct ExportTests {
         #expect(events.contains { $0["ph"] as? String == "M" && $0["name"] as? String == "process_name" })
         #expect(events.filter { $0["ph"] as? String == "C" && $0["name"] as? String == "Memory" }.count > 50)
         // Forward-to-backward arrows: one per backward span, as s/f pairs with matching ids.
-        let starts = events.filter { $0["ph"] as? String == "s" }, finishes = events.filter { $0["ph"] as? String == "f" }
+        let starts = events.filter { $0["ph"] as? String == "s" }
+        let finishes = events.filter { $0["ph"] as? String == "f" }
         #expect(starts.count == 35 && finishes.count == 35)
         #expect(Set(starts.compactMap { $0["id"] as? Int }) == Set(finishes.compactMap { $0["id"] as? Int }))
         #expect(finishes.allSatisfy { $0["bp"] as? String == "e" })
@@ -65,7 +66,8 @@ struct ExportTests {
 
     @Test func gzipAndStepFilter() throws {
         let path = try fixture()
-        let plain = temporaryPath("steps.json"), zipped = temporaryPath("steps.json.gz")
+        let plain = temporaryPath("steps.json")
+        let zipped = temporaryPath("steps.json.gz")
         #expect(try run(["export", "chrome", path, "--run", "1", "--steps", "1..2", "-o", plain]).status == 0)
         #expect(try run(["export", "chrome", path, "--run", "1", "--steps", "1..2", "-o", zipped]).status == 0)
         let magic = try Data(contentsOf: URL(fileURLWithPath: zipped)).prefix(2)

@@ -2,30 +2,41 @@ import Foundation
 import Testing
 import TraceEvents
 import TraceStore
+
 @testable import TraceTools
 
 /// Writes `steps` steps of the synthetic MLP as one run, with module paths `paths` (ids 1...8:
 /// the model, fc1, act1, fc2, act2, fc3, an unused Dropout, the loss) and a bypass of fc3.
-func writeKnownTrace(_ path: String, steps: Int = 12, name: String = "known", paths: [String]? = nil, rank: Int = 0,
-                     worldSize: Int = 1, seed: UInt64 = 1, bypasses: [BypassFinding]? = nil) throws {
+func writeKnownTrace(
+    _ path: String, steps: Int = 12, name: String = "known", paths: [String]? = nil, rank: Int = 0,
+    worldSize: Int = 1, seed: UInt64 = 1, bypasses: [BypassFinding]? = nil
+) throws {
     var synthetic = SyntheticTrace(steps: steps)
     synthetic.seed = seed
-    let writer = try TraceWriter(path: path, run: RunDescription(
-        name: name, options: "{\"memory\":true}", startWallNanoseconds: 1_800_000_000_000_000_000, rank: rank, worldSize: worldSize,
-        command: "test", host: "fixture", pid: 4242), names: synthetic.names)
+    let writer = try TraceWriter(
+        path: path,
+        run: RunDescription(
+            name: name, options: "{\"memory\":true}", startWallNanoseconds: 1_800_000_000_000_000_000, rank: rank, worldSize: worldSize,
+            command: "test", host: "fixture", pid: 4242), names: synthetic.names)
     try synthetic.generate { batch in try batch.withUnsafeBufferPointer { try writer.write($0, dropped: 0) } }
     let names = paths ?? ["", "fc1", "act1", "fc2", "act2", "fc3", "unused", ""]
     let types = ["MLP", "Linear", "ReLU", "Linear", "ReLU", "Linear", "Dropout", "CrossEntropyLoss"]
     var modules: [ModuleInfo] = []
     for id in 1...8 {
         let parent: UInt32 = id == 1 || id == 8 ? 0 : 1
-        modules.append(ModuleInfo(id: UInt32(id), path: names[id - 1], type: types[id - 1], parent: parent,
-                                  directParameters: 0, totalParameters: 0, hooks: 0, isBuiltIn: id != 1))
+        modules.append(
+            ModuleInfo(
+                id: UInt32(id), path: names[id - 1], type: types[id - 1], parent: parent,
+                directParameters: 0, totalParameters: 0, hooks: 0, isBuiltIn: id != 1))
     }
-    let bypasses = bypasses ?? [BypassFinding(module: 6, caller: 1, evidence: .foreignForward, count: steps, firstStep: 0, detail: ""),
-                    BypassFinding(module: 7, caller: 1, evidence: .neverRan, count: 1, firstStep: 0, detail: "")]
-    try writer.finish(modules: modules, bypasses: bypasses, threads: [(0, 4242)],
-                      endWallNanoseconds: 1_800_000_000_000_000_000 + UInt64(steps) * 1_500_000, dropped: 0)
+    let bypasses =
+        bypasses ?? [
+            BypassFinding(module: 6, caller: 1, evidence: .foreignForward, count: steps, firstStep: 0, detail: ""),
+            BypassFinding(module: 7, caller: 1, evidence: .neverRan, count: 1, firstStep: 0, detail: ""),
+        ]
+    try writer.finish(
+        modules: modules, bypasses: bypasses, threads: [(0, 4242)],
+        endWallNanoseconds: 1_800_000_000_000_000_000 + UInt64(steps) * 1_500_000, dropped: 0)
 }
 
 /// Writes the report of `traces` next to the first and returns its path.
@@ -64,7 +75,10 @@ struct HTMLReportTests {
         #expect(!dom.contains("data-panel=\"diff\""))
         // Findings, in words.
         let findings = try #require(dom.element(id: "findings", close: "</section>"))
-        #expect(findings.contains("<code>fc3.forward(x)</code> was called directly from <code>MLP</code>: no hook of its ran (none was registered) on 12 calls."))
+        #expect(
+            findings.contains(
+                "<code>fc3.forward(x)</code> was called directly from <code>MLP</code>: no hook of its ran (none was registered) on 12 calls."
+            ))
         #expect(findings.contains("<code>unused</code> (Dropout) is registered but never ran."))
         #expect(findings.contains("Write <code>fc3(x)</code> instead of <code>fc3.forward(x)</code>."))
         #expect(findings.contains("No events were dropped."))
@@ -72,7 +86,10 @@ struct HTMLReportTests {
         // Module table: the seven modules that ran, in tree order, with report's columns.
         let table = try #require(dom.element(id: "tw-modules", close: "</table>"))
         #expect(table.occurrences(of: "<tr>") == 8)
-        for header in ["Module", "Type", "Calls", "Fwd total", "Fwd self", "Bwd total", "Bwd self", "Mean", "p50", "p95", "Step %", "Alloc/call", "Peak", "Input shapes", "Mode"] {
+        for header in [
+            "Module", "Type", "Calls", "Fwd total", "Fwd self", "Bwd total", "Bwd self", "Mean", "p50", "p95", "Step %", "Alloc/call",
+            "Peak", "Input shapes", "Mode",
+        ] {
             #expect(table.contains(">\(header)</th>"), "column \(header)")
         }
         #expect(table.contains("<td>&nbsp;&nbsp;fc1</td><td>Linear</td><td class=\"num\">12</td>"))
@@ -80,7 +97,8 @@ struct HTMLReportTests {
         #expect(table.contains("<td>[64,784]</td><td>train</td>"))
         #expect(!table.contains(">unused<"))
         // Flame graphs: forward and backward of the module tree, never-ran modules left out.
-        let forward = try #require(dom.components(separatedBy: "data-phase=\"fwd\"").dropFirst().first?.components(separatedBy: "data-phase=\"bwd\"").first)
+        let forward = try #require(
+            dom.components(separatedBy: "data-phase=\"fwd\"").dropFirst().first?.components(separatedBy: "data-phase=\"bwd\"").first)
         for module in ["all modules", "MLP", "fc1", "act1", "fc2", "act2", "fc3", "CrossEntropyLoss"] {
             #expect(forward.contains("data-module=\"\(module)\""), "forward frame \(module)")
         }
@@ -116,13 +134,19 @@ struct HTMLReportTests {
         #expect(!page.dom.contains("<img"))
         #expect(page.dom.occurrences(of: "<script") == 2)
         let table = try #require(page.dom.element(id: "tw-modules", close: "</table>"))
-        #expect(table.contains("<td>&nbsp;&nbsp;&lt;/script&gt;&lt;script&gt;document.documentElement.setAttribute('data-pwned','1')&lt;/script&gt;</td>"))
-        #expect(table.contains("<td>&nbsp;&nbsp;\"q'uote&lt;img src=x onerror=\"document.documentElement.setAttribute('data-pwned','2')\"&gt;</td>"))
+        #expect(
+            table.contains(
+                "<td>&nbsp;&nbsp;&lt;/script&gt;&lt;script&gt;document.documentElement.setAttribute('data-pwned','1')&lt;/script&gt;</td>"))
+        #expect(
+            table.contains(
+                "<td>&nbsp;&nbsp;\"q'uote&lt;img src=x onerror=\"document.documentElement.setAttribute('data-pwned','2')\"&gt;</td>"))
         #expect(table.contains("<td>&nbsp;&nbsp;ctl\u{1}\u{7}\u{1b}[31mred</td>"))
         #expect(page.dom.contains("<b>&lt;b&gt;run&lt;/b&gt;&lt;/script&gt;"))
     }
 
-    @Test("a real traced run with --demo-bypass: the bypass in words and in the graph", .enabled(if: Chromium.path != nil, Comment(rawValue: noChromium)))
+    @Test(
+        "a real traced run with --demo-bypass: the bypass in words and in the graph",
+        .enabled(if: Chromium.path != nil, Comment(rawValue: noChromium)))
     func demoBypass() throws {
         let train = tracectl.deletingLastPathComponent().appendingPathComponent("train")
         let path = temporaryPath("mlp.sqlite")
@@ -141,7 +165,9 @@ struct HTMLReportTests {
         let page = try Chromium.load(file)
         expectCleanPage(page)
         let findings = try #require(page.dom.element(id: "findings", close: "</section>"))
-        #expect(findings.contains("<code>fc3.forward(x)</code> was called directly from <code>MLP</code>: its forward hook never fired on 24 calls."))
+        #expect(
+            findings.contains(
+                "<code>fc3.forward(x)</code> was called directly from <code>MLP</code>: its forward hook never fired on 24 calls."))
         let graph = try #require(page.dom.element(id: "tw-graph-modules", close: "</svg>"))
         #expect(graph.contains("data-module=\"fc3\" data-kind=\"bypass\""))
         #expect(graph.contains("bypass: forward called directly from MLP"))
@@ -166,7 +192,8 @@ struct HTMLReportTests {
 
     @Test("rank files give the rank × step heatmap", .enabled(if: Chromium.path != nil, Comment(rawValue: noChromium)))
     func ranks() throws {
-        let a = temporaryPath("rank0.sqlite"), b = URL(fileURLWithPath: a).deletingLastPathComponent().appendingPathComponent("rank1.sqlite").path
+        let a = temporaryPath("rank0.sqlite")
+        let b = URL(fileURLWithPath: a).deletingLastPathComponent().appendingPathComponent("rank1.sqlite").path
         try writeKnownTrace(a, rank: 0, worldSize: 2, seed: 1)
         try writeKnownTrace(b, rank: 1, worldSize: 2, seed: 7)
         let (file, _) = try writeReport([(a, nil), (b, nil)])
@@ -190,11 +217,14 @@ struct HTMLReportTests {
         #expect(table.occurrences(of: "<tr>") == 8)
         #expect(table.contains(">Base time/step</th>") && table.contains(">New time/step</th>"))
         let section = try #require(page.dom.element(id: "diff", close: "</section>"))
-        #expect(section.contains("<b>New modules: </b>act3 (ReLU), fc4 (Linear)") || section.contains("<b>New modules: </b>fc4 (Linear), act3 (ReLU)"))
+        #expect(
+            section.contains("<b>New modules: </b>act3 (ReLU), fc4 (Linear)")
+                || section.contains("<b>New modules: </b>fc4 (Linear), act3 (ReLU)"))
         #expect(!section.contains("Missing modules"))
     }
 
-    @Test("the request check sees a page that does reach for the network", .enabled(if: Chromium.path != nil, Comment(rawValue: noChromium)))
+    @Test(
+        "the request check sees a page that does reach for the network", .enabled(if: Chromium.path != nil, Comment(rawValue: noChromium)))
     func requestCheckCanFail() throws {
         let file = temporaryPath("leaky.html")
         try "<!DOCTYPE html><img src=\"http://127.0.0.1:9/leak.png\"><script>console.error('leaky page')</script>"
@@ -212,7 +242,8 @@ struct HTMLReportTests {
         #expect(small.summary.embeddedSpans <= 10_000 && small.summary.embeddedSpans > 9_000)
         let all = try HTMLReport(traces: [(TraceReader(path: path), nil)], options: .init(spanBudget: 100_000))
         #expect(all.summary.embeddedSpans == 3_000 * 19)
-        let perSpan = Double(all.summary.compressedBytes - small.summary.compressedBytes)
+        let perSpan =
+            Double(all.summary.compressedBytes - small.summary.compressedBytes)
             / Double(all.summary.embeddedSpans - small.summary.embeddedSpans)
         #expect(perSpan <= 8, "\(perSpan) bytes per span")
         let window = try HTMLReport(traces: [(TraceReader(path: path), nil)], options: .init(window: 10...19))
@@ -221,16 +252,22 @@ struct HTMLReportTests {
 
     @Test("CSP: default-src 'none', script and style admitted by their SHA-256 only")
     func contentSecurityPolicy() throws {
-        #expect(SHA256.digest(Array("abc".utf8)).map { String(format: "%02x", $0) }.joined()
-            == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.digest(Array(String(repeating: "a", count: 1000).utf8)).map { String(format: "%02x", $0) }.joined()
-            == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+        #expect(
+            SHA256.digest(Array("abc".utf8)).map { String(format: "%02x", $0) }.joined()
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            SHA256.digest(Array(String(repeating: "a", count: 1000).utf8)).map { String(format: "%02x", $0) }.joined()
+                == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
         let path = temporaryPath("csp.sqlite")
         try writeKnownTrace(path, steps: 3)
         let (file, _) = try writeReport([(path, nil)])
         let html = try String(contentsOfFile: file, encoding: .utf8)
-        let script = try HTMLResources.script(), style = try HTMLResources.text("report.css")
-        #expect(html.contains("content=\"default-src 'none'; script-src '\(HTMLReport.hash(script))'; style-src '\(HTMLReport.hash(style))'; img-src data:; base-uri 'none'; form-action 'none'\""))
+        let script = try HTMLResources.script()
+        let style = try HTMLResources.text("report.css")
+        #expect(
+            html.contains(
+                "content=\"default-src 'none'; script-src '\(HTMLReport.hash(script))'; style-src '\(HTMLReport.hash(style))'; img-src data:; base-uri 'none'; form-action 'none'\""
+            ))
         #expect(html.contains("<script>" + script + "</script>") && html.contains("<style>" + style + "</style>"))
         // The only URL in the page is the SVG namespace, which is a name, not a request.
         let urls = html.replacingOccurrences(of: "'http://www.w3.org/2000/svg'", with: "")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TraceStore
 
 @Suite("Duration histograms")
@@ -27,7 +28,8 @@ struct HistogramTests {
     }
 
     @Test func serializationAndMergeKeepEveryCount() {
-        var a = Histogram(), b = Histogram()
+        var a = Histogram()
+        var b = Histogram()
         for v in [5, 5, 70, 1_000_000] { a.add(Int64(v)) }
         for v in [5, 2_000, 1_000_000] { b.add(Int64(v)) }
         let restored = Histogram(serialized: a.serialized)

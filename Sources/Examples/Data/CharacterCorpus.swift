@@ -25,7 +25,8 @@ package struct CharacterCorpus {
 
     /// `count` windows of `length` ids starting at `starts`, and the same shifted by one.
     package func batch(starts: [Int], length: Int) -> (x: Tensor, y: Tensor) {
-        var x = [Int32](), y = [Int32]()
+        var x = [Int32]()
+        var y = [Int32]()
         for s in starts {
             x.append(contentsOf: ids[s..<s + length])
             y.append(contentsOf: ids[s + 1..<s + length + 1])

@@ -26,7 +26,8 @@ package struct ShapesDataset {
             let ink = 0.6 + 0.4 * generator.unit()
             for y in 0..<side {
                 for x in 0..<side {
-                    let dx = Float(x) - cx, dy = Float(y) - cy
+                    let dx = Float(x) - cx
+                    let dy = Float(y) - cy
                     let inside = ShapesDataset.covers(label, dx, dy, radius, stroke)
                     let noise = 0.15 * generator.unit()
                     images[(n * side + y) * side + x] = min(1, (inside ? ink : 0) + noise)

@@ -1,7 +1,7 @@
-import TraceEvents
 import CTracing
 import Synchronization
 import Tensors
+import TraceEvents
 import TraceRuntime
 
 /// What every module has, whatever its input and output types: identity, train/eval

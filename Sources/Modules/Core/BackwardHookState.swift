@@ -36,7 +36,8 @@ import Tensors
     }
 
     private func runPre(_ incoming: [Tensor?]) -> [Tensor?]? {
-        var grads = incoming, replaced = false
+        var grads = incoming
+        var replaced = false
         for hook in preHooks {
             if let r = hook(module, grads), r.count == grads.count {
                 grads = r
@@ -49,7 +50,8 @@ import Tensors
     }
 
     private func runFull(_ incoming: [Tensor?]) -> [Tensor?]? {
-        var grads = incoming, replaced = false
+        var grads = incoming
+        var replaced = false
         for hook in fullHooks {
             if let r = hook(module, grads, gradOutputs), r.count == grads.count {
                 grads = r

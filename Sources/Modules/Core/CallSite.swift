@@ -1,7 +1,8 @@
-#if canImport(Runtime)
-import Runtime
-#endif
 import Synchronization
+
+#if canImport(Runtime)
+    import Runtime
+#endif
 
 /// Where user code called into the runtime: the first frame outside the runtime's own modules.
 package struct CallSite: Sendable, Equatable, CustomStringConvertible {
@@ -42,72 +43,79 @@ package enum CallSites {
     @inline(never)
     package static func caller(skip: Int = 0) -> CallSite? {
         #if canImport(Runtime)
-        if #available(macOS 26.0, *) {
-            return find(skip: skip)
-        }
+            if #available(macOS 26.0, *) {
+                return find(skip: skip)
+            }
         #endif
         return nil
     }
 
     #if canImport(Runtime)
-    /// The process's images, read once for unwinding.
-    @available(macOS 26.0, *)
-    static let keptImages = ImageMap.capture()
+        /// The process's images, read once for unwinding.
+        @available(macOS 26.0, *)
+        static let keptImages = ImageMap.capture()
 
-    /// The answer for each call path seen (its return addresses and `skip`): capturing costs
-    /// microseconds, symbolicating milliseconds to seconds (it reads the binary's DWARF each time).
-    @available(macOS 26.0, *)
-    static let answers = Mutex<[PathKey: CallSite?]>([:])
+        /// The answer for each call path seen (its return addresses and `skip`): capturing costs
+        /// microseconds, symbolicating milliseconds to seconds (it reads the binary's DWARF each time).
+        @available(macOS 26.0, *)
+        static let answers = Mutex<[PathKey: CallSite?]>([:])
 
-    @available(macOS 26.0, *)
-    struct PathKey: Hashable {
-        var addresses: [Backtrace.Address]
-        var skip: Int
-    }
-
-    @available(macOS 26.0, *)
-    @inline(never)
-    static func find(skip: Int) -> CallSite? {
-        // Without `images` each capture reads the process's image list (~0.25 ms, 50 times the
-        // unwinding); the kept list serves unwinding, and a new path symbolicates with a fresh one.
-        guard let backtrace = try? Backtrace.capture(algorithm: .precise, limit: 64, top: 0, images: keptImages) else { return nil }
-        let key = PathKey(addresses: backtrace.frames.prefix(32).map(\.adjustedProgramCounter), skip: skip)
-        if let known = answers.withLock({ $0[key] }) { return known }
-        let site = firstUserFrame(backtrace, skip: skip, images: ImageMap.capture())
-        answers.withLock { answers in
-            if answers.count >= 4096 { answers.removeAll() }
-            answers[key] = site
+        @available(macOS 26.0, *)
+        struct PathKey: Hashable {
+            var addresses: [Backtrace.Address]
+            var skip: Int
         }
-        return site
-    }
 
-    @available(macOS 26.0, *)
-    static func firstUserFrame(_ backtrace: Backtrace, skip: Int, images: ImageMap) -> CallSite? {
-        guard let symbolicated = backtrace.symbolicated(with: images, options: [.showInlineFrames, .showSourceLocations])
-        else { return nil }
-        var remaining = skip
-        for frame in symbolicated.frames {
-            guard let symbol = frame.symbol else { continue }
-            // vtable and reabstraction thunks are the compiler's: `<compiler-generated>` (line 0 in
-            // debug builds, some line in release builds).
-            if frame.isSwiftThunk || isRuntime(symbol) || symbol.sourceLocation?.line == 0
-                || symbol.sourceLocation?.path.hasSuffix("<compiler-generated>") == true { continue }
-            if remaining > 0 { remaining -= 1; continue }
-            guard let location = symbol.sourceLocation else { return nil }
-            return CallSite(file: location.path, line: location.line, function: symbol.name)
+        @available(macOS 26.0, *)
+        @inline(never)
+        static func find(skip: Int) -> CallSite? {
+            // Without `images` each capture reads the process's image list (~0.25 ms, 50 times the
+            // unwinding); the kept list serves unwinding, and a new path symbolicates with a fresh one.
+            guard let backtrace = try? Backtrace.capture(algorithm: .precise, limit: 64, top: 0, images: keptImages) else { return nil }
+            let key = PathKey(addresses: backtrace.frames.prefix(32).map(\.adjustedProgramCounter), skip: skip)
+            if let known = answers.withLock({ $0[key] }) { return known }
+            let site = firstUserFrame(backtrace, skip: skip, images: ImageMap.capture())
+            answers.withLock { answers in
+                if answers.count >= 4096 { answers.removeAll() }
+                answers[key] = site
+            }
+            return site
         }
-        return nil
-    }
 
-    /// Whether a symbol belongs to the runtime: a Swift symbol of one of `runtimeModules`, a
-    /// symbol of the Swift runtime or a system library, or one of CTracing's `ct_` functions.
-    @available(macOS 26.0, *)
-    static func isRuntime(_ symbol: SymbolicatedBacktrace.Symbol) -> Bool {
-        if let module = swiftModule(ofMangled: symbol.rawName) { return runtimeModules.contains(module) }
-        if symbol.rawName.hasPrefix("swift_") || symbol.rawName.hasPrefix("ct_") || symbol.isSystemFunction { return true }
-        let image = symbol.imageName
-        return image.hasPrefix("libswift") || image.hasPrefix("libc.") || image.hasPrefix("ld-linux") || image.hasPrefix("libFoundation")
-    }
+        @available(macOS 26.0, *)
+        static func firstUserFrame(_ backtrace: Backtrace, skip: Int, images: ImageMap) -> CallSite? {
+            guard let symbolicated = backtrace.symbolicated(with: images, options: [.showInlineFrames, .showSourceLocations])
+            else { return nil }
+            var remaining = skip
+            for frame in symbolicated.frames {
+                guard let symbol = frame.symbol else { continue }
+                // vtable and reabstraction thunks are the compiler's: `<compiler-generated>` (line 0 in
+                // debug builds, some line in release builds).
+                if frame.isSwiftThunk || isRuntime(symbol) || symbol.sourceLocation?.line == 0
+                    || symbol.sourceLocation?.path.hasSuffix("<compiler-generated>") == true
+                {
+                    continue
+                }
+                if remaining > 0 {
+                    remaining -= 1
+                    continue
+                }
+                guard let location = symbol.sourceLocation else { return nil }
+                return CallSite(file: location.path, line: location.line, function: symbol.name)
+            }
+            return nil
+        }
+
+        /// Whether a symbol belongs to the runtime: a Swift symbol of one of `runtimeModules`, a
+        /// symbol of the Swift runtime or a system library, or one of CTracing's `ct_` functions.
+        @available(macOS 26.0, *)
+        static func isRuntime(_ symbol: SymbolicatedBacktrace.Symbol) -> Bool {
+            if let module = swiftModule(ofMangled: symbol.rawName) { return runtimeModules.contains(module) }
+            if symbol.rawName.hasPrefix("swift_") || symbol.rawName.hasPrefix("ct_") || symbol.isSystemFunction { return true }
+            let image = symbol.imageName
+            return image.hasPrefix("libswift") || image.hasPrefix("libc.") || image.hasPrefix("ld-linux")
+                || image.hasPrefix("libFoundation")
+        }
     #endif
 
     /// The module of a mangled Swift symbol (`$s7Modules6ModuleC…` is `Modules`); `Swift` for

@@ -1,5 +1,5 @@
-import TraceEvents
 import Tensors
+import TraceEvents
 import TraceRuntime
 
 /// The forward span of one wrapped call, when tracing is on. Inlined into the wrapper.
@@ -24,8 +24,9 @@ struct ForwardSpan {
         if flags.contains(.graph) { ForwardSpan.recordCall(module) }
         var shapes: UInt32 = 0
         if flags.contains(.shapes) { shapes = ForwardSpan.shapeID(input) }
-        token = SpanTracer.begin(.forward, subject: module.traceID,
-                                 flags: module.isTraining ? SpanFlag.training : 0, inputShapes: shapes)
+        token = SpanTracer.begin(
+            .forward, subject: module.traceID,
+            flags: module.isTraining ? SpanFlag.training : 0, inputShapes: shapes)
     }
 
     /// The interned shapes of a module's input or output.

@@ -1,6 +1,6 @@
-import TraceEvents
 import Synchronization
 import Tensors
+import TraceEvents
 import TraceRuntime
 
 /// A forward pre-hook with the input type erased: returns a replacement input or nil.

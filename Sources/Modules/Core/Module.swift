@@ -1,6 +1,6 @@
-import TraceEvents
 import CTracing
 import Tensors
+import TraceEvents
 import TraceRuntime
 
 /// A layer or model: subclass it, override `forward`, call it as `model(x)`.
@@ -51,8 +51,10 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
 
     /// Runs before `forward`, after the global pre-hooks; a non-nil return replaces the input.
     @discardableResult
-    public func registerForwardPreHook(prepend: Bool = false,
-                                       _ hook: @escaping (Module<Input, Output>, Input) throws -> Input?) -> HookHandle {
+    public func registerForwardPreHook(
+        prepend: Bool = false,
+        _ hook: @escaping (Module<Input, Output>, Input) throws -> Input?
+    ) -> HookHandle {
         addHook { storage, id in
             HookList.insert(.init(id: id, hook: hook), into: &typed(storage).forwardPre, prepend: prepend)
         }
@@ -60,11 +62,14 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
 
     /// Runs after `forward` and the global forward hooks; a non-nil return replaces the output.
     @discardableResult
-    public func registerForwardHook(prepend: Bool = false,
-                                    _ hook: @escaping (Module<Input, Output>, Input, Output) throws -> Output?) -> HookHandle {
+    public func registerForwardHook(
+        prepend: Bool = false,
+        _ hook: @escaping (Module<Input, Output>, Input, Output) throws -> Output?
+    ) -> HookHandle {
         addHook { storage, id in
-            HookList.insert(.init(id: id, hook: { m, x, y in try hook(m, x, y!) }), into: &typed(storage).forward,
-                            prepend: prepend)
+            HookList.insert(
+                .init(id: id, hook: { m, x, y in try hook(m, x, y!) }), into: &typed(storage).forward,
+                prepend: prepend)
         }
     }
 
@@ -72,8 +77,10 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
     /// (PyTorch's `always_call=True`): then `output` is nil if `forward` threw, and the hook's own
     /// errors are dropped.
     @discardableResult
-    public func registerForwardHook(prepend: Bool = false, alwaysCall: Bool,
-                                    _ hook: @escaping (Module<Input, Output>, Input, Output?) throws -> Output?) -> HookHandle {
+    public func registerForwardHook(
+        prepend: Bool = false, alwaysCall: Bool,
+        _ hook: @escaping (Module<Input, Output>, Input, Output?) throws -> Output?
+    ) -> HookHandle {
         addHook { storage, id in
             HookList.insert(.init(id: id, hook: hook, alwaysCall: alwaysCall), into: &typed(storage).forward, prepend: prepend)
         }
@@ -110,7 +117,8 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
                 if let replaced = try entry.hook(self, args) { args = replaced }
                 span.hooks |= HookBit.forwardPre
             }
-            let backward = globals.hasBackward || local?.list.hasBackward == true
+            let backward =
+                globals.hasBackward || local?.list.hasBackward == true
                 ? BackwardHookState(module: self, globals: globals, local: local?.list ?? HookList()) : nil
             if let backward { args = backward.wrapInputs(args) }
             var result = try forward(args)
@@ -158,11 +166,13 @@ open class Module<Input: ModuleIO, Output: ModuleIO>: AnyModule, CallableModule 
                 inner.path.insert(name(of: inner.head) ?? "<unregistered>", at: 0)
                 inner.rootType = typeName
             }
-            return ModuleError(path: inner.path, moduleType: inner.moduleType, rootType: typeName,
-                               inputShapes: inner.inputShapes, underlying: inner.underlying, head: ObjectIdentifier(self))
+            return ModuleError(
+                path: inner.path, moduleType: inner.moduleType, rootType: typeName,
+                inputShapes: inner.inputShapes, underlying: inner.underlying, head: ObjectIdentifier(self))
         }
-        return ModuleError(path: [], moduleType: typeName, rootType: typeName, inputShapes: input.shapeDescription,
-                           underlying: error, head: ObjectIdentifier(self))
+        return ModuleError(
+            path: [], moduleType: typeName, rootType: typeName, inputShapes: input.shapeDescription,
+            underlying: error, head: ObjectIdentifier(self))
     }
 }
 

@@ -1,5 +1,5 @@
-import TraceEvents
 import Tensors
+import TraceEvents
 import TraceRuntime
 
 /// The tracer's checks of training state (on while profiling, like the bypass checks):
@@ -10,8 +10,9 @@ import TraceRuntime
     @usableFromInline package static func modeDependentCall(_ module: AnyModule) {
         guard let session = Tracer.current, SpanTracer.canJudgeThread else { return }
         if module.isTraining && !GradMode.isEnabled {
-            session.findings.report(module: module.traceID, caller: SpanTracer.innermostModule,
-                                    evidence: .trainingModeWithoutGrad, step: TraceSession.step)
+            session.findings.report(
+                module: module.traceID, caller: SpanTracer.innermostModule,
+                evidence: .trainingModeWithoutGrad, step: TraceSession.step)
         }
         session.findings.noteModeDependentCall(module: module.traceID, training: module.isTraining)
     }
@@ -35,7 +36,8 @@ import TraceRuntime
     /// refuses it). Call from `forward` with the number of values each channel's statistics use.
     package static func batchStatistics(_ module: AnyModule, valuesPerChannel: Int) {
         guard valuesPerChannel <= 1, module.isTraining, TraceFlags.current.contains(.bypass),
-              let session = Tracer.current, SpanTracer.canJudgeThread else { return }
+            let session = Tracer.current, SpanTracer.canJudgeThread
+        else { return }
         // Called inside the layer's own wrapper: the caller is the module that holds it.
         let caller = module.wrapperParent == UInt32.max ? 0 : module.wrapperParent
         session.findings.report(module: module.traceID, caller: caller, evidence: .batchNormSingleValue, step: TraceSession.step)

@@ -56,7 +56,8 @@ extension AnyModule {
         if strict {
             let known = Set(state.map(\.name))
             if let unexpected = file.names.first(where: { !known.contains($0) }) {
-                throw StateError("\(file.path): unexpected tensor '\(unexpected)' (this model has no such key; load with strict: false to ignore it)")
+                throw StateError(
+                    "\(file.path): unexpected tensor '\(unexpected)' (this model has no such key; load with strict: false to ignore it)")
             }
         }
         // Check everything before changing anything.
@@ -64,8 +65,9 @@ extension AnyModule {
             guard let source = file.tensors[name] else { throw StateError("\(file.path): no tensor named '\(name)'") }
             let kind = { (t: Tensor) in t.dtype == .float32 ? "float" : "integer" }
             guard source.shape == tensor.shape, source.dtype == tensor.dtype else {
-                throw StateError("\(file.path): '\(name)' is \(file.dtypes[name]?.rawValue ?? "?") \(Tensor.format(source.shape)), "
-                                 + "expected \(kind(tensor)) \(Tensor.format(tensor.shape))")
+                throw StateError(
+                    "\(file.path): '\(name)' is \(file.dtypes[name]?.rawValue ?? "?") \(Tensor.format(source.shape)), "
+                        + "expected \(kind(tensor)) \(Tensor.format(tensor.shape))")
             }
         }
         for (name, tensor) in state {

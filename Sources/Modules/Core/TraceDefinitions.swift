@@ -1,6 +1,6 @@
-import TraceEvents
 import CTracing
 import Tensors
+import TraceEvents
 import TraceRuntime
 
 /// Describes module trees to the tracer: paths, types, parents, parameter counts,
@@ -53,12 +53,15 @@ import TraceRuntime
             }
             let i = nodes.count
             index[ObjectIdentifier(module)] = i
-            nodes.append(Node(module: module, path: path, parent: parent, wrapperParent: wrapperParent,
-                              parameters: module.directTensors(parameters: true)))
+            nodes.append(
+                Node(
+                    module: module, path: path, parent: parent, wrapperParent: wrapperParent,
+                    parameters: module.directTensors(parameters: true)))
             let childrensWrapperParent = module.childrenMayRunAlone ? wrapperParent : module.traceID
             for (name, child) in module.children {
-                let c = visit(child, path: path.isEmpty ? name : "\(path).\(name)", parent: module.traceID,
-                              wrapperParent: childrensWrapperParent)
+                let c = visit(
+                    child, path: path.isEmpty ? name : "\(path).\(name)", parent: module.traceID,
+                    wrapperParent: childrensWrapperParent)
                 nodes[i].children.append(c)
             }
             return i
@@ -89,14 +92,17 @@ import TraceRuntime
         var totals = [Int](repeating: 0, count: nodes.count)
         for i in stride(from: nodes.count - 1, through: 0, by: -1) {
             if shared {
-                var seen = Set<ObjectIdentifier>(), visited = Set<Int>(), stack = [i]
+                var seen = Set<ObjectIdentifier>()
+                var visited = Set<Int>()
+                var stack = [i]
                 while let j = stack.popLast() {
                     guard visited.insert(j).inserted else { continue }
                     for (_, t) in nodes[j].parameters where seen.insert(ObjectIdentifier(t)).inserted { totals[i] += t.count }
                     stack += nodes[j].children
                 }
             } else {
-                totals[i] = nodes[i].parameters.reduce(0) { $0 + $1.tensor.count }
+                totals[i] =
+                    nodes[i].parameters.reduce(0) { $0 + $1.tensor.count }
                     + nodes[i].children.reduce(0) { $0 + totals[$1] }
             }
         }
@@ -104,10 +110,11 @@ import TraceRuntime
         infos.reserveCapacity(nodes.count)
         for (i, node) in nodes.enumerated() {
             let m = node.module
-            infos.append(ModuleInfo(
-                id: m.traceID, path: node.path, type: m.typeName, parent: node.parent,
-                directParameters: node.parameters.reduce(0) { $0 + $1.tensor.count }, totalParameters: totals[i],
-                hooks: m.registeredHookKinds, isBuiltIn: m.isBuiltIn, isContainer: !(m is any CallableModule)))
+            infos.append(
+                ModuleInfo(
+                    id: m.traceID, path: node.path, type: m.typeName, parent: node.parent,
+                    directParameters: node.parameters.reduce(0) { $0 + $1.tensor.count }, totalParameters: totals[i],
+                    hooks: m.registeredHookKinds, isBuiltIn: m.isBuiltIn, isContainer: !(m is any CallableModule)))
             infos[i].wrapperParent = node.wrapperParent
             infos[i].root = root.traceID
             m.wrapperParent = node.wrapperParent

@@ -21,8 +21,10 @@ public struct AttentionInput: ModuleIO {
     public var isCausal: Bool
 
     /// An input with queries `x` and, optionally, separate keys and values, masks and causality.
-    public init(_ x: Tensor, key: Tensor? = nil, value: Tensor? = nil, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil,
-                isCausal: Bool = false) {
+    public init(
+        _ x: Tensor, key: Tensor? = nil, value: Tensor? = nil, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil,
+        isCausal: Bool = false
+    ) {
         (self.x, self.key, self.value, self.mask, self.keyPaddingMask, self.isCausal) = (x, key, value, mask, keyPaddingMask, isCausal)
     }
 
@@ -34,8 +36,9 @@ public struct AttentionInput: ModuleIO {
 
     /// A copy with `transform` applied to every tensor (`isCausal` kept).
     public func mapTensors(_ transform: (Tensor) throws -> Tensor) rethrows -> AttentionInput {
-        AttentionInput(try transform(x), key: try key.map(transform), value: try value.map(transform), mask: try mask.map(transform),
-                       keyPaddingMask: try keyPaddingMask.map(transform), isCausal: isCausal)
+        AttentionInput(
+            try transform(x), key: try key.map(transform), value: try value.map(transform), mask: try mask.map(transform),
+            keyPaddingMask: try keyPaddingMask.map(transform), isCausal: isCausal)
     }
 
     /// The additive mask that lets position i attend to positions 0...i (-1e9 elsewhere).
@@ -92,14 +95,19 @@ open class MultiheadSelfAttention: Module<AttentionInput, Tensor>, StateDictNami
     open override func forward(_ input: AttentionInput) throws -> Tensor {
         checkInsideWrapper()
         let x = input.x
-        let keys = input.key ?? x, values = input.value ?? input.key ?? x
+        let keys = input.key ?? x
+        let values = input.value ?? input.key ?? x
         guard x.rank == 3, x.shape[2] == dimension, keys.rank == 3, keys.shape[0] == x.shape[0], keys.shape[2] == dimension,
-              values.shape == keys.shape else {
-            throw TensorError("attention", [x.shape, keys.shape, values.shape], "expected query [B, L, \(dimension)] and key, value [B, S, \(dimension)]")
+            values.shape == keys.shape
+        else {
+            throw TensorError(
+                "attention", [x.shape, keys.shape, values.shape], "expected query [B, L, \(dimension)] and key, value [B, S, \(dimension)]")
         }
         let (b, t, s, headDim) = (x.shape[0], x.shape[1], keys.shape[1], dimension / heads)
         let d = [dimension, dimension, dimension]
-        let q: Tensor, k: Tensor, v: Tensor
+        let q: Tensor
+        let k: Tensor
+        let v: Tensor
         if input.key == nil && input.value == nil {
             let parts = try qkv(x).split(d, axis: 2)
             (q, k, v) = (parts[0], parts[1], parts[2])
@@ -123,8 +131,9 @@ open class MultiheadSelfAttention: Module<AttentionInput, Tensor>, StateDictNami
             try add(additive.reshaped([b, 1, 1, s]))
         }
         let dropout = isTraining ? self.dropout : 0
-        let context = try Tensor.scaledDotProductAttention(query: splitHeads(q, t), key: splitHeads(k, s), value: splitHeads(v, s),
-                                                           mask: mask, isCausal: input.isCausal, dropout: dropout, generator: &generator)
+        let context = try Tensor.scaledDotProductAttention(
+            query: splitHeads(q, t), key: splitHeads(k, s), value: splitHeads(v, s),
+            mask: mask, isCausal: input.isCausal, dropout: dropout, generator: &generator)
         return try projection(context.permuted([0, 2, 1, 3]).reshaped([b, t, dimension]))
     }
 

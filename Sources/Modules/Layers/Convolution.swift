@@ -16,10 +16,13 @@ open class Conv2d: Module<Tensor, Tensor> {
     public var bias: Tensor?
 
     /// A convolution from `inChannels` to `outChannels`; weights and bias uniform in ±1/√fanIn like PyTorch's.
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Size2, stride: Size2 = 1, padding: ConvPadding = 0,
-                dilation: Size2 = 1, groups: Int = 1, bias: Bool = true) {
-        precondition(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
-                     "Conv2d: \(inChannels) in and \(outChannels) out channels are not divisible by groups \(groups)")
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: Size2, stride: Size2 = 1, padding: ConvPadding = 0,
+        dilation: Size2 = 1, groups: Int = 1, bias: Bool = true
+    ) {
+        precondition(
+            groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
+            "Conv2d: \(inChannels) in and \(outChannels) out channels are not divisible by groups \(groups)")
         (self.inChannels, self.outChannels, self.kernelSize, self.groups) = (inChannels, outChannels, kernelSize, groups)
         (self.stride, self.padding, self.dilation) = (stride, padding, dilation)
         let fanIn = inChannels / groups * kernelSize.height * kernelSize.width
@@ -27,8 +30,10 @@ open class Conv2d: Module<Tensor, Tensor> {
         weight = Random.withGenerator {
             Tensor.uniform([outChannels, inChannels / groups, kernelSize.height, kernelSize.width], in: -bound...bound, using: &$0)
         }.asParameter()
-        self.bias = bias ? Random.withGenerator { Tensor.uniform([outChannels], in: -bound...bound, using: &$0) }
-            .asParameter() : nil
+        self.bias =
+            bias
+            ? Random.withGenerator { Tensor.uniform([outChannels], in: -bound...bound, using: &$0) }
+                .asParameter() : nil
         super.init()
     }
 

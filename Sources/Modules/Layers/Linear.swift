@@ -18,8 +18,10 @@ open class Linear: Module<Tensor, Tensor> {
         let bound = 1 / Float(inFeatures).squareRoot()
         weight = Random.withGenerator { Tensor.uniform([outFeatures, inFeatures], in: -bound...bound, using: &$0) }
             .asParameter()
-        self.bias = bias ? Random.withGenerator { Tensor.uniform([outFeatures], in: -bound...bound, using: &$0) }
-            .asParameter() : nil
+        self.bias =
+            bias
+            ? Random.withGenerator { Tensor.uniform([outFeatures], in: -bound...bound, using: &$0) }
+                .asParameter() : nil
         super.init()
     }
 

@@ -30,8 +30,9 @@ open class CrossEntropyLoss: PairLoss {
 
     open override func forward(_ input: Pair<Tensor, Tensor>) throws -> Tensor {
         checkInsideWrapper()
-        return try Tensor.crossEntropy(input.first, targets: input.second, weight: weight, ignoreIndex: ignoreIndex,
-                                       labelSmoothing: labelSmoothing, reduction: reduction)
+        return try Tensor.crossEntropy(
+            input.first, targets: input.second, weight: weight, ignoreIndex: ignoreIndex,
+            labelSmoothing: labelSmoothing, reduction: reduction)
     }
 }
 
@@ -73,8 +74,9 @@ open class BCEWithLogitsLoss: PairLoss {
 
     open override func forward(_ input: Pair<Tensor, Tensor>) throws -> Tensor {
         checkInsideWrapper()
-        return try Tensor.binaryCrossEntropyWithLogits(input.first, targets: input.second, weight: weight,
-                                                       positiveWeight: positiveWeight, reduction: reduction)
+        return try Tensor.binaryCrossEntropyWithLogits(
+            input.first, targets: input.second, weight: weight,
+            positiveWeight: positiveWeight, reduction: reduction)
     }
 }
 

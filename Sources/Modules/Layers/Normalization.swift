@@ -62,8 +62,9 @@ open class BatchNorm: Module<Tensor, Tensor>, StateDictNaming {
             if momentum == nil { factor = 1 / Float(counter.ints[0]) }
         }
         StateChecks.batchStatistics(self, valuesPerChannel: x.count / max(1, x.shape[1]))
-        return try Tensor.batchNorm(x, gamma: weight, beta: bias, runningMean: runningMean, runningVar: runningVar,
-                                    training: isTraining, momentum: factor, eps: eps)
+        return try Tensor.batchNorm(
+            x, gamma: weight, beta: bias, runningMean: runningMean, runningVar: runningVar,
+            training: isTraining, momentum: factor, eps: eps)
     }
 
     open override var isBuiltIn: Bool { true }
@@ -148,8 +149,9 @@ open class Embedding: Module<Tensor, Tensor> {
 
     /// A `[count, dimension]` table; a negative `paddingIndex` counts from the end.
     public init(_ count: Int, _ dimension: Int, paddingIndex: Int? = nil) {
-        precondition(paddingIndex.map { (-count..<count).contains($0) } ?? true,
-                     "Embedding: paddingIndex \(paddingIndex!) outside -\(count)..<\(count)")
+        precondition(
+            paddingIndex.map { (-count..<count).contains($0) } ?? true,
+            "Embedding: paddingIndex \(paddingIndex!) outside -\(count)..<\(count)")
         self.count = count
         self.dimension = dimension
         self.paddingIndex = paddingIndex.map { $0 < 0 ? $0 + count : $0 }

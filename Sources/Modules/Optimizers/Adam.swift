@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Tensors
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Adam, or AdamW with `decoupledWeightDecay` (PyTorch semantics, including `amsgrad`
 /// and `maximize`).
@@ -26,16 +27,20 @@ public class Adam: Optimizer {
     package var states: [AdamState?]
 
     /// Adam with PyTorch's defaults (`lr=1e-3`, `betas=(0.9, 0.999)`, `eps=1e-8`, no weight decay).
-    public init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                eps: Float = 1e-8, weightDecay: Float = 0, amsgrad: Bool = false, maximize: Bool = false) {
+    public init(
+        parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+        eps: Float = 1e-8, weightDecay: Float = 0, amsgrad: Bool = false, maximize: Bool = false
+    ) {
         (self.beta1, self.beta2, self.eps, self.weightDecay) = (beta1, beta2, eps, weightDecay)
         (self.amsgrad, self.maximize, decoupled) = (amsgrad, maximize, false)
         states = Array(repeating: nil, count: parameters.count)
         super.init(parameters: parameters, learningRate: learningRate)
     }
 
-    init(decoupled parameters: [Tensor], learningRate: Float, beta1: Float, beta2: Float, eps: Float,
-         decoupledWeightDecay: Float, amsgrad: Bool, maximize: Bool) {
+    init(
+        decoupled parameters: [Tensor], learningRate: Float, beta1: Float, beta2: Float, eps: Float,
+        decoupledWeightDecay: Float, amsgrad: Bool, maximize: Bool
+    ) {
         (self.beta1, self.beta2, self.eps, weightDecay) = (beta1, beta2, eps, decoupledWeightDecay)
         (self.amsgrad, self.maximize, decoupled) = (amsgrad, maximize, true)
         states = Array(repeating: nil, count: parameters.count)
@@ -52,7 +57,8 @@ public class Adam: Optimizer {
         let correction2Root = Float((1 - pow(Double(beta2), t)).squareRoot())
         let (lr, wd, b1, b2, eps) = (learningRate, weightDecay, beta1, beta2, eps)
         let sign: Float = maximize ? -1 : 1
-        let m = state.firstMoment.floats, v = state.secondMoment.floats
+        let m = state.firstMoment.floats
+        let v = state.secondMoment.floats
         let vmax = state.maxSecondMoment?.floats
         for i in 0..<n {
             if decoupled { p[i] *= 1 - lr * wd }
@@ -60,7 +66,10 @@ public class Adam: Optimizer {
             m[i] += (gi - m[i]) * (1 - b1)
             v[i] = b2 * v[i] + (1 - b2) * gi * gi
             var second = v[i]
-            if let vmax { vmax[i] = max(vmax[i], v[i]); second = vmax[i] }
+            if let vmax {
+                vmax[i] = max(vmax[i], v[i])
+                second = vmax[i]
+            }
             p[i] -= stepSize * m[i] / (second.squareRoot() / correction2Root + eps)
         }
     }
@@ -73,7 +82,10 @@ public class Adam: Optimizer {
     }
 
     public override func restoreState(of index: Int, _ state: [String: Tensor]) throws {
-        guard !state.isEmpty else { states[index] = nil; return }
+        guard !state.isEmpty else {
+            states[index] = nil
+            return
+        }
         let p = parameters[index]
         let s = AdamState(shape: p.shape, amsgrad: amsgrad)
         s.step = try OptimizerState.step(state)
@@ -100,9 +112,12 @@ package final class AdamState {
 
 /// Adam with decoupled weight decay (default 0.01, as PyTorch's AdamW).
 public final class AdamW: Adam {
-    public override init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                eps: Float = 1e-8, weightDecay: Float = 0.01, amsgrad: Bool = false, maximize: Bool = false) {
-        super.init(decoupled: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
-                   decoupledWeightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize)
+    public override init(
+        parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+        eps: Float = 1e-8, weightDecay: Float = 0.01, amsgrad: Bool = false, maximize: Bool = false
+    ) {
+        super.init(
+            decoupled: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
+            decoupledWeightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize)
     }
 }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
 import Tensors
 import TraceRuntime
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Updates parameters from their gradients. `step()` and `zeroGrad()` are traced as
 /// optimizer spans (`Optimizer.step#SGD.step`, as PyTorch names them).
@@ -74,4 +75,3 @@ open class Optimizer {
     /// it when `state` is empty. Throws when a tensor is missing or has the wrong shape.
     open func restoreState(of index: Int, _ state: [String: Tensor]) throws {}
 }
-

@@ -19,8 +19,10 @@ public final class RMSprop: Optimizer {
     package var states: [RMSpropState?]
 
     /// RMSprop with PyTorch's defaults (`lr=1e-2`, `alpha=0.99`, `eps=1e-8`, no momentum or weight decay).
-    public init(parameters: [Tensor], learningRate: Float = 1e-2, alpha: Float = 0.99, eps: Float = 1e-8,
-                weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false, maximize: Bool = false) {
+    public init(
+        parameters: [Tensor], learningRate: Float = 1e-2, alpha: Float = 0.99, eps: Float = 1e-8,
+        weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false, maximize: Bool = false
+    ) {
         (self.alpha, self.eps, self.weightDecay, self.momentum) = (alpha, eps, weightDecay, momentum)
         (self.centered, self.maximize) = (centered, maximize)
         states = Array(repeating: nil, count: parameters.count)
@@ -34,7 +36,8 @@ public final class RMSprop: Optimizer {
         let (lr, a, wd, mu, eps) = (learningRate, alpha, weightDecay, momentum, eps)
         let sign: Float = maximize ? -1 : 1
         let square = state.squareAverage.floats
-        let mean = state.gradientAverage?.floats, buffer = state.momentumBuffer?.floats
+        let mean = state.gradientAverage?.floats
+        let buffer = state.momentumBuffer?.floats
         for i in 0..<n {
             let gi = sign * g[i] + wd * p[i]
             square[i] = a * square[i] + (1 - a) * gi * gi
@@ -62,7 +65,10 @@ public final class RMSprop: Optimizer {
     }
 
     public override func restoreState(of index: Int, _ state: [String: Tensor]) throws {
-        guard !state.isEmpty else { states[index] = nil; return }
+        guard !state.isEmpty else {
+            states[index] = nil
+            return
+        }
         let s = RMSpropState(shape: parameters[index].shape, centered: centered, momentum: momentum > 0)
         s.step = try OptimizerState.step(state)
         try OptimizerState.copy(state, "square_avg", into: s.squareAverage)

@@ -19,8 +19,10 @@ public final class SGD: Optimizer {
     package var momentumBuffers: [Tensor?]
 
     /// SGD at `learningRate` with PyTorch's defaults (no momentum, dampening or weight decay).
-    public init(parameters: [Tensor], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
-                weightDecay: Float = 0, nesterov: Bool = false, maximize: Bool = false) {
+    public init(
+        parameters: [Tensor], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
+        weightDecay: Float = 0, nesterov: Bool = false, maximize: Bool = false
+    ) {
         self.momentum = momentum
         self.dampening = dampening
         self.weightDecay = weightDecay

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Tensors
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Sets an optimizer's learning rate from the epoch (or step) count, like
 /// `torch.optim.lr_scheduler`: creating one sets the epoch-0 rate, and each `step()` (call it

@@ -1,5 +1,5 @@
-import TraceEvents
 import CTracing
+import TraceEvents
 import TraceRuntime
 
 /// The single place every op passes through: it opens the op's span, runs the
@@ -12,8 +12,10 @@ public enum Autograd {
     /// Runs `compute` as op `name` over `inputs`. Ops check their inputs before calling
     /// this, so `compute` cannot fail.
     @inlinable
-    public static func op(_ name: String, _ inputs: [Tensor], _ compute: () -> Tensor,
-                          backward: @escaping Backward) -> Tensor {
+    public static func op(
+        _ name: String, _ inputs: [Tensor], _ compute: () -> Tensor,
+        backward: @escaping Backward
+    ) -> Tensor {
         let flags = TraceFlags.current
         if flags.rawValue & TraceFlags.tracerMask.rawValue == 0 {
             return attach(name, inputs, compute(), scope: 0, backward: backward)
@@ -26,8 +28,10 @@ public enum Autograd {
 
     /// Attaches a backward rule to an already computed `output`.
     @inlinable
-    public static func record(_ name: String, _ inputs: [Tensor], _ output: Tensor,
-                              backward: @escaping Backward) -> Tensor {
+    public static func record(
+        _ name: String, _ inputs: [Tensor], _ output: Tensor,
+        backward: @escaping Backward
+    ) -> Tensor {
         op(name, inputs, { output }, backward: backward)
     }
 
@@ -35,8 +39,10 @@ public enum Autograd {
     @inlinable public static var inBackward: Bool { ct_state().pointee.inBackward > 0 }
 
     @usableFromInline
-    static func attach(_ name: String, _ inputs: [Tensor], _ output: Tensor, scope: UInt32,
-                       backward: @escaping Backward) -> Tensor {
+    static func attach(
+        _ name: String, _ inputs: [Tensor], _ output: Tensor, scope: UInt32,
+        backward: @escaping Backward
+    ) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: \.requiresGrad) else { return output }
         output.requiresGrad = true
         output.gradNode = GradNode(op: name, inputs: inputs, scope: scope, backward: backward)
@@ -65,8 +71,10 @@ public enum Autograd {
     }
 
     @usableFromInline
-    static func endTracedOp(_ op: TracedOp, _ name: String, _ inputs: [Tensor], _ output: Tensor, _ flags: TraceFlags,
-                            backward: @escaping Backward) -> Tensor {
+    static func endTracedOp(
+        _ op: TracedOp, _ name: String, _ inputs: [Tensor], _ output: Tensor, _ flags: TraceFlags,
+        backward: @escaping Backward
+    ) -> Tensor {
         if op.token >= 0 { SpanTracer.end(op.token, outputShapes: Tensor.shapeID([output])) }
         if op.forward && flags.contains(.graph) {
             OpObservers.graph?.record(op: name, inputs: inputs, output: output, scope: op.scope)
@@ -91,6 +99,7 @@ extension Tensor {
 
     /// Shapes with more tokens than a key holds (many high-rank tensors).
     @usableFromInline static func longShapeID(_ tensors: [Tensor]) -> UInt32 {
-        Tracer.current?.names.intern(shapeTokens: ShapeKey.tokens(tensors.map { ($0.dtype == .float32 ? .float32 : .int32, $0.shape) })) ?? 0
+        Tracer.current?.names.intern(shapeTokens: ShapeKey.tokens(tensors.map { ($0.dtype == .float32 ? .float32 : .int32, $0.shape) }))
+            ?? 0
     }
 }

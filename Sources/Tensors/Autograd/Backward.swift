@@ -56,7 +56,9 @@ enum BackwardEngine {
                 if let ig { grads[key] = try grads[key].map { try $0 + ig } ?? ig }
                 // A leaf whose last reader ran is complete: accumulate it now (overlap for hooks).
                 if input.gradNode == nil, let left = pending[key] {
-                    if left > 1 { pending[key] = left - 1 } else {
+                    if left > 1 {
+                        pending[key] = left - 1
+                    } else {
                         pending[key] = nil
                         if let g = grads.removeValue(forKey: key) { try accumulate(input, g) }
                     }
@@ -88,8 +90,10 @@ enum BackwardEngine {
     }
 
     /// Runs a hook group with every member's (final) gradient and applies replacements.
-    static func fire(_ group: BackwardHookGroup, current: Tensor, gradient: Tensor,
-                     grads: inout [ObjectIdentifier: Tensor]) -> Tensor {
+    static func fire(
+        _ group: BackwardHookGroup, current: Tensor, gradient: Tensor,
+        grads: inout [ObjectIdentifier: Tensor]
+    ) -> Tensor {
         group.fired = true
         let me = ObjectIdentifier(current)
         let incoming = group.members.map { $0 == me ? gradient : grads[$0] }
@@ -138,7 +142,8 @@ final class BackwardSpans {
             // Walk up from the op's module until a module whose backward span is open; close what
             // is above that, open what is between.
             missing.removeAll(keepingCapacity: true)
-            var current = module, keep = 0
+            var current = module
+            var keep = 0
             while current != 0 {
                 if let i = open.lastIndex(where: { $0.module == current }) {
                     keep = i + 1

@@ -15,8 +15,10 @@ public final class GradNode {
     /// Set on the identity nodes that module backward hooks insert.
     var hookGroup: BackwardHookGroup?
 
-    init(op: String, inputs: [Tensor], scope: UInt32,
-         backward: @escaping (_ grad: Tensor, _ output: Tensor) throws -> [Tensor?]) {
+    init(
+        op: String, inputs: [Tensor], scope: UInt32,
+        backward: @escaping (_ grad: Tensor, _ output: Tensor) throws -> [Tensor?]
+    ) {
         self.op = op
         self.inputs = inputs
         self.scope = scope

@@ -17,8 +17,10 @@ public struct GradientMismatch: CustomStringConvertible, Sendable {
 /// Compares autograd gradients of `sum(f(inputs) ⊙ r)`, for a fixed random `r`, with
 /// central finite differences (PyTorch's `gradcheck`, in float32). Returns the
 /// disagreeing elements; empty means the backward rules are right.
-public func gradientCheck(_ inputs: [Tensor], eps: Float = 1e-2, rtol: Float = 2e-2, atol: Float = 2e-3,
-                          _ f: ([Tensor]) throws -> Tensor) throws -> [GradientMismatch] {
+public func gradientCheck(
+    _ inputs: [Tensor], eps: Float = 1e-2, rtol: Float = 2e-2, atol: Float = 2e-3,
+    _ f: ([Tensor]) throws -> Tensor
+) throws -> [GradientMismatch] {
     for x in inputs where x.dtype == .float32 {
         x.requiresGrad = true
         x.grad = nil

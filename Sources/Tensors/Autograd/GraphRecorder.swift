@@ -53,11 +53,14 @@ public final class GraphRecorder {
         names[ObjectIdentifier(output)] = result
         keepAlive.append(output)
         produced.append(result)
-        let bypassed = inputs.lazy.compactMap(\.parameter).first { info in
-            !info.owners.contains(where: SpanTracer.isActive(module:))
-        }?.owners.first ?? 0
-        graph.nodes.append(.init(op: op, output: .init(name: result, type: GraphRecorder.type(output)), inputs: inputNames,
-                                 scope: scope, bypassOf: bypassed))
+        let bypassed =
+            inputs.lazy.compactMap(\.parameter).first { info in
+                !info.owners.contains(where: SpanTracer.isActive(module:))
+            }?.owners.first ?? 0
+        graph.nodes.append(
+            .init(
+                op: op, output: .init(name: result, type: GraphRecorder.type(output)), inputs: inputNames,
+                scope: scope, bypassOf: bypassed))
     }
 
     /// A module call (from the call wrapper), counted per caller and callee. The first call from

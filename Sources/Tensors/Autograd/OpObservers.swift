@@ -23,12 +23,14 @@ package enum OpObservers {
         var reported: UInt32 = 0
         for t in inputs {
             guard let info = t.parameter, !info.ownersCheckThemselves, let owner = info.owners.first,
-                  owner != reported else { continue }
+                owner != reported
+            else { continue }
             // The common case first: the op runs in the wrapper of the parameter's module.
             if owner == innermost || info.owners.contains(where: SpanTracer.isActive(module:)) { continue }
             reported = owner
-            Tracer.current?.findings.report(module: owner, caller: innermost, evidence: .parameterRead,
-                                            step: TraceSession.step, detail: info.path)
+            Tracer.current?.findings.report(
+                module: owner, caller: innermost, evidence: .parameterRead,
+                step: TraceSession.step, detail: info.path)
         }
     }
 }

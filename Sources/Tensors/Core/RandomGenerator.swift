@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A seeded, deterministic generator (xoshiro256**): same seed, same numbers, on every machine.
@@ -61,4 +61,3 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         }
     }
 }
-

@@ -43,5 +43,5 @@ public enum MemoryStats {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

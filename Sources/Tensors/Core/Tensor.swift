@@ -72,8 +72,9 @@ public final class Tensor {
 
     /// A tensor holding `values` (row-major) with `shape`.
     public convenience init(_ values: [Float], shape: [Int]) {
-        precondition(values.count == Shape.count(shape),
-                     "Tensor: \(values.count) values do not fill shape \(Tensor.format(shape))")
+        precondition(
+            values.count == Shape.count(shape),
+            "Tensor: \(values.count) values do not fill shape \(Tensor.format(shape))")
         self.init(uninitialized: shape)
         values.withUnsafeBufferPointer { floats.update(from: $0.baseAddress!, count: values.count) }
     }
@@ -83,8 +84,9 @@ public final class Tensor {
 
     /// An int32 index tensor (embedding ids, class targets).
     public convenience init(indices: [Int32], shape: [Int]) {
-        precondition(indices.count == Shape.count(shape),
-                     "Tensor: \(indices.count) indices do not fill shape \(Tensor.format(shape))")
+        precondition(
+            indices.count == Shape.count(shape),
+            "Tensor: \(indices.count) indices do not fill shape \(Tensor.format(shape))")
         self.init(uninitialized: shape, dtype: .int32)
         indices.withUnsafeBufferPointer { ints.update(from: $0.baseAddress!, count: indices.count) }
     }
@@ -111,8 +113,10 @@ public final class Tensor {
     }
 
     /// Uniform samples in `range` from `generator`.
-    public static func uniform(_ shape: [Int], in range: ClosedRange<Float>,
-                               using generator: inout RandomGenerator) -> Tensor {
+    public static func uniform(
+        _ shape: [Int], in range: ClosedRange<Float>,
+        using generator: inout RandomGenerator
+    ) -> Tensor {
         let t = Tensor(uninitialized: shape)
         let p = t.floats
         let width = range.upperBound - range.lowerBound

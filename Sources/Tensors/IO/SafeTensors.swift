@@ -2,7 +2,11 @@ import Foundation
 
 /// Element types of a safetensors file that Tracewell reads (F16, BF16 and I64 are converted).
 public enum SafeTensorsDType: String, Sendable, CaseIterable {
-    case f32 = "F32", f16 = "F16", bf16 = "BF16", i32 = "I32", i64 = "I64"
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case i32 = "I32"
+    case i64 = "I64"
 
     var elementSize: Int {
         switch self {
@@ -35,8 +39,10 @@ public struct SafeTensorsFile {
     public let path: String
 
     /// Collects tensors under one name (`init` by the reader; `subset` by prefix).
-    public init(tensors: [String: Tensor], dtypes: [String: SafeTensorsDType] = [:], metadata: [String: String] = [:],
-                path: String = "") {
+    public init(
+        tensors: [String: Tensor], dtypes: [String: SafeTensorsDType] = [:], metadata: [String: String] = [:],
+        path: String = ""
+    ) {
         (self.tensors, self.metadata, self.path) = (tensors, metadata, path)
         self.dtypes = dtypes.isEmpty ? tensors.mapValues { $0.dtype == .float32 ? .f32 : .i32 } : dtypes
     }
@@ -44,7 +50,8 @@ public struct SafeTensorsFile {
     /// The tensors whose names start with `prefix`, with the prefix removed
     /// (`file.subset("encoder.")` holds `layer.weight` for `encoder.layer.weight`).
     public func subset(_ prefix: String) -> SafeTensorsFile {
-        var tensors: [String: Tensor] = [:], dtypes: [String: SafeTensorsDType] = [:]
+        var tensors: [String: Tensor] = [:]
+        var dtypes: [String: SafeTensorsDType] = [:]
         for (name, t) in self.tensors where name.hasPrefix(prefix) {
             let short = String(name.dropFirst(prefix.count))
             tensors[short] = t
@@ -73,8 +80,10 @@ public struct SafeTensorsFile {
 public enum SafeTensors {
     /// Writes `tensors` to `url`. Float tensors are written as F32; int32 tensors as `indexDType`
     /// (`.i32` or `.i64`; PyTorch's index tensors and `num_batches_tracked` are I64).
-    public static func write(_ tensors: [(name: String, tensor: Tensor)], to url: URL, metadata: [String: String] = [:],
-                             indexDType: SafeTensorsDType = .i32) throws {
+    public static func write(
+        _ tensors: [(name: String, tensor: Tensor)], to url: URL, metadata: [String: String] = [:],
+        indexDType: SafeTensorsDType = .i32
+    ) throws {
         precondition(indexDType == .i32 || indexDType == .i64, "SafeTensors.write: indexDType must be .i32 or .i64")
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -125,14 +134,17 @@ public enum SafeTensors {
             throw bad("the header is not a JSON object")
         }
         let bodySize = file.count - headerEnd
-        var tensors: [String: Tensor] = [:], dtypes: [String: SafeTensorsDType] = [:], metadata: [String: String] = [:]
+        var tensors: [String: Tensor] = [:]
+        var dtypes: [String: SafeTensorsDType] = [:]
+        var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
                 metadata = (value as? [String: String]) ?? [:]
                 continue
             }
             guard let entry = value as? [String: Any], let code = entry["dtype"] as? String,
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
+                let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+            else {
                 throw bad("entry '\(name)' lacks dtype, shape or data_offsets")
             }
             guard let dtype = SafeTensorsDType(rawValue: code) else {
@@ -144,7 +156,8 @@ public enum SafeTensors {
                 count *= d
             }
             guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bodySize,
-                  offsets[1] - offsets[0] == count * dtype.elementSize else {
+                offsets[1] - offsets[0] == count * dtype.elementSize
+            else {
                 throw bad("'\(name)' \(code) \(Tensor.format(shape)) has data_offsets \(offsets) in a body of \(bodySize) bytes")
             }
             let tensor = try file.withUnsafeBytes { raw in
@@ -156,17 +169,27 @@ public enum SafeTensors {
         return SafeTensorsFile(tensors: tensors, dtypes: dtypes, metadata: metadata, path: path)
     }
 
-    private static func decode(_ src: UnsafeRawPointer, count: Int, shape: [Int], dtype: SafeTensorsDType,
-                               name: String, path: String) throws -> Tensor {
+    private static func decode(
+        _ src: UnsafeRawPointer, count: Int, shape: [Int], dtype: SafeTensorsDType,
+        name: String, path: String
+    ) throws -> Tensor {
         switch dtype {
         case .f32:
-            return Tensor((0..<count).map { Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }, shape: shape)
+            return Tensor(
+                (0..<count).map { Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) },
+                shape: shape)
         case .f16:
-            return Tensor((0..<count).map { halfToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }, shape: shape)
+            return Tensor(
+                (0..<count).map { halfToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) },
+                shape: shape)
         case .bf16:
-            return Tensor((0..<count).map { Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }, shape: shape)
+            return Tensor(
+                (0..<count).map {
+                    Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16)
+                }, shape: shape)
         case .i32:
-            return Tensor(indices: (0..<count).map { Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }, shape: shape)
+            return Tensor(
+                indices: (0..<count).map { Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }, shape: shape)
         case .i64:
             var values = [Int32](repeating: 0, count: count)
             for i in 0..<count {
@@ -182,7 +205,9 @@ public enum SafeTensors {
 
     /// IEEE half to float, including subnormals, infinities and NaN.
     static func halfToFloat(_ h: UInt16) -> Float {
-        let sign = UInt32(h >> 15) << 31, exponent = UInt32(h >> 10) & 0x1f, mantissa = UInt32(h) & 0x3ff
+        let sign = UInt32(h >> 15) << 31
+        let exponent = UInt32(h >> 10) & 0x1f
+        let mantissa = UInt32(h) & 0x3ff
         if exponent == 0 {
             let magnitude = Float(mantissa) * 0x1p-24
             return sign == 0 ? magnitude : -magnitude

@@ -15,8 +15,10 @@ enum Gemm {
     /// starting at `elementOffset`.
     static func operand(_ t: Tensor, elementOffset: Int = 0) -> Operand {
         let r = t.rank
-        let rows = t.shape[r - 2], cols = t.shape[r - 1]
-        let sr = t.strides[r - 2], sc = t.strides[r - 1]
+        let rows = t.shape[r - 2]
+        let cols = t.shape[r - 1]
+        let sr = t.strides[r - 2]
+        let sc = t.strides[r - 1]
         let p = UnsafePointer(t.floats + elementOffset)
         if sc == 1 && (sr >= max(cols, 1) || rows <= 1) { return Operand(pointer: p, transposed: false, leading: max(sr, max(cols, 1))) }
         return Operand(pointer: p, transposed: true, leading: max(sc, max(rows, 1)))
@@ -25,25 +27,30 @@ enum Gemm {
     /// True when the last two axes can be handed to BLAS without a copy.
     static func isBLASCompatible(_ t: Tensor) -> Bool {
         let r = t.rank
-        let rows = t.shape[r - 2], cols = t.shape[r - 1]
-        let sr = t.strides[r - 2], sc = t.strides[r - 1]
+        let rows = t.shape[r - 2]
+        let cols = t.shape[r - 1]
+        let sr = t.strides[r - 2]
+        let sc = t.strides[r - 1]
         return (sc == 1 && (sr >= cols || rows <= 1)) || (sr == 1 && (sc >= rows || cols <= 1))
     }
 
     /// `c = alpha * a · b + beta * c` with `a: m×k`, `b: k×n`, `c: m×n` row-major (leading dim n).
-    static func multiply(_ a: Operand, _ b: Operand, _ c: UnsafeMutablePointer<Float>,
-                         m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0) {
+    static func multiply(
+        _ a: Operand, _ b: Operand, _ c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
+    ) {
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
             if beta == 0 { c.update(repeating: 0, count: m * n) }
             return
         }
         lock.withLock { _ in
-            cblas_sgemm(CblasRowMajor,
-                        a.transposed ? CblasTrans : CblasNoTrans,
-                        b.transposed ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), alpha,
-                        a.pointer, Int32(a.leading), b.pointer, Int32(b.leading), beta, c, Int32(n))
+            cblas_sgemm(
+                CblasRowMajor,
+                a.transposed ? CblasTrans : CblasNoTrans,
+                b.transposed ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha,
+                a.pointer, Int32(a.leading), b.pointer, Int32(b.leading), beta, c, Int32(n))
         }
     }
 
@@ -60,7 +67,8 @@ enum Gemm {
     static let singleThreaded: Void = {
         openblas_set_num_threads(1)
         guard getenv("OPENBLAS_CORETYPE") == nil, let name = openblas_get_corename(),
-              String(cString: name).lowercased() == "prescott", let core = bestCoreType() else { return }
+            String(cString: name).lowercased() == "prescott", let core = bestCoreType()
+        else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         gotoblas_dynamic_quit()
         gotoblas_dynamic_init()
@@ -70,7 +78,8 @@ enum Gemm {
     /// The OpenBLAS core type matching this CPU's flags, if it has AVX2 at least.
     static func bestCoreType() -> String? {
         guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+            let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return nil }
         let flags = Set(line.split(separator: " ").map(String.init))
         if flags.isSuperset(of: ["avx512f", "avx512_bf16"]) { return "Cooperlake" }
         if flags.contains("avx512f") { return "SkylakeX" }

@@ -19,8 +19,10 @@ public enum Kernels {
     /// axis with the output offset, each operand's offset, the run length and the
     /// operands' innermost strides.
     @inline(__always)
-    static func forEachIndex(shape: [Int], strides: [[Int]],
-                             _ body: (Int, [Int], Int, [Int]) -> Void) {
+    static func forEachIndex(
+        shape: [Int], strides: [[Int]],
+        _ body: (Int, [Int], Int, [Int]) -> Void
+    ) {
         let rank = shape.count
         if rank == 0 {
             body(0, [Int](repeating: 0, count: strides.count), 1, [Int](repeating: 0, count: strides.count))
@@ -48,9 +50,12 @@ public enum Kernels {
 
     /// `out[i] = f(a[i], b[i])` with NumPy broadcasting; `out` is contiguous in `shape`.
     @inline(__always)
-    static func binary(_ a: Tensor, _ b: Tensor, shape: [Int], into out: UnsafeMutablePointer<Float>,
-                       _ f: (Float, Float) -> Float) {
-        let pa = a.floats, pb = b.floats
+    static func binary(
+        _ a: Tensor, _ b: Tensor, shape: [Int], into out: UnsafeMutablePointer<Float>,
+        _ f: (Float, Float) -> Float
+    ) {
+        let pa = a.floats
+        let pb = b.floats
         if a.shape == shape && b.shape == shape && a.isContiguous && b.isContiguous {
             for i in 0..<Shape.count(shape) { out[i] = f(pa[i], pb[i]) }
             return
@@ -68,11 +73,17 @@ public enum Kernels {
         let sa = Shape.broadcastStrides(a.shape, a.strides, to: shape)
         let sb = Shape.broadcastStrides(b.shape, b.strides, to: shape)
         forEachIndex(shape: shape, strides: [sa, sb]) { o, offsets, inner, inc in
-            let x = pa + offsets[0], y = pb + offsets[1], z = out + o
+            let x = pa + offsets[0]
+            let y = pb + offsets[1]
+            let z = out + o
             switch (inc[0], inc[1]) {
             case (1, 1): for k in 0..<inner { z[k] = f(x[k], y[k]) }
-            case (1, 0): let v = y[0]; for k in 0..<inner { z[k] = f(x[k], v) }
-            case (0, 1): let u = x[0]; for k in 0..<inner { z[k] = f(u, y[k]) }
+            case (1, 0):
+                let v = y[0]
+                for k in 0..<inner { z[k] = f(x[k], v) }
+            case (0, 1):
+                let u = x[0]
+                for k in 0..<inner { z[k] = f(u, y[k]) }
             default: for k in 0..<inner { z[k] = f(x[k * inc[0]], y[k * inc[1]]) }
             }
         }
@@ -80,14 +91,18 @@ public enum Kernels {
 
     /// `out[i] = f(a[i])` for a contiguous `a`.
     @inline(__always)
-    static func unary(_ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
-                      _ f: (Float) -> Float) {
+    static func unary(
+        _ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
+        _ f: (Float) -> Float
+    ) {
         for i in 0..<n { out[i] = f(a[i]) }
     }
 
     /// Sums a contiguous `[outer, n, inner]` block over its middle axis into `[outer, inner]`.
-    static func sumMiddle(_ src: UnsafePointer<Float>, outer: Int, n: Int, inner: Int,
-                          into dst: UnsafeMutablePointer<Float>) {
+    static func sumMiddle(
+        _ src: UnsafePointer<Float>, outer: Int, n: Int, inner: Int,
+        into dst: UnsafeMutablePointer<Float>
+    ) {
         for o in 0..<outer {
             let d = dst + o * inner
             d.update(repeating: 0, count: inner)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Element-wise math and activations.
@@ -34,9 +34,11 @@ extension Tensor {
     /// GELU with the exact erf form, as PyTorch's default.
     public func gelu() -> Tensor {
         map("gelu", { 0.5 * $0 * (1 + erff($0 * 0.707_106_77)) }) { [x = detach()] g, y in
-            [x.gradient(g, y) { x, _ in
-                0.5 * (1 + erff(x * 0.707_106_77)) + x * 0.398_942_3 * expf(-0.5 * x * x)
-            }]
+            [
+                x.gradient(g, y) { x, _ in
+                    0.5 * (1 + erff(x * 0.707_106_77)) + x * 0.398_942_3 * expf(-0.5 * x * x)
+                }
+            ]
         }
     }
 

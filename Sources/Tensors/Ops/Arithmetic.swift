@@ -8,14 +8,18 @@ extension Tensor {
     }
 
     @inline(__always)
-    static func elementwise(_ name: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float,
-                            backward: @escaping Autograd.Backward) throws -> Tensor {
+    static func elementwise(
+        _ name: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float,
+        backward: @escaping Autograd.Backward
+    ) throws -> Tensor {
         let shape = try broadcastShape(name, a, b)
-        return Autograd.op(name, [a, b], {
-            let out = Tensor(uninitialized: shape)
-            Kernels.binary(a, b, shape: shape, into: out.floats, f)
-            return out
-        }, backward: backward)
+        return Autograd.op(
+            name, [a, b],
+            {
+                let out = Tensor(uninitialized: shape)
+                Kernels.binary(a, b, shape: shape, into: out.floats, f)
+                return out
+            }, backward: backward)
     }
 
     /// Element-wise sum, with NumPy broadcasting; throws when the shapes cannot be broadcast.
@@ -31,8 +35,10 @@ extension Tensor {
     /// Element-wise product, with NumPy broadcasting; throws when the shapes cannot be broadcast.
     public static func * (a: Tensor, b: Tensor) throws -> Tensor {
         try elementwise("mul", a, b, *) { g, _ in
-            [a.requiresGrad ? try (g * b.detach()).sum(toShape: a.shape) : nil,
-             b.requiresGrad ? try (g * a.detach()).sum(toShape: b.shape) : nil]
+            [
+                a.requiresGrad ? try (g * b.detach()).sum(toShape: a.shape) : nil,
+                b.requiresGrad ? try (g * a.detach()).sum(toShape: b.shape) : nil,
+            ]
         }
     }
 
@@ -40,8 +46,10 @@ extension Tensor {
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
         try elementwise("div", a, b, /) { g, _ in
             let bd = b.detach()
-            return [a.requiresGrad ? try (g / bd).sum(toShape: a.shape) : nil,
-                    b.requiresGrad ? try (g * a.detach() / (bd * bd)).negated().sum(toShape: b.shape) : nil]
+            return [
+                a.requiresGrad ? try (g / bd).sum(toShape: a.shape) : nil,
+                b.requiresGrad ? try (g * a.detach() / (bd * bd)).negated().sum(toShape: b.shape) : nil,
+            ]
         }
     }
 
@@ -67,20 +75,27 @@ extension Tensor {
     /// Applies `f` element-wise as op `name`.
     @inline(__always)
     func map(_ name: String, _ f: (Float) -> Float, backward: @escaping Autograd.Backward) -> Tensor {
-        Autograd.op(name, [self], {
-            let src = contiguousStorageTensor
-            let out = Tensor(uninitialized: shape)
-            Kernels.unary(src.floats, out.floats, count, f)
-            return out
-        }, backward: backward)
+        Autograd.op(
+            name, [self],
+            {
+                let src = contiguousStorageTensor
+                let out = Tensor(uninitialized: shape)
+                Kernels.unary(src.floats, out.floats, count, f)
+                return out
+            }, backward: backward)
     }
 
     /// `g ⊙ f(x, y)` element-wise, for backward rules of unary ops (x: input, y: output).
     @inline(__always)
     func gradient(_ g: Tensor, _ y: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
-        let x = contiguousStorageTensor, gc = g.contiguousStorageTensor, yc = y.contiguousStorageTensor
+        let x = contiguousStorageTensor
+        let gc = g.contiguousStorageTensor
+        let yc = y.contiguousStorageTensor
         let out = Tensor(uninitialized: shape)
-        let px = x.floats, pg = gc.floats, py = yc.floats, po = out.floats
+        let px = x.floats
+        let pg = gc.floats
+        let py = yc.floats
+        let po = out.floats
         for i in 0..<count { po[i] = pg[i] * f(px[i], py[i]) }
         return out
     }

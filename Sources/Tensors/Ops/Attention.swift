@@ -7,12 +7,16 @@ extension Tensor {
     /// - `isCausal`: position i attends to positions 0...i (top-left aligned when L != S).
     /// - `dropout` drops attention weights with that probability, drawing from `generator`.
     /// - `scale` defaults to 1/√E.
-    public static func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: Tensor, mask: Tensor? = nil,
-                                                 isCausal: Bool = false, dropout: Float = 0, scale: Float? = nil,
-                                                 generator: inout RandomGenerator) throws -> Tensor {
+    public static func scaledDotProductAttention(
+        query q: Tensor, key k: Tensor, value v: Tensor, mask: Tensor? = nil,
+        isCausal: Bool = false, dropout: Float = 0, scale: Float? = nil,
+        generator: inout RandomGenerator
+    ) throws -> Tensor {
         guard q.rank >= 2, k.rank == q.rank, v.rank == q.rank, q.shape.last == k.shape.last,
-              k.shape[k.rank - 2] == v.shape[v.rank - 2] else {
-            throw TensorError("scaled_dot_product_attention", [q.shape, k.shape, v.shape], "expected q [..., L, E], k [..., S, E], v [..., S, Ev]")
+            k.shape[k.rank - 2] == v.shape[v.rank - 2]
+        else {
+            throw TensorError(
+                "scaled_dot_product_attention", [q.shape, k.shape, v.shape], "expected q [..., L, E], k [..., S, E], v [..., S, Ev]")
         }
         let (l, s, e) = (q.shape[q.rank - 2], k.shape[k.rank - 2], q.shape[q.rank - 1])
         var scores = try q.matmul(k.transposed()) * (scale ?? 1 / Float(e).squareRoot())

@@ -55,12 +55,17 @@ extension Tensor {
     /// `x [N, C, H, W]` convolved with `weight [O, C/groups, KH, KW]` plus `bias [O]`, as
     /// `torch.nn.functional.conv2d`: strides, paddings and dilations per axis, and `groups`
     /// (`groups == C == O` is a depthwise convolution).
-    public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Size2, padding: ConvPadding,
-                              dilation: Size2 = 1, groups: Int = 1) throws -> Tensor {
+    public static func conv2d(
+        _ x: Tensor, weight: Tensor, bias: Tensor?, stride: Size2, padding: ConvPadding,
+        dilation: Size2 = 1, groups: Int = 1
+    ) throws -> Tensor {
         let shapes = [x.shape, weight.shape] + (bias.map { [$0.shape] } ?? [])
         guard x.rank == 4, weight.rank == 4, groups > 0, x.shape[1] % groups == 0, weight.shape[0] % groups == 0,
-              x.shape[1] / groups == weight.shape[1], bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
-            throw TensorError("conv2d", shapes, "expected x [N, C, H, W], weight [O, C/\(groups), KH, KW], bias [O], C and O divisible by groups \(groups)")
+            x.shape[1] / groups == weight.shape[1], bias.map({ $0.shape == [weight.shape[0]] }) ?? true
+        else {
+            throw TensorError(
+                "conv2d", shapes,
+                "expected x [N, C, H, W], weight [O, C/\(groups), KH, KW], bias [O], C and O divisible by groups \(groups)")
         }
         guard stride.height > 0, stride.width > 0, dilation.height > 0, dilation.width > 0 else {
             throw TensorError("conv2d", shapes, "stride \(stride) and dilation \(dilation) must be positive")
@@ -68,77 +73,86 @@ extension Tensor {
         if padding == .same && stride != 1 {
             throw TensorError("conv2d", shapes, "padding 'same' needs stride 1, got \(stride)")
         }
-        let geometry = ConvGeometry(input: x.shape, kernel: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let geometry = ConvGeometry(
+            input: x.shape, kernel: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
         guard geometry.outHeight > 0, geometry.outWidth > 0, geometry.padTop >= 0, geometry.padLeft >= 0 else {
             throw TensorError("conv2d", shapes, "kernel larger than the padded input (padding \(padding), dilation \(dilation))")
         }
         let g = geometry
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         let groupOut = g.outChannels / g.groups
-        return Autograd.op("conv2d", inputs, {
-            _ = Gemm.singleThreaded
-            let xc = x.contiguousStorageTensor, w = weight.contiguousStorageTensor
-            let out = Tensor(uninitialized: [g.batch, g.outChannels, g.outHeight, g.outWidth])
-            let cols = UnsafeMutablePointer<Float>.allocate(capacity: g.patch * g.positions)
-            defer { cols.deallocate() }
-            for n in 0..<g.batch {
-                let o = out.floats + n * g.outChannels * g.positions
-                if let bias {
-                    let b = bias.contiguousStorageTensor.floats
-                    for c in 0..<g.outChannels { (o + c * g.positions).update(repeating: b[c], count: g.positions) }
-                }
-                for group in 0..<g.groups {
-                    Kernels.im2col(xc.floats + n * g.imageSize + group * g.groupImageSize, g, into: cols)
-                    Gemm.multiply(.init(pointer: w.floats + group * groupOut * g.patch, transposed: false, leading: g.patch),
-                                  .init(pointer: cols, transposed: false, leading: g.positions),
-                                  o + group * groupOut * g.positions, m: groupOut, n: g.positions, k: g.patch, beta: bias == nil ? 0 : 1)
-                }
-            }
-            return out
-        }, backward: { grad, _ in
-            let gc = grad.contiguousStorageTensor
-            let xc = x.contiguousStorageTensor, w = weight.contiguousStorageTensor
-            let dx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
-            let dw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
-            let cols = UnsafeMutablePointer<Float>.allocate(capacity: g.patch * g.positions)
-            defer { cols.deallocate() }
-            for n in 0..<g.batch {
-                for group in 0..<g.groups {
-                    let go = gc.floats + n * g.outChannels * g.positions + group * groupOut * g.positions
-                    let image = n * g.imageSize + group * g.groupImageSize
-                    if let dw {
-                        Kernels.im2col(xc.floats + image, g, into: cols)
-                        Gemm.multiply(.init(pointer: go, transposed: false, leading: g.positions),
-                                      .init(pointer: cols, transposed: true, leading: g.positions),
-                                      dw.floats + group * groupOut * g.patch, m: groupOut, n: g.patch, k: g.positions, beta: 1)
+        return Autograd.op(
+            "conv2d", inputs,
+            {
+                _ = Gemm.singleThreaded
+                let xc = x.contiguousStorageTensor
+                let w = weight.contiguousStorageTensor
+                let out = Tensor(uninitialized: [g.batch, g.outChannels, g.outHeight, g.outWidth])
+                let cols = UnsafeMutablePointer<Float>.allocate(capacity: g.patch * g.positions)
+                defer { cols.deallocate() }
+                for n in 0..<g.batch {
+                    let o = out.floats + n * g.outChannels * g.positions
+                    if let bias {
+                        let b = bias.contiguousStorageTensor.floats
+                        for c in 0..<g.outChannels { (o + c * g.positions).update(repeating: b[c], count: g.positions) }
                     }
-                    if let dx {
-                        Gemm.multiply(.init(pointer: w.floats + group * groupOut * g.patch, transposed: true, leading: g.patch),
-                                      .init(pointer: go, transposed: false, leading: g.positions),
-                                      cols, m: g.patch, n: g.positions, k: groupOut)
-                        Kernels.col2im(cols, g, into: dx.floats + image)
+                    for group in 0..<g.groups {
+                        Kernels.im2col(xc.floats + n * g.imageSize + group * g.groupImageSize, g, into: cols)
+                        Gemm.multiply(
+                            .init(pointer: w.floats + group * groupOut * g.patch, transposed: false, leading: g.patch),
+                            .init(pointer: cols, transposed: false, leading: g.positions),
+                            o + group * groupOut * g.positions, m: groupOut, n: g.positions, k: g.patch, beta: bias == nil ? 0 : 1)
                     }
                 }
-            }
-            var grads: [Tensor?] = [dx, dw]
-            if let bias {
-                if bias.requiresGrad {
-                    let db = Tensor.zeros([g.outChannels])
-                    for n in 0..<g.batch {
-                        for c in 0..<g.outChannels {
-                            let p = gc.floats + (n * g.outChannels + c) * g.positions
-                            var s: Float = 0
-                            for i in 0..<g.positions { s += p[i] }
-                            db.floats[c] += s
+                return out
+            },
+            backward: { grad, _ in
+                let gc = grad.contiguousStorageTensor
+                let xc = x.contiguousStorageTensor
+                let w = weight.contiguousStorageTensor
+                let dx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
+                let dw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
+                let cols = UnsafeMutablePointer<Float>.allocate(capacity: g.patch * g.positions)
+                defer { cols.deallocate() }
+                for n in 0..<g.batch {
+                    for group in 0..<g.groups {
+                        let go = gc.floats + n * g.outChannels * g.positions + group * groupOut * g.positions
+                        let image = n * g.imageSize + group * g.groupImageSize
+                        if let dw {
+                            Kernels.im2col(xc.floats + image, g, into: cols)
+                            Gemm.multiply(
+                                .init(pointer: go, transposed: false, leading: g.positions),
+                                .init(pointer: cols, transposed: true, leading: g.positions),
+                                dw.floats + group * groupOut * g.patch, m: groupOut, n: g.patch, k: g.positions, beta: 1)
+                        }
+                        if let dx {
+                            Gemm.multiply(
+                                .init(pointer: w.floats + group * groupOut * g.patch, transposed: true, leading: g.patch),
+                                .init(pointer: go, transposed: false, leading: g.positions),
+                                cols, m: g.patch, n: g.positions, k: groupOut)
+                            Kernels.col2im(cols, g, into: dx.floats + image)
                         }
                     }
-                    grads.append(db)
-                } else {
-                    grads.append(nil)
                 }
-            }
-            return grads
-        })
+                var grads: [Tensor?] = [dx, dw]
+                if let bias {
+                    if bias.requiresGrad {
+                        let db = Tensor.zeros([g.outChannels])
+                        for n in 0..<g.batch {
+                            for c in 0..<g.outChannels {
+                                let p = gc.floats + (n * g.outChannels + c) * g.positions
+                                var s: Float = 0
+                                for i in 0..<g.positions { s += p[i] }
+                                db.floats[c] += s
+                            }
+                        }
+                        grads.append(db)
+                    } else {
+                        grads.append(nil)
+                    }
+                }
+                return grads
+            })
     }
 }
 
@@ -154,7 +168,8 @@ struct ConvGeometry {
         channels = input[1] / groups
         (outChannels, kernelHeight, kernelWidth) = (kernel[0], kernel[2], kernel[3])
         (strideH, strideW, dilationH, dilationW, self.groups) = (stride.height, stride.width, dilation.height, dilation.width, groups)
-        let spanH = dilation.height * (kernelHeight - 1), spanW = dilation.width * (kernelWidth - 1)
+        let spanH = dilation.height * (kernelHeight - 1)
+        let spanW = dilation.width * (kernelWidth - 1)
         let (totalH, totalW): (Int, Int)
         switch padding {
         case .explicit(let p): (padTop, padLeft, totalH, totalW) = (p.height, p.width, 2 * p.height, 2 * p.width)

@@ -9,10 +9,13 @@ extension Tensor {
 
     /// Average pooling (`avg_pool2d`): with `countIncludePad` (the default, as PyTorch) the
     /// divisor counts padded positions inside the padded input, otherwise only real ones.
-    public func avgPool2d(kernel: Size2, stride: Size2? = nil, padding: Size2 = 0, ceilMode: Bool = false,
-                          countIncludePad: Bool = true) throws -> Tensor {
-        let windows = try PoolWindows("avg_pool2d", shape, kernel: kernel, stride: stride ?? kernel, padding: padding,
-                                      ceilMode: ceilMode, countIncludePad: countIncludePad)
+    public func avgPool2d(
+        kernel: Size2, stride: Size2? = nil, padding: Size2 = 0, ceilMode: Bool = false,
+        countIncludePad: Bool = true
+    ) throws -> Tensor {
+        let windows = try PoolWindows(
+            "avg_pool2d", shape, kernel: kernel, stride: stride ?? kernel, padding: padding,
+            ceilMode: ceilMode, countIncludePad: countIncludePad)
         return pool("avg_pool2d", windows, max: false)
     }
 
@@ -40,49 +43,60 @@ extension Tensor {
         let (oh, ow) = (windows.rows.count, windows.columns.count)
         let input = shape
         var argmax = [Int32]()
-        return Autograd.op(name, [self], {
-            let xc = contiguousStorageTensor
-            let out = Tensor(uninitialized: [shape[0], shape[1], oh, ow])
-            if useMax { argmax = [Int32](repeating: 0, count: planes * oh * ow) }
-            for p in 0..<planes {
-                let src = xc.floats + p * h * w, dst = out.floats + p * oh * ow
-                for i in 0..<oh {
-                    let rows = windows.rows[i]
-                    for j in 0..<ow {
-                        let columns = windows.columns[j]
-                        if useMax {
-                            var best = -Float.infinity, at = rows.lowerBound * w + columns.lowerBound
-                            for r in rows { for c in columns where src[r * w + c] > best { best = src[r * w + c]; at = r * w + c } }
-                            dst[i * ow + j] = best
-                            argmax[(p * oh + i) * ow + j] = Int32(at)
-                        } else {
-                            var s: Float = 0
-                            for r in rows { for c in columns { s += src[r * w + c] } }
-                            dst[i * ow + j] = s / windows.divisor(i, j)
+        return Autograd.op(
+            name, [self],
+            {
+                let xc = contiguousStorageTensor
+                let out = Tensor(uninitialized: [shape[0], shape[1], oh, ow])
+                if useMax { argmax = [Int32](repeating: 0, count: planes * oh * ow) }
+                for p in 0..<planes {
+                    let src = xc.floats + p * h * w
+                    let dst = out.floats + p * oh * ow
+                    for i in 0..<oh {
+                        let rows = windows.rows[i]
+                        for j in 0..<ow {
+                            let columns = windows.columns[j]
+                            if useMax {
+                                var best = -Float.infinity
+                                var at = rows.lowerBound * w + columns.lowerBound
+                                for r in rows {
+                                    for c in columns where src[r * w + c] > best {
+                                        best = src[r * w + c]
+                                        at = r * w + c
+                                    }
+                                }
+                                dst[i * ow + j] = best
+                                argmax[(p * oh + i) * ow + j] = Int32(at)
+                            } else {
+                                var s: Float = 0
+                                for r in rows { for c in columns { s += src[r * w + c] } }
+                                dst[i * ow + j] = s / windows.divisor(i, j)
+                            }
                         }
                     }
                 }
-            }
-            return out
-        }, backward: { g, _ in
-            let gc = g.contiguousStorageTensor
-            let dx = Tensor.zeros(input)
-            for p in 0..<planes {
-                let src = gc.floats + p * oh * ow, dst = dx.floats + p * h * w
-                for i in 0..<oh {
-                    for j in 0..<ow {
-                        let v = src[i * ow + j]
-                        if useMax {
-                            dst[Int(argmax[(p * oh + i) * ow + j])] += v
-                        } else {
-                            let share = v / windows.divisor(i, j)
-                            for r in windows.rows[i] { for c in windows.columns[j] { dst[r * w + c] += share } }
+                return out
+            },
+            backward: { g, _ in
+                let gc = g.contiguousStorageTensor
+                let dx = Tensor.zeros(input)
+                for p in 0..<planes {
+                    let src = gc.floats + p * oh * ow
+                    let dst = dx.floats + p * h * w
+                    for i in 0..<oh {
+                        for j in 0..<ow {
+                            let v = src[i * ow + j]
+                            if useMax {
+                                dst[Int(argmax[(p * oh + i) * ow + j])] += v
+                            } else {
+                                let share = v / windows.divisor(i, j)
+                                for r in windows.rows[i] { for c in windows.columns[j] { dst[r * w + c] += share } }
+                            }
                         }
                     }
                 }
-            }
-            return [dx]
-        })
+                return [dx]
+            })
     }
 }
 
@@ -97,11 +111,16 @@ struct PoolWindows {
 
     func divisor(_ i: Int, _ j: Int) -> Float { Float(rowCounts[i] * columnCounts[j]) }
 
-    init(_ op: String, _ shape: [Int], kernel: Size2, stride: Size2, padding: Size2, ceilMode: Bool,
-         countIncludePad: Bool = true) throws {
+    init(
+        _ op: String, _ shape: [Int], kernel: Size2, stride: Size2, padding: Size2, ceilMode: Bool,
+        countIncludePad: Bool = true
+    ) throws {
         guard shape.count == 4, kernel.height > 0, kernel.width > 0, stride.height > 0, stride.width > 0,
-              padding.height >= 0, padding.width >= 0, 2 * padding.height <= kernel.height, 2 * padding.width <= kernel.width else {
-            throw TensorError(op, [shape], "expected [N, C, H, W], a positive kernel \(kernel) and stride \(stride), padding \(padding) at most half the kernel")
+            padding.height >= 0, padding.width >= 0, 2 * padding.height <= kernel.height, 2 * padding.width <= kernel.width
+        else {
+            throw TensorError(
+                op, [shape],
+                "expected [N, C, H, W], a positive kernel \(kernel) and stride \(stride), padding \(padding) at most half the kernel")
         }
         func axis(_ size: Int, _ k: Int, _ s: Int, _ p: Int) throws -> ([Range<Int>], [Int]) {
             let span = size + 2 * p - k
@@ -109,7 +128,8 @@ struct PoolWindows {
             var count = (ceilMode ? (span + s - 1) / s : span / s) + 1
             // PyTorch: the last window must start inside the input or its left padding.
             if ceilMode && (count - 1) * s >= size + p { count -= 1 }
-            var ranges: [Range<Int>] = [], counts: [Int] = []
+            var ranges: [Range<Int>] = []
+            var counts: [Int] = []
             for o in 0..<count {
                 let start = o * s - p
                 let end = Swift.min(start + k, size + p)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Numerically stable softmax and log-softmax along an axis.
@@ -13,48 +13,62 @@ extension Tensor {
     /// Softmax along `axis` (negative counts from the end), as `torch.softmax`; throws when `axis` is out of range.
     public func softmax(axis: Int = -1) throws -> Tensor {
         let (_, outer, n, inner) = try around(axis, "softmax")
-        return Autograd.op("softmax", [self], {
-            let out = contiguousStorageTensor.copy()
-            Kernels.softmax(out.floats, outer: outer, n: n, inner: inner, log: false)
-            return out
-        }, backward: { g, y in
-            // dx = y * (g - sum(g * y))
-            let gc = g.contiguousStorageTensor, yc = y.contiguousStorageTensor
-            let dx = Tensor(uninitialized: y.shape)
-            for o in 0..<outer {
-                for k in 0..<inner {
-                    var dot: Float = 0
-                    for j in 0..<n { let i = (o * n + j) * inner + k; dot += gc.floats[i] * yc.floats[i] }
-                    for j in 0..<n { let i = (o * n + j) * inner + k; dx.floats[i] = yc.floats[i] * (gc.floats[i] - dot) }
+        return Autograd.op(
+            "softmax", [self],
+            {
+                let out = contiguousStorageTensor.copy()
+                Kernels.softmax(out.floats, outer: outer, n: n, inner: inner, log: false)
+                return out
+            },
+            backward: { g, y in
+                // dx = y * (g - sum(g * y))
+                let gc = g.contiguousStorageTensor
+                let yc = y.contiguousStorageTensor
+                let dx = Tensor(uninitialized: y.shape)
+                for o in 0..<outer {
+                    for k in 0..<inner {
+                        var dot: Float = 0
+                        for j in 0..<n {
+                            let i = (o * n + j) * inner + k
+                            dot += gc.floats[i] * yc.floats[i]
+                        }
+                        for j in 0..<n {
+                            let i = (o * n + j) * inner + k
+                            dx.floats[i] = yc.floats[i] * (gc.floats[i] - dot)
+                        }
+                    }
                 }
-            }
-            return [dx]
-        })
+                return [dx]
+            })
     }
 
     /// Log-softmax along `axis` (negative counts from the end), as `torch.log_softmax`; throws when `axis` is out of range.
     public func logSoftmax(axis: Int = -1) throws -> Tensor {
         let (_, outer, n, inner) = try around(axis, "log_softmax")
-        return Autograd.op("log_softmax", [self], {
-            let out = contiguousStorageTensor.copy()
-            Kernels.softmax(out.floats, outer: outer, n: n, inner: inner, log: true)
-            return out
-        }, backward: { g, y in
-            // dx = g - exp(y) * sum(g)
-            let gc = g.contiguousStorageTensor, yc = y.contiguousStorageTensor
-            let dx = Tensor(uninitialized: y.shape)
-            for o in 0..<outer {
-                for k in 0..<inner {
-                    var total: Float = 0
-                    for j in 0..<n { total += gc.floats[(o * n + j) * inner + k] }
-                    for j in 0..<n {
-                        let i = (o * n + j) * inner + k
-                        dx.floats[i] = gc.floats[i] - expf(yc.floats[i]) * total
+        return Autograd.op(
+            "log_softmax", [self],
+            {
+                let out = contiguousStorageTensor.copy()
+                Kernels.softmax(out.floats, outer: outer, n: n, inner: inner, log: true)
+                return out
+            },
+            backward: { g, y in
+                // dx = g - exp(y) * sum(g)
+                let gc = g.contiguousStorageTensor
+                let yc = y.contiguousStorageTensor
+                let dx = Tensor(uninitialized: y.shape)
+                for o in 0..<outer {
+                    for k in 0..<inner {
+                        var total: Float = 0
+                        for j in 0..<n { total += gc.floats[(o * n + j) * inner + k] }
+                        for j in 0..<n {
+                            let i = (o * n + j) * inner + k
+                            dx.floats[i] = gc.floats[i] - expf(yc.floats[i]) * total
+                        }
                     }
                 }
-            }
-            return [dx]
-        })
+                return [dx]
+            })
     }
 }
 

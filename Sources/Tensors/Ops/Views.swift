@@ -7,10 +7,13 @@ extension Tensor {
         }
         let source = contiguous()
         let oldShape = shape
-        return Autograd.op("reshape", [source], {
-            Tensor(storage: source.storage, shape: target, strides: Shape.contiguousStrides(target),
-                   offset: source.offset, dtype: dtype)
-        }, backward: { g, _ in [try g.reshaped(oldShape)] })
+        return Autograd.op(
+            "reshape", [source],
+            {
+                Tensor(
+                    storage: source.storage, shape: target, strides: Shape.contiguousStrides(target),
+                    offset: source.offset, dtype: dtype)
+            }, backward: { g, _ in [try g.reshaped(oldShape)] })
     }
 
     /// Flattens axes `from...` into one.
@@ -38,10 +41,13 @@ extension Tensor {
         }
         var inverse = [Int](repeating: 0, count: rank)
         for (i, o) in order.enumerated() { inverse[o] = i }
-        return Autograd.op("permute", [self], {
-            Tensor(storage: storage, shape: order.map { shape[$0] }, strides: order.map { strides[$0] },
-                   offset: offset, dtype: dtype)
-        }, backward: { g, _ in [try g.permuted(inverse)] })
+        return Autograd.op(
+            "permute", [self],
+            {
+                Tensor(
+                    storage: storage, shape: order.map { shape[$0] }, strides: order.map { strides[$0] },
+                    offset: offset, dtype: dtype)
+            }, backward: { g, _ in [try g.permuted(inverse)] })
     }
 
     /// Elements `range` along `axis` (a view).
@@ -52,17 +58,22 @@ extension Tensor {
         var newShape = shape
         newShape[a] = range.count
         let full = shape
-        return Autograd.op("slice", [self], {
-            Tensor(storage: storage, shape: newShape, strides: strides,
-                   offset: offset + range.lowerBound * strides[a], dtype: dtype)
-        }, backward: { g, _ in
-            // Scatter the gradient back into a zero tensor of the input's shape.
-            let out = Tensor.zeros(full)
-            let view = Tensor(storage: out.storage, shape: newShape, strides: out.strides,
-                              offset: range.lowerBound * out.strides[a])
-            Kernels.copy(g, into: view)
-            return [out]
-        })
+        return Autograd.op(
+            "slice", [self],
+            {
+                Tensor(
+                    storage: storage, shape: newShape, strides: strides,
+                    offset: offset + range.lowerBound * strides[a], dtype: dtype)
+            },
+            backward: { g, _ in
+                // Scatter the gradient back into a zero tensor of the input's shape.
+                let out = Tensor.zeros(full)
+                let view = Tensor(
+                    storage: out.storage, shape: newShape, strides: out.strides,
+                    offset: range.lowerBound * out.strides[a])
+                Kernels.copy(g, into: view)
+                return [out]
+            })
     }
 
     /// Joins tensors along `axis`; all other dims must agree.
@@ -76,23 +87,27 @@ extension Tensor {
         var shape = first.shape
         shape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
         let sizes = tensors.map { $0.shape[a] }
-        return Autograd.op("concat", tensors, {
-            let out = Tensor(uninitialized: shape, dtype: first.dtype)
-            var start = 0
-            for t in tensors {
-                let view = Tensor(storage: out.storage, shape: t.shape, strides: out.strides,
-                                  offset: start * out.strides[a])
-                Kernels.copy(t, into: view)
-                start += t.shape[a]
-            }
-            return out
-        }, backward: { g, _ in
-            var start = 0
-            return try sizes.map { n in
-                defer { start += n }
-                return try g.slice(axis: a, start..<start + n).contiguous()
-            }
-        })
+        return Autograd.op(
+            "concat", tensors,
+            {
+                let out = Tensor(uninitialized: shape, dtype: first.dtype)
+                var start = 0
+                for t in tensors {
+                    let view = Tensor(
+                        storage: out.storage, shape: t.shape, strides: out.strides,
+                        offset: start * out.strides[a])
+                    Kernels.copy(t, into: view)
+                    start += t.shape[a]
+                }
+                return out
+            },
+            backward: { g, _ in
+                var start = 0
+                return try sizes.map { n in
+                    defer { start += n }
+                    return try g.slice(axis: a, start..<start + n).contiguous()
+                }
+            })
     }
 
     /// Splits along `axis` into pieces of `sizes` (views).
@@ -114,7 +129,8 @@ extension Kernels {
         let s = src.storage.base.assumingMemoryBound(to: Float.self) + src.offset
         let d = dst.storage.base.assumingMemoryBound(to: Float.self) + dst.offset
         forEachIndex(shape: dst.shape, strides: [src.strides, dst.strides]) { _, offsets, inner, inc in
-            let p = s + offsets[0], q = d + offsets[1]
+            let p = s + offsets[0]
+            let q = d + offsets[1]
             if inc[0] == 1 && inc[1] == 1 {
                 q.update(from: p, count: inner)
             } else {

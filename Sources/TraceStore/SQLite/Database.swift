@@ -27,7 +27,8 @@ package final class Database {
         case .immutable:
             flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
             let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/".utf8)
-            name = "file:" + path.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+            name =
+                "file:" + path.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
                 + "?immutable=1"
         }
         let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
@@ -115,9 +116,11 @@ package final class Database {
         let box = Unmanaged.passRetained(ProgressBox(progress))
         progressBox?.release()
         progressBox = box
-        sqlite3_progress_handler(handle, instructions, { raw in
-            Unmanaged<ProgressBox>.fromOpaque(raw!).takeUnretainedValue().body() ? 1 : 0
-        }, box.toOpaque())
+        sqlite3_progress_handler(
+            handle, instructions,
+            { raw in
+                Unmanaged<ProgressBox>.fromOpaque(raw!).takeUnretainedValue().body() ? 1 : 0
+            }, box.toOpaque())
     }
 
     /// Stops any statement that runs longer than `seconds` from now (nil: no limit).
@@ -191,7 +194,8 @@ package final class Statement {
             rc = text.withUTF8 { utf8 in
                 utf8.withMemoryRebound(to: CChar.self) { chars in
                     // An empty buffer may have no address; SQLite needs one for an empty (not NULL) text.
-                    sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), SQLITE_TRANSIENT_PTR)
+                    sqlite3_bind_text(
+                        handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), SQLITE_TRANSIENT_PTR)
                 }
             }
         case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32(v.count), SQLITE_TRANSIENT_PTR) }

@@ -97,7 +97,8 @@ package struct RowPlanner {
         if t >= queues.count { queues += [ThreadQueue](repeating: ThreadQueue(), count: t + 1 - queues.count) }
         if let row = queues[t].placeholders.removeValue(forKey: r.id) {
             // It ended after its children were planned: fill in its reserved row.
-            updates.append(Update(row: row, record: r, sig: sig, up: r.parent == 0 ? nil : row - placeholder(r.parent, thread: t, step: r.step)))
+            updates.append(
+                Update(row: row, record: r, sig: sig, up: r.parent == 0 ? nil : row - placeholder(r.parent, thread: t, step: r.step)))
             plan(thread: t)
             return
         }

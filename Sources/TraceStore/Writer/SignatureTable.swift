@@ -21,7 +21,8 @@ final class SignatureTable {
         self.db = db
         self.runID = runID
         self.interned = interned
-        insert = try db.prepare("""
+        insert = try db.prepare(
+            """
             INSERT INTO signatures(run_id, kind, module_id, name_id, thread, depth, input_shapes, output_shapes, flags, hooks_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -38,9 +39,10 @@ final class SignatureTable {
     func id(for r: SpanRecord) throws -> Int64 {
         // A step span's subject is its step number, already in the `step` column.
         let subject = r.kind == SpanKind.step.rawValue ? 0 : r.subject
-        let key = Key(kind: r.kind, subject: subject, thread: r.thread, depth: r.depth,
-                      inputs: r.inputShapes, outputs: r.outputShapes,
-                      flags: r.flags & (SpanFlag.training | SpanFlag.failed), hooks: r.hooks)
+        let key = Key(
+            kind: r.kind, subject: subject, thread: r.thread, depth: r.depth,
+            inputs: r.inputShapes, outputs: r.outputShapes,
+            flags: r.flags & (SpanFlag.training | SpanFlag.failed), hooks: r.hooks)
         if let id = ids[key] {
             cache.insert(r, id)
             return id

@@ -7,7 +7,8 @@ import TraceRuntime
 final class SpanRows {
     /// The columns of `span_data`, by their 1-based position in a row's parameters.
     enum Column: Int32, CaseIterable {
-        case id = 1, sig, up, step, ts, dur, alloc, freed, peak, live
+        case id = 1
+        case sig, up, step, ts, dur, alloc, freed, peak, live
     }
 
     /// Rows per multi-row INSERT.
@@ -25,7 +26,8 @@ final class SpanRows {
     init(_ db: Database, runID: Int64) throws {
         self.runID = runID
         let row = "(" + Column.allCases.map { _ in "?" }.joined(separator: ",") + ")"
-        insertMany = try db.prepare("INSERT INTO span_data VALUES " + Array(repeating: row, count: SpanRows.rowsPerInsert).joined(separator: ","))
+        insertMany = try db.prepare(
+            "INSERT INTO span_data VALUES " + Array(repeating: row, count: SpanRows.rowsPerInsert).joined(separator: ","))
         insertOne = try db.prepare("INSERT INTO span_data VALUES \(row)")
         let assignments = Column.allCases.dropFirst().map { "\($0) = ?\($0.rawValue)" }.joined(separator: ", ")
         update = try db.prepare("UPDATE span_data SET \(assignments) WHERE id = ?\(SpanRows.columnCount + 1)")

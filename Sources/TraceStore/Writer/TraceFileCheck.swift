@@ -29,7 +29,8 @@ enum TraceFileCheck {
     static func prepare(_ db: Database, size: Int64) throws {
         // WAL with synchronous=NORMAL: a killed process loses nothing committed. The writer
         // checkpoints itself, passively about once a second and when the run ends.
-        try db.execute("""
+        try db.execute(
+            """
             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000;
             PRAGMA wal_autocheckpoint = 0
             """)
@@ -60,8 +61,10 @@ enum TraceFileCheck {
                 throw StoreError("\(db.path): a damaged trace (quick_check: \(check.text(0))); refusing to append a run to it")
             }
         }
-        for (table, column) in [("span_data", "id"), ("signatures", "id"), ("runs", "id"), ("graphs", "id"),
-                                ("strings", "id"), ("shapes", "id")] {
+        for (table, column) in [
+            ("span_data", "id"), ("signatures", "id"), ("runs", "id"), ("graphs", "id"),
+            ("strings", "id"), ("shapes", "id"),
+        ] {
             let largest = try db.scalar("SELECT max(\(column)) FROM \(table)") ?? 0
             guard largest >= 0, largest < idLimit else {
                 throw StoreError("\(db.path): a damaged trace (\(table) id \(largest) is out of range); refusing to append a run to it")

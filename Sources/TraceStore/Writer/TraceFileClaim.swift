@@ -1,6 +1,7 @@
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A writer's exclusive claim on a trace file for one run: an advisory `flock` on the file

@@ -85,17 +85,26 @@ package final class TraceWriter: TraceSink {
     /// monotonic clocks, read together, and the MPI launcher's job id: `tracectl` aligns and
     /// matches rank traces with them. Any thread; written with the next batch (on the thread
     /// that writes batches, which alone uses the connection).
-    package func recordClockOrigin(wallNanoseconds: UInt64, monotonicNanoseconds: UInt64,
-                                   job: String? = RunDescription.launcher.job) {
-        let values: [SQLValue] = [.int(run.runID), job.map(SQLValue.text) ?? .null,
-                                  .int(Int64(wallNanoseconds)), .int(Int64(monotonicNanoseconds))]
+    package func recordClockOrigin(
+        wallNanoseconds: UInt64, monotonicNanoseconds: UInt64,
+        job: String? = RunDescription.launcher.job
+    ) {
+        let values: [SQLValue] = [
+            .int(run.runID), job.map(SQLValue.text) ?? .null,
+            .int(Int64(wallNanoseconds)), .int(Int64(monotonicNanoseconds)),
+        ]
         pendingClock.withLock { $0 = values }
     }
 
     private let pendingClock = Mutex<[SQLValue]?>(nil)
 
     private func writePendingClock() throws {
-        guard let values = pendingClock.withLock({ v -> [SQLValue]? in defer { v = nil }; return v }) else { return }
+        guard
+            let values = pendingClock.withLock({ v -> [SQLValue]? in
+                defer { v = nil }
+                return v
+            })
+        else { return }
         try db.prepare("INSERT OR REPLACE INTO run_clock VALUES (?, ?, ?, ?)").run(values)
     }
 
@@ -168,8 +177,10 @@ package final class TraceWriter: TraceSink {
     /// Writes the module tree, threads, steps, `bypasses` and statistics, builds the indexes
     /// and marks the run `status`. Runs on the thread that stops the profiler, after the session
     /// stopped (its drain thread has ended).
-    package func finish(modules: [ModuleInfo], bypasses: [BypassFinding], threads: [(index: UInt16, osThreadID: Int32)],
-                       endWallNanoseconds: UInt64, dropped: UInt64, status: RunStatus = .complete) throws {
+    package func finish(
+        modules: [ModuleInfo], bypasses: [BypassFinding], threads: [(index: UInt16, osThreadID: Int32)],
+        endWallNanoseconds: UInt64, dropped: UInt64, status: RunStatus = .complete
+    ) throws {
         defer { claim.release() }
         try db.transaction {
             try writePendingClock()

@@ -13,8 +13,9 @@ package struct BypassList {
         model = try TraceModel(reader: reader, run: reader.run(run))
         findings = try Report.loadBypasses(reader, model)
         if findings.isEmpty && model.run.runStatus?.isFinished != true {
-            throw StoreError("run \(model.run.id) is \(model.run.status) (still running, or its process was killed): "
-                + "bypass findings are written when a run ends, so none are known")
+            throw StoreError(
+                "run \(model.run.id) is \(model.run.status) (still running, or its process was killed): "
+                    + "bypass findings are written when a run ends, so none are known")
         }
     }
 

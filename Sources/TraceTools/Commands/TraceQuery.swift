@@ -51,15 +51,16 @@ package struct TraceQuery {
         defer { statement.db.setTimeLimit(seconds: nil) }
         do {
             while try statement.step() {
-                table.append((0..<statement.columnCount).map { i in
-                    switch statement.value(i) {
-                    case .null: .null
-                    case .int(let v): .int(v)
-                    case .double(let v): .number(v, JSON.number(v))
-                    case .text(let t): .text(t)
-                    case .blob(let b): .text("<\(b.count) bytes>")
-                    }
-                })
+                table.append(
+                    (0..<statement.columnCount).map { i in
+                        switch statement.value(i) {
+                        case .null: .null
+                        case .int(let v): .int(v)
+                        case .double(let v): .number(v, JSON.number(v))
+                        case .text(let t): .text(t)
+                        case .blob(let b): .text("<\(b.count) bytes>")
+                        }
+                    })
                 if table.rows.count == 1000 { flush(final: false) }
             }
         } catch let error as StoreError where error.description == "interrupted" && timeout != nil {

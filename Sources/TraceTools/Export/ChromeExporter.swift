@@ -1,5 +1,5 @@
-import TraceEvents
 import Foundation
+import TraceEvents
 import TraceStore
 
 /// Writes a run as Chrome Trace Event Format JSON (object form), the way PyTorch's
@@ -54,8 +54,10 @@ package struct ChromeExporter {
 
     /// Several ranks' runs in one file, one process per rank (`rank N`), each shifted by its
     /// offset (ns) onto a common axis whose zero is `baseTimeNanoseconds` (wall clock).
-    package static func export(_ parts: [(exporter: ChromeExporter, offsetNs: Int64)], to path: String,
-                              baseTimeNanoseconds: Int64) throws -> Summary {
+    package static func export(
+        _ parts: [(exporter: ChromeExporter, offsetNs: Int64)], to path: String,
+        baseTimeNanoseconds: Int64
+    ) throws -> Summary {
         guard path.hasSuffix(".json") || path.hasSuffix(".json.gz") else {
             throw ExportError("\(path): the output must end in .json or .json.gz")
         }
@@ -85,8 +87,10 @@ package struct ChromeExporter {
     }
 
     /// This run's events: process and thread names, spans, counters and flows.
-    func writeEvents(_ out: TraceOutputStream, _ summary: inout Summary, _ first: inout Bool, _ flowID: inout Int64,
-                     offset: Int64, merged: Bool) throws {
+    func writeEvents(
+        _ out: TraceOutputStream, _ summary: inout Summary, _ first: inout Bool, _ flowID: inout Int64,
+        offset: Int64, merged: Bool
+    ) throws {
         let run = model.run
         let pid = run.pid
         func event(_ json: String) throws {
@@ -98,8 +102,11 @@ package struct ChromeExporter {
         try event("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\(JSON.quote(processName))}}")
         try event("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(pid),\"tid\":0,\"args\":{\"sort_index\":\(run.rank)}}")
         for (index, thread) in model.threads.sorted(by: { $0.key < $1.key }) {
-            try event("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(tid(index)),\"args\":{\"name\":\(JSON.quote(thread.name))}}")
-            try event("{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":\(pid),\"tid\":\(tid(index)),\"args\":{\"sort_index\":\(index)}}")
+            try event(
+                "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(tid(index)),\"args\":{\"name\":\(JSON.quote(thread.name))}}"
+            )
+            try event(
+                "{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":\(pid),\"tid\":\(tid(index)),\"args\":{\"sort_index\":\(index)}}")
         }
 
         // Everything in an event that depends only on its signature, rendered once.
@@ -121,7 +128,9 @@ package struct ChromeExporter {
         var pendingStep: Int64 = -1
         var lastLive: Int64?
         try SpanScan.forEach(reader, model, steps: steps, label: "export") { row in
-            guard let slot = model.signatureSlot(row.sig), slot < slots, let sig = signatures[slot], let prefix = prefixes[slot] else { return }
+            guard let slot = model.signatureSlot(row.sig), slot < slots, let sig = signatures[slot], let prefix = prefixes[slot] else {
+                return
+            }
             if row.step != pendingStep {
                 pendingForward.removeAll(keepingCapacity: true)
                 pendingStep = row.step
@@ -228,7 +237,8 @@ package struct ChromeExporter {
         if sig.kind == .forward { args.append("\"Training\":\(sig.training)") }
         if !sig.hooks.isEmpty { args.append("\"Hooks\":\(JSON.quote(sig.hooks))") }
         if sig.failed { args.append("\"Failed\":true") }
-        let head = sig.kind == .step
+        let head =
+            sig.kind == .step
             ? "\n,{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\"ProfilerStep#"
             : "\n,{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\(JSON.quote(name)),\"pid\":\(pid),\"tid\":\(tid),\"ts\":"
         return (Array(head.utf8), Array((",\"args\":{" + args.map { $0 + "," }.joined()).utf8))

@@ -40,7 +40,8 @@ package struct SpeedscopeExporter {
                         if let w = widths[m.module.id] { return w }
                         let t = phase == 0 ? m.forward : m.backward
                         let own = max(0, unit == "bytes" ? t.allocated : t.total)
-                        let kids = depth < 64 ? SpeedscopeExporter.children(of: m.module.id, report).reduce(0) { $0 + width($1, depth + 1) } : 0
+                        let kids =
+                            depth < 64 ? SpeedscopeExporter.children(of: m.module.id, report).reduce(0) { $0 + width($1, depth + 1) } : 0
                         widths[m.module.id] = max(own, kids)
                         return max(own, kids)
                     }
@@ -62,8 +63,9 @@ package struct SpeedscopeExporter {
                     for r in roots where value(r) > 0 { emit(r, value(r), depth: 0) }
                     events.append("{\"type\":\"C\",\"at\":\(at),\"frame\":\(phaseFrame)}")
                 }
-                profiles.append("{\"type\":\"evented\",\"name\":\(JSON.quote("\(label): \(metric)")),\"unit\":\"\(unit)\","
-                    + "\"startValue\":0,\"endValue\":\(at),\"events\":[" + events.joined(separator: ",") + "]}")
+                profiles.append(
+                    "{\"type\":\"evented\",\"name\":\(JSON.quote("\(label): \(metric)")),\"unit\":\"\(unit)\","
+                        + "\"startValue\":0,\"endValue\":\(at),\"events\":[" + events.joined(separator: ",") + "]}")
             }
         }
         return "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\"exporter\":\"tracectl export speedscope\","

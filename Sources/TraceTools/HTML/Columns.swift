@@ -28,5 +28,8 @@ struct Columns {
 /// Deltas of a sequence (the first against 0).
 func deltas(_ values: [Int64]) -> [Int64] {
     var previous: Int64 = 0
-    return values.map { v in defer { previous = v }; return v &- previous }
+    return values.map { v in
+        defer { previous = v }
+        return v &- previous
+    }
 }

@@ -45,9 +45,10 @@ package struct HTMLReport {
         var binary: [UInt8] = []
         var summary = Summary()
         for trace in traces {
-            let payload = try RunPayload(reader: trace.reader, run: trace.run,
-                                         options: .init(steps: options.steps, window: options.window, budget: options.spanBudget),
-                                         binaryBase: binary.count)
+            let payload = try RunPayload(
+                reader: trace.reader, run: trace.run,
+                options: .init(steps: options.steps, window: options.window, budget: options.spanBudget),
+                binaryBase: binary.count)
             runs.append(payload.json)
             binary += payload.columns.bytes
             summary.embeddedSpans += payload.embeddedSpans
@@ -68,11 +69,17 @@ package struct HTMLReport {
         guard !script.lowercased().contains("</script"), !style.lowercased().contains("</style") else {
             throw ExportError("report.js or report.css closes its own element")
         }
-        let csp = "default-src 'none'; script-src '\(HTMLReport.hash(script))'; style-src '\(HTMLReport.hash(style))'; "
+        let csp =
+            "default-src 'none'; script-src '\(HTMLReport.hash(script))'; style-src '\(HTMLReport.hash(style))'; "
             + "img-src data:; base-uri 'none'; form-action 'none'"
-        let title = traces.count == 1 ? "Tracewell report: \(URL(fileURLWithPath: traces[0].reader.path).lastPathComponent)" : "Tracewell report: \(traces.count) runs"
-        let values = ["CSP": HTMLReport.escape(csp), "TITLE": HTMLReport.escape(title), "STYLE": style, "SCRIPT": script,
-                      "DATA": Data(compressed).base64EncodedString()]
+        let title =
+            traces.count == 1
+            ? "Tracewell report: \(URL(fileURLWithPath: traces[0].reader.path).lastPathComponent)"
+            : "Tracewell report: \(traces.count) runs"
+        let values = [
+            "CSP": HTMLReport.escape(csp), "TITLE": HTMLReport.escape(title), "STYLE": style, "SCRIPT": script,
+            "DATA": Data(compressed).base64EncodedString(),
+        ]
         html = try HTMLReport.fill(HTMLResources.text("report.html"), values)
         summary.htmlBytes = html.utf8.count
         self.summary = summary

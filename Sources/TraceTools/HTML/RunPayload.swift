@@ -43,29 +43,39 @@ struct RunPayload {
         let run = model.run
         var fields: [String] = []
         fields.append("\"file\":\(JSON.quote(reader.path))")
-        fields.append("\"run\":{\"id\":\(run.id),\"name\":\(JSON.quote(run.name)),\"status\":\(JSON.quote(run.status)),"
-            + "\"command\":\(JSON.quote(run.command)),\"host\":\(JSON.quote(run.host)),\"rank\":\(run.rank),"
-            + "\"worldSize\":\(run.worldSize),\"dropped\":\(run.droppedEvents),\"spans\":\(run.spanCount),"
-            + "\"durationNs\":\(run.endWallNanoseconds.map { String($0 - run.startWallNanoseconds) } ?? "null")}")
+        fields.append(
+            "\"run\":{\"id\":\(run.id),\"name\":\(JSON.quote(run.name)),\"status\":\(JSON.quote(run.status)),"
+                + "\"command\":\(JSON.quote(run.command)),\"host\":\(JSON.quote(run.host)),\"rank\":\(run.rank),"
+                + "\"worldSize\":\(run.worldSize),\"dropped\":\(run.droppedEvents),\"spans\":\(run.spanCount),"
+                + "\"durationNs\":\(run.endWallNanoseconds.map { String($0 - run.startWallNanoseconds) } ?? "null")}")
         fields.append("\"steps\":" + (options.steps.map { "[\($0.lowerBound),\($0.upperBound)]" } ?? "null"))
         fields.append("\"stepCount\":\(report.stepCount),\"stepTime\":\(report.stepTime),\"referenceTime\":\(report.referenceTime)")
-        fields.append("\"modules\":[" + report.modules.map { RunPayload.module($0, registered: model.modules[$0.module.id] != nil) }
-            .joined(separator: ",\n") + "]")
-        fields.append("\"others\":[" + report.others.map { o in
-            "{\"kind\":\(JSON.quote(o.kind)),\"name\":\(JSON.quote(o.name)),\(RunPayload.timing(o.timing))}"
-        }.joined(separator: ",") + "]")
-        fields.append("\"signatures\":{" + model.signatures.sorted { $0.key < $1.key }.map { id, s in
-            "\"\(id)\":{\"kind\":\(JSON.quote(s.kind.name)),\"name\":\(JSON.quote(s.name)),"
-                + "\"module\":\(s.moduleID.map(String.init) ?? "null"),\"thread\":\(s.thread),\"depth\":\(s.depth),"
-                + "\"in\":\(JSON.quote(s.inputShapes ?? "")),\"out\":\(JSON.quote(s.outputShapes ?? ""))}"
-        }.joined(separator: ",\n") + "}")
+        fields.append(
+            "\"modules\":["
+                + report.modules.map { RunPayload.module($0, registered: model.modules[$0.module.id] != nil) }
+                .joined(separator: ",\n") + "]")
+        fields.append(
+            "\"others\":["
+                + report.others.map { o in
+                    "{\"kind\":\(JSON.quote(o.kind)),\"name\":\(JSON.quote(o.name)),\(RunPayload.timing(o.timing))}"
+                }.joined(separator: ",") + "]")
+        fields.append(
+            "\"signatures\":{"
+                + model.signatures.sorted { $0.key < $1.key }.map { id, s in
+                    "\"\(id)\":{\"kind\":\(JSON.quote(s.kind.name)),\"name\":\(JSON.quote(s.name)),"
+                        + "\"module\":\(s.moduleID.map(String.init) ?? "null"),\"thread\":\(s.thread),\"depth\":\(s.depth),"
+                        + "\"in\":\(JSON.quote(s.inputShapes ?? "")),\"out\":\(JSON.quote(s.outputShapes ?? ""))}"
+                }.joined(separator: ",\n") + "}")
         fields.append("\"outliers\":[" + outliers.map { "\($0.step)" }.joined(separator: ",") + "]")
-        fields.append("\"findings\":[" + findings.map { f in
-            "{\"severity\":\"\(f.severity.rawValue)\",\"title\":\(JSON.quote(f.title)),\"detail\":\(JSON.quote(f.detail)),\"fix\":\(JSON.quote(f.fix))}"
-        }.joined(separator: ",\n") + "]")
-        fields.append("\"window\":{\"steps\":" + (windowSteps.map { "[\($0.lowerBound),\($0.upperBound)]" } ?? "null")
-            + ",\"spans\":\(window.rows.count),\"truncated\":\(window.truncated),\"budget\":\(options.budget),"
-            + "\"peak\":\(RunPayload.peakJSON(window, model))}")
+        fields.append(
+            "\"findings\":["
+                + findings.map { f in
+                    "{\"severity\":\"\(f.severity.rawValue)\",\"title\":\(JSON.quote(f.title)),\"detail\":\(JSON.quote(f.detail)),\"fix\":\(JSON.quote(f.fix))}"
+                }.joined(separator: ",\n") + "]")
+        fields.append(
+            "\"window\":{\"steps\":" + (windowSteps.map { "[\($0.lowerBound),\($0.upperBound)]" } ?? "null")
+                + ",\"spans\":\(window.rows.count),\"truncated\":\(window.truncated),\"budget\":\(options.budget),"
+                + "\"peak\":\(RunPayload.peakJSON(window, model))}")
         fields.append("\"graph\":" + (graphs.flatMap { RunPayload.graphJSON($0) } ?? "null"))
         fields.append("\"columns\":" + columns.json(base: binaryBase))
         json = "{" + fields.joined(separator: ",\n") + "}"
@@ -121,9 +131,12 @@ struct RunPayload {
                 + "\"inputs\":[" + n.inputs.map(JSON.quote).joined(separator: ",") + "],"
                 + "\"scope\":\(name(n.scope)),\"bypassOf\":\(name(n.bypassOf))}"
         }
-        let calls = g.calls.map { "{\"caller\":\(name($0.caller) == "null" ? "\"<top level>\"" : name($0.caller)),\"callee\":\(name($0.callee)),\"count\":\($0.count)}" }
+        let calls = g.calls.map {
+            "{\"caller\":\(name($0.caller) == "null" ? "\"<top level>\"" : name($0.caller)),\"callee\":\(name($0.callee)),\"count\":\($0.count)}"
+        }
         let inputs = g.inputs.map { "{\"name\":\(JSON.quote($0.name)),\"type\":\(JSON.quote($0.type))}" }
-        return "{\"label\":\(JSON.quote(g.label)),\"inputs\":[\(inputs.joined(separator: ","))],\"nodes\":[\(nodes.joined(separator: ",\n"))],"
+        return
+            "{\"label\":\(JSON.quote(g.label)),\"inputs\":[\(inputs.joined(separator: ","))],\"nodes\":[\(nodes.joined(separator: ",\n"))],"
             + "\"outputs\":[" + g.outputs.map(JSON.quote).joined(separator: ",") + "],\"calls\":[\(calls.joined(separator: ","))],"
             + "\"comparison\":" + (view.comparison.map(JSON.quote) ?? "null") + "}"
     }

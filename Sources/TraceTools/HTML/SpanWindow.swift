@@ -11,7 +11,9 @@ struct SpanWindow {
 
     /// The steps to embed: `requested`, or the slowest step of `selected` widened alternately
     /// to both sides while the span count (from the steps table) stays within `budget`.
-    static func choose(_ model: TraceModel, selected: ClosedRange<Int64>?, requested: ClosedRange<Int64>?, budget: Int) -> ClosedRange<Int64>? {
+    static func choose(_ model: TraceModel, selected: ClosedRange<Int64>?, requested: ClosedRange<Int64>?, budget: Int) -> ClosedRange<
+        Int64
+    >? {
         if let requested { return requested }
         let steps = model.steps.values.filter { selected?.contains($0.step) ?? true }.sorted { $0.step < $1.step }
         guard !steps.isEmpty else { return selected }
@@ -20,15 +22,21 @@ struct SpanWindow {
             return Int(min(b - a + 1, Int64(Int32.max)))
         }
         let slowest = steps.indices.max { (steps[$0].dur ?? 0, -$0) < (steps[$1].dur ?? 0, -$1) }!
-        var lo = slowest, hi = slowest, total = spans(steps[slowest])
+        var lo = slowest
+        var hi = slowest
+        var total = spans(steps[slowest])
         var grew = true
         while grew {
             grew = false
             if hi + 1 < steps.count, total + spans(steps[hi + 1]) <= budget {
-                hi += 1; total += spans(steps[hi]); grew = true
+                hi += 1
+                total += spans(steps[hi])
+                grew = true
             }
             if lo > 0, total + spans(steps[lo - 1]) <= budget {
-                lo -= 1; total += spans(steps[lo]); grew = true
+                lo -= 1
+                total += spans(steps[lo])
+                grew = true
             }
         }
         return steps[lo].step...steps[hi].step
@@ -40,7 +48,8 @@ struct SpanWindow {
     init(reader: TraceReader, model: TraceModel, steps: ClosedRange<Int64>?, budget: Int) throws {
         self.steps = steps
         var position: [Int64: Int32] = [:]
-        var rows: [SpanRow] = [], parents: [Int32] = []
+        var rows: [SpanRow] = []
+        var parents: [Int32] = []
         do {
             try SpanScan.forEach(reader, model, steps: steps, label: "html") { row in
                 guard rows.count < budget else { throw Enough() }
@@ -64,7 +73,10 @@ struct SpanWindow {
         var gaps: [Int64] = []
         gaps.reserveCapacity(rows.count)
         for i in rows.indices {
-            guard i > 0 else { gaps.append(rows[i].ts); continue }
+            guard i > 0 else {
+                gaps.append(rows[i].ts)
+                continue
+            }
             let p = rows[i - 1]
             gaps.append(rows[i].ts - (parents[i] == Int32(i - 1) ? p.ts : p.ts + p.dur))
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a command prints a table.
 package enum OutputFormat: String, CaseIterable, Sendable {
     case table, json, csv
@@ -55,8 +57,9 @@ package struct Table {
         switch format {
         case .table: aligned()
         case .json: "[" + rows.map { object($0) }.joined(separator: ",\n ") + "]"
-        case .csv: ([columns.map { CSV.quote($0.key) }] + rows.map { $0.map { CSV.quote($0.display) } })
-            .map { $0.joined(separator: ",") }.joined(separator: "\n")
+        case .csv:
+            ([columns.map { CSV.quote($0.key) }] + rows.map { $0.map { CSV.quote($0.display) } })
+                .map { $0.joined(separator: ",") }.joined(separator: "\n")
         }
     }
 
@@ -111,7 +114,8 @@ package enum JSON {
             case "\t": out += "\\t"
             default:
                 if scalar.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                    out +=
+                        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
@@ -150,6 +154,5 @@ extension String {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import Foundation

@@ -42,7 +42,9 @@ package struct RankReport {
             let buckets = Set(list.flatMap(\.arrivals.keys)).sorted()
             for bucket in buckets {
                 let times = list.compactMap { s in s.arrivals[bucket].map { (s.rank, $0) } }
-                guard times.count > 1, let last = times.max(by: { $0.1 < $1.1 }), let first = times.min(by: { $0.1 < $1.1 }) else { continue }
+                guard times.count > 1, let last = times.max(by: { $0.1 < $1.1 }), let first = times.min(by: { $0.1 < $1.1 }) else {
+                    continue
+                }
                 result.append((step, bucket, last.0, last.1 - first.1))
             }
         }
@@ -72,25 +74,35 @@ package struct RankReport {
 
     /// The report as a table (with alignment, POP metrics and straggler lines), JSON or CSV.
     package func render(_ format: OutputFormat) -> String {
-        var table = Table([.init("Step", key: "step", right: true), .init("Rank", key: "rank", right: true),
-                           .init("Forward", key: "forward_ns", right: true), .init("Backward", key: "backward_ns", right: true),
-                           .init("AR wait", key: "allreduce_wait_ns", right: true),
-                           .init("AR transfer", key: "allreduce_transfer_ns", right: true),
-                           .init("Optimizer", key: "optimizer_ns", right: true), .init("Other", key: "other_ns", right: true),
-                           .init("Step time", key: "step_ns", right: true), .init("Last at", key: "last_at")])
+        var table = Table([
+            .init("Step", key: "step", right: true), .init("Rank", key: "rank", right: true),
+            .init("Forward", key: "forward_ns", right: true), .init("Backward", key: "backward_ns", right: true),
+            .init("AR wait", key: "allreduce_wait_ns", right: true),
+            .init("AR transfer", key: "allreduce_transfer_ns", right: true),
+            .init("Optimizer", key: "optimizer_ns", right: true), .init("Other", key: "other_ns", right: true),
+            .init("Step time", key: "step_ns", right: true), .init("Last at", key: "last_at"),
+        ])
         let last = Dictionary(grouping: lastArrivals, by: \.step)
         func cell(_ ns: Int64) -> Table.Cell { .number(Double(ns), Units.duration(Double(ns))) }
         for s in steps.sorted(by: { ($0.step, $0.rank) < ($1.step, $1.rank) }) {
-            let buckets = (last[s.step] ?? []).filter { $0.rank == s.rank }.map(\.bucket).map { $0.replacingOccurrences(of: "all_reduce ", with: "") }
-            table.append([.int(s.step), .int(s.rank), cell(s.forward), cell(s.backward), cell(s.allReduceWait),
-                          cell(s.allReduceTransfer), cell(s.optimizer), cell(s.other), cell(s.total),
-                          .text(buckets.joined(separator: ","))])
+            let buckets = (last[s.step] ?? []).filter { $0.rank == s.rank }.map(\.bucket).map {
+                $0.replacingOccurrences(of: "all_reduce ", with: "")
+            }
+            table.append([
+                .int(s.step), .int(s.rank), cell(s.forward), cell(s.backward), cell(s.allReduceWait),
+                cell(s.allReduceTransfer), cell(s.optimizer), cell(s.other), cell(s.total),
+                .text(buckets.joined(separator: ",")),
+            ])
         }
         guard format == .table else { return table.render(format) }
-        var lines = ["\(set.ranks.count) ranks of world size \(set.ranks[0].run.worldSize), job \(set.ranks[0].job ?? "?"); \(set.alignment)"]
+        var lines = [
+            "\(set.ranks.count) ranks of world size \(set.ranks[0].run.worldSize), job \(set.ranks[0].job ?? "?"); \(set.alignment)"
+        ]
         lines.append(table.render(.table))
-        lines.append(String(format: "load balance %.3f, communication efficiency %.3f, parallel efficiency %.3f (POP; >= 0.8 is good)",
-                            loadBalance, communicationEfficiency, loadBalance * communicationEfficiency))
+        lines.append(
+            String(
+                format: "load balance %.3f, communication efficiency %.3f, parallel efficiency %.3f (POP; >= 0.8 is good)",
+                loadBalance, communicationEfficiency, loadBalance * communicationEfficiency))
         if let s = straggler {
             var line = "straggler: rank \(s.rank) made the others wait \(Units.duration(Double(s.caused))) in all"
             if let module = s.module, s.growth > 0 {

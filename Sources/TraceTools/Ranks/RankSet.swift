@@ -35,19 +35,25 @@ package struct RankSet {
             let reader = try TraceReader(path: path)
             let info = try reader.run(run)
             let hasClock = try reader.db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'run_clock'") ?? 0
-            let clock = hasClock > 0 ? try reader.db.prepare("SELECT job, origin_wall_ns, origin_monotonic_ns FROM run_clock WHERE run_id = ?") : nil
+            let clock =
+                hasClock > 0
+                ? try reader.db.prepare("SELECT job, origin_wall_ns, origin_monotonic_ns FROM run_clock WHERE run_id = ?") : nil
             try clock?.bind([.int(info.id)])
             guard let clock, try clock.step() else {
-                throw RankError("\(path): run \(info.id) has no clock origin (traced by an older version); cannot align it with other ranks")
+                throw RankError(
+                    "\(path): run \(info.id) has no clock origin (traced by an older version); cannot align it with other ranks")
             }
-            ranks.append(Rank(path: path, reader: reader, run: info, job: clock.optionalText(0),
-                              originWall: clock.int(1), originMonotonic: clock.int(2)))
+            ranks.append(
+                Rank(
+                    path: path, reader: reader, run: info, job: clock.optionalText(0),
+                    originWall: clock.int(1), originMonotonic: clock.int(2)))
         }
         ranks.sort { $0.run.rank < $1.run.rank }
         let first = ranks[0]
         for r in ranks.dropFirst() {
             if r.job != first.job || r.job == nil {
-                throw RankError("\(r.path) (job \(r.job ?? "none")) and \(first.path) (job \(first.job ?? "none")) are not ranks of one mpirun job")
+                throw RankError(
+                    "\(r.path) (job \(r.job ?? "none")) and \(first.path) (job \(first.job ?? "none")) are not ranks of one mpirun job")
             }
             if r.run.worldSize != first.run.worldSize {
                 throw RankError("\(r.path) says world size \(r.run.worldSize), \(first.path) says \(first.run.worldSize)")
@@ -61,7 +67,8 @@ package struct RankSet {
         let zero = origins.min()!
         for i in ranks.indices { ranks[i].offset = origins[i] - zero }
         self.ranks = ranks
-        alignment = oneHost
+        alignment =
+            oneHost
             ? "clock: shared CLOCK_MONOTONIC on host \(first.run.host) (each rank's time zero read from it; error ≤ 1 µs plus each process's tick calibration)"
             : "clock: wall clocks of \(Set(ranks.map(\.run.host)).count) hosts (NTP); error bound unknown: cross-host offset estimation is not implemented"
     }
@@ -80,7 +87,8 @@ extension RankSet {
     package func exportChrome(to path: String, steps: ClosedRange<Int64>? = nil) throws -> ChromeExporter.Summary {
         let parts = try ranks.map { (try ChromeExporter(reader: $0.reader, run: $0.run.id, steps: steps), $0.offset) }
         let earliest = ranks.min { $0.offset < $1.offset }!
-        return try ChromeExporter.export(parts.map { (exporter: $0.0, offsetNs: $0.1) }, to: path,
-                                         baseTimeNanoseconds: earliest.originWall)
+        return try ChromeExporter.export(
+            parts.map { (exporter: $0.0, offsetNs: $0.1) }, to: path,
+            baseTimeNanoseconds: earliest.originWall)
     }
 }

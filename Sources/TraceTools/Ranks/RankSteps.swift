@@ -56,14 +56,17 @@ extension RankSet {
             stepIDs[stepRows.int(0)] = s.step
         }
         // Children of the step span on the training thread, and the sync wait inside backward.
-        let children = try db.prepare("""
+        let children = try db.prepare(
+            """
             SELECT parent_id, kind, name, dur_ns FROM spans
             WHERE run_id = ? AND kind IN ('forward', 'range', 'optimizer') AND parent_id IN (SELECT id FROM spans WHERE run_id = ?1 AND kind = 'step')
             """)
         try children.bind([.int(rank.run.id)])
         while try children.step() {
             guard let step = stepIDs[children.int(0)] else { continue }
-            let kind = children.text(1), name = children.text(2), dur = children.int(3)
+            let kind = children.text(1)
+            let name = children.text(2)
+            let dur = children.int(3)
             switch kind {
             case "forward": byStep[step]?.forward += dur
             case "optimizer": byStep[step]?.optimizer += dur
@@ -83,7 +86,8 @@ extension RankSet {
             }
         }
         // Arrival at each bucket: the start of its measured wait (a barrier entry).
-        let arrivals = try db.prepare("""
+        let arrivals = try db.prepare(
+            """
             SELECT w.step, p.name, w.ts_ns FROM spans w JOIN spans p ON p.id = w.parent_id
             WHERE w.run_id = ? AND w.kind = 'comm_wait' AND p.name LIKE 'all_reduce bucket %'
             """)
@@ -91,7 +95,8 @@ extension RankSet {
         while try arrivals.step() {
             byStep[arrivals.int(0)]?.arrivals[arrivals.text(1)] = arrivals.int(2) + rank.offset
         }
-        let modules = try db.prepare("""
+        let modules = try db.prepare(
+            """
             SELECT step, module_path, sum(dur_ns) FROM spans s WHERE run_id = ? AND kind IN ('forward', 'backward')
               AND module_path <> '' AND NOT EXISTS (SELECT 1 FROM modules c WHERE c.run_id = s.run_id AND c.path LIKE s.module_path || '.%')
             GROUP BY 1, 2

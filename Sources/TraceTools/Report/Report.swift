@@ -125,7 +125,8 @@ package struct Report {
         try model.checkSteps(steps)
         self.model = model
         self.steps = steps
-        let perSignature = try steps == nil && model.run.runStatus?.isFinished == true
+        let perSignature =
+            try steps == nil && model.run.runStatus?.isFinished == true
             ? Report.storedStatistics(reader, model) : nil
         let (stats, spans) = try perSignature.map { ($0, model.run.spanCount) } ?? Report.scan(reader, model, steps: steps)
         spanCount = spans
@@ -139,8 +140,10 @@ package struct Report {
             guard let sig = model.signatures[sigID] else { continue }
             if sig.kind.isModuleSpan, let id = sig.moduleID {
                 if byModule[id] == nil {
-                    byModule[id] = ModuleStats(module: .init(id: id, path: "", type: "module \(id)", parentID: nil, parameters: 0,
-                                                             totalParameters: 0, hooks: "", builtIn: false, ordinal: 0), depth: 0)
+                    byModule[id] = ModuleStats(
+                        module: .init(
+                            id: id, path: "", type: "module \(id)", parentID: nil, parameters: 0,
+                            totalParameters: 0, hooks: "", builtIn: false, ordinal: 0), depth: 0)
                 }
                 if sig.kind == .forward {
                     byModule[id]!.forward.add(st)
@@ -153,7 +156,9 @@ package struct Report {
                             byModule[id]!.inputShapeCalls.append((shapes, st.calls))
                         }
                     }
-                    if let shapes = sig.outputShapes, !byModule[id]!.outputShapes.contains(shapes) { byModule[id]!.outputShapes.append(shapes) }
+                    if let shapes = sig.outputShapes, !byModule[id]!.outputShapes.contains(shapes) {
+                        byModule[id]!.outputShapes.append(shapes)
+                    }
                 } else {
                     byModule[id]!.backward.add(st)
                 }
@@ -169,7 +174,8 @@ package struct Report {
                 }
             }
         }
-        modules = model.moduleOrder.compactMap { byModule[$0] }
+        modules =
+            model.moduleOrder.compactMap { byModule[$0] }
             + byModule.values.filter { model.modules[$0.module.id] == nil }
         others = byName.values.sorted { ($0.timing.total, $0.name) > ($1.timing.total, $1.name) }
         bypasses = try Report.loadBypasses(reader, model)
@@ -177,7 +183,8 @@ package struct Report {
 
     /// Per-signature statistics the writer stored when the run ended, if it did.
     static func storedStatistics(_ reader: TraceReader, _ model: TraceModel) throws -> [Int64: SpanStats]? {
-        let s = try reader.db.prepare("""
+        let s = try reader.db.prepare(
+            """
             SELECT sig, calls, total_ns, self_ns, alloc_bytes, freed_bytes, peak_bytes, histogram FROM span_stats WHERE run_id = ?
             """)
         try s.bind([.int(model.run.id)])
@@ -229,7 +236,8 @@ package struct Report {
     }
 
     package static func loadBypasses(_ reader: TraceReader, _ model: TraceModel) throws -> [Bypass] {
-        let s = try reader.db.prepare("""
+        let s = try reader.db.prepare(
+            """
             SELECT module_id, caller_id, evidence, count, first_step, detail FROM bypasses WHERE run_id = ?
             ORDER BY module_id, evidence, caller_id
             """)
@@ -238,11 +246,13 @@ package struct Report {
         while try s.step() {
             let module = model.modules[s.int(0)]
             let caller = s.int(1) == 0 ? nil : model.modules[s.int(1)]
-            result.append(Bypass(module: module?.displayName ?? "module \(s.int(0))", type: module?.type ?? "?",
-                                 root: module.flatMap { model.root(of: $0.id)?.type } ?? "?",
-                                 caller: caller?.displayName ?? (s.int(1) == 0 ? "<top level>" : "module \(s.int(1))"),
-                                 evidence: s.text(2), count: s.int(3), firstStep: s.int(4), detail: s.text(5),
-                                 hooksNotFired: module.map { $0.hooks.isEmpty ? "none registered" : $0.hooks } ?? "?"))
+            result.append(
+                Bypass(
+                    module: module?.displayName ?? "module \(s.int(0))", type: module?.type ?? "?",
+                    root: module.flatMap { model.root(of: $0.id)?.type } ?? "?",
+                    caller: caller?.displayName ?? (s.int(1) == 0 ? "<top level>" : "module \(s.int(1))"),
+                    evidence: s.text(2), count: s.int(3), firstStep: s.int(4), detail: s.text(5),
+                    hooksNotFired: module.map { $0.hooks.isEmpty ? "none registered" : $0.hooks } ?? "?"))
         }
         return result
     }

@@ -1,5 +1,5 @@
-import TraceEvents
 import Foundation
+import TraceEvents
 
 /// Prints a report as an indented module table (PyTorch-profiler style), JSON or CSV.
 package struct ReportRenderer {
@@ -56,8 +56,9 @@ package struct ReportRenderer {
                 .text(indent + m.module.displayName), .text(m.module.type), .int(m.forward.calls),
                 time(m.forward.total), time(m.forward.selfTime), time(m.backward.total), time(m.backward.selfTime),
                 time(m.forward.mean), time(m.forward.p50), time(m.forward.p95),
-                .number(Double(m.forward.total + m.backward.total) / reference,
-                        Units.percent(Double(m.forward.total + m.backward.total) / reference)),
+                .number(
+                    Double(m.forward.total + m.backward.total) / reference,
+                    Units.percent(Double(m.forward.total + m.backward.total) / reference)),
                 m.peak == nil ? .null : bytes(Double(m.allocated) / Double(calls)),
                 m.peak.map { bytes(Double($0)) } ?? .null,
                 .text(shapes), .text(m.mode),
@@ -67,25 +68,33 @@ package struct ReportRenderer {
     }
 
     func otherTable(_ report: Report) -> Table {
-        var table = Table([.init("Kind", key: "kind"), .init("Name", key: "name"), .init("Calls", key: "calls", right: true),
-                           .init("Total", key: "total_ns", right: true), .init("Self", key: "self_ns", right: true),
-                           .init("Mean", key: "mean_ns", right: true), .init("p50", key: "p50_ns", right: true),
-                           .init("p95", key: "p95_ns", right: true)])
+        var table = Table([
+            .init("Kind", key: "kind"), .init("Name", key: "name"), .init("Calls", key: "calls", right: true),
+            .init("Total", key: "total_ns", right: true), .init("Self", key: "self_ns", right: true),
+            .init("Mean", key: "mean_ns", right: true), .init("p50", key: "p50_ns", right: true),
+            .init("p95", key: "p95_ns", right: true),
+        ])
         for o in report.others.prefix(top ?? Int.max) {
-            table.append([.text(o.kind), .text(o.name), .int(o.timing.calls), time(o.timing.total), time(o.timing.selfTime),
-                          time(o.timing.mean), time(o.timing.p50), time(o.timing.p95)])
+            table.append([
+                .text(o.kind), .text(o.name), .int(o.timing.calls), time(o.timing.total), time(o.timing.selfTime),
+                time(o.timing.mean), time(o.timing.p50), time(o.timing.p95),
+            ])
         }
         return table
     }
 
     package static func bypassTable(_ bypasses: [Report.Bypass]) -> Table {
-        var table = Table([.init("Module", key: "module"), .init("Type", key: "type"), .init("Root", key: "root"),
-                           .init("Called from", key: "caller"), .init("Evidence", key: "evidence"),
-                           .init("Count", key: "count", right: true), .init("First step", key: "first_step", right: true),
-                           .init("Detail", key: "detail"), .init("Hooks that did not fire", key: "hooks_not_fired")])
+        var table = Table([
+            .init("Module", key: "module"), .init("Type", key: "type"), .init("Root", key: "root"),
+            .init("Called from", key: "caller"), .init("Evidence", key: "evidence"),
+            .init("Count", key: "count", right: true), .init("First step", key: "first_step", right: true),
+            .init("Detail", key: "detail"), .init("Hooks that did not fire", key: "hooks_not_fired"),
+        ])
         for b in bypasses {
-            table.append([.text(b.module), .text(b.type), .text(b.root), .text(b.caller), .text(b.evidence), .int(b.count),
-                          .int(b.firstStep), .text(b.detail), .text(b.hooksNotFired)])
+            table.append([
+                .text(b.module), .text(b.type), .text(b.root), .text(b.caller), .text(b.evidence), .int(b.count),
+                .int(b.firstStep), .text(b.detail), .text(b.hooksNotFired),
+            ])
         }
         return table
     }
@@ -100,7 +109,9 @@ package struct ReportRenderer {
         case .csv:
             return moduleTable(report).render(.csv)
         case .json:
-            let m = moduleTable(report), o = otherTable(report), b = ReportRenderer.bypassTable(report.bypasses)
+            let m = moduleTable(report)
+            let o = otherTable(report)
+            let b = ReportRenderer.bypassTable(report.bypasses)
             var fields = [
                 "\"run\":{\"id\":\(run.id),\"name\":\(JSON.quote(run.name)),\"status\":\(JSON.quote(run.status))}",
                 "\"steps\":" + (report.steps.map { "[\($0.lowerBound),\($0.upperBound)]" } ?? "null"),
@@ -115,7 +126,8 @@ package struct ReportRenderer {
                 object.removeLast()
                 return object + ",\"path\":\(JSON.quote(stats.module.path)),\"depth\":\(stats.depth),\"input_shapes_seen\":["
                     + (shapes[stats.module.id]?.inputShapes ?? []).map(JSON.quote).joined(separator: ",")
-                    + "],\"input_shape_calls\":[" + (shapes[stats.module.id]?.inputShapeCalls ?? []).map {
+                    + "],\"input_shape_calls\":["
+                    + (shapes[stats.module.id]?.inputShapeCalls ?? []).map {
                         "{\"shapes\":\(JSON.quote($0.shapes)),\"calls\":\($0.calls)}"
                     }.joined(separator: ",")
                     + "],\"output_shapes_seen\":[" + stats.outputShapes.map(JSON.quote).joined(separator: ",")
@@ -123,19 +135,24 @@ package struct ReportRenderer {
             }
             fields.append("\"modules\":[" + moduleObjects.joined(separator: ",") + "]")
             fields.append("\"other\":" + o.render(.json))
-            fields.append("\"never_ran\":[" + report.neverRan.map {
-                "{\"module\":\(JSON.quote($0.module.displayName)),\"type\":\(JSON.quote($0.module.type))}"
-            }.joined(separator: ",") + "]")
+            fields.append(
+                "\"never_ran\":["
+                    + report.neverRan.map {
+                        "{\"module\":\(JSON.quote($0.module.displayName)),\"type\":\(JSON.quote($0.module.type))}"
+                    }.joined(separator: ",") + "]")
             fields.append("\"bypasses\":" + b.render(.json))
             return "{" + fields.joined(separator: ",\n") + "}"
         case .table:
             var out: [String] = []
             let duration = run.endWallNanoseconds.map { Units.duration(Double($0 &- run.startWallNanoseconds)) } ?? "?"
-            out.append("run \(run.id) \"\(Terminal.visible(run.name))\" (\(Terminal.visible(run.status))), \(duration), \(run.spanCount) spans, dropped events: \(run.droppedEvents)")
+            out.append(
+                "run \(run.id) \"\(Terminal.visible(run.name))\" (\(Terminal.visible(run.status))), \(duration), \(run.spanCount) spans, dropped events: \(run.droppedEvents)"
+            )
             if report.stepCount > 0 {
                 let range = report.steps.map { "steps \($0.lowerBound)..\($0.upperBound)" } ?? "all steps"
-                out.append("\(range): \(report.stepCount) steps, \(Units.duration(Double(report.stepTime))) in steps, "
-                    + "\(Units.duration(Double(report.stepTime) / Double(report.stepCount))) per step")
+                out.append(
+                    "\(range): \(report.stepCount) steps, \(Units.duration(Double(report.stepTime))) in steps, "
+                        + "\(Units.duration(Double(report.stepTime) / Double(report.stepCount))) per step")
             }
             out.append("")
             out.append(moduleTable(report).render(.table))
@@ -149,23 +166,29 @@ package struct ReportRenderer {
                 out.append("")
                 out.append("Modules called with several input shapes (each shape is a different static graph):")
                 for m in polymorphic {
-                    out.append("  \(m.module.displayName) (\(m.module.type)): "
-                        + m.inputShapeCalls.map { "\($0.shapes) ×\($0.calls)" }.joined(separator: ", "))
+                    out.append(
+                        "  \(m.module.displayName) (\(m.module.type)): "
+                            + m.inputShapeCalls.map { "\($0.shapes) ×\($0.calls)" }.joined(separator: ", "))
                 }
             }
             let never = report.neverRan
             out.append("")
-            out.append(never.isEmpty ? "Every registered module ran."
-                : "Never ran (registered but not called through their wrapper): "
-                    + never.map { "\($0.module.displayName) (\($0.module.type))" }.joined(separator: ", "))
+            out.append(
+                never.isEmpty
+                    ? "Every registered module ran."
+                    : "Never ran (registered but not called through their wrapper): "
+                        + never.map { "\($0.module.displayName) (\($0.module.type))" }.joined(separator: ", "))
             out.append("")
             if report.bypasses.isEmpty && run.runStatus?.isFinished != true {
-                out.append("Bypasses: unknown. They are written when a run ends, and this run is \(run.status) "
-                    + "(still running, or its process was killed).")
+                out.append(
+                    "Bypasses: unknown. They are written when a run ends, and this run is \(run.status) "
+                        + "(still running, or its process was killed).")
             } else if report.bypasses.isEmpty {
                 out.append("No bypasses: every module call went through its wrapper.")
             } else {
-                out.append("Findings (bypasses: forward called directly, so hooks did not fire and nothing was measured; state: modes and batches):")
+                out.append(
+                    "Findings (bypasses: forward called directly, so hooks did not fire and nothing was measured; state: modes and batches):"
+                )
                 out.append(ReportRenderer.bypassTable(report.bypasses).render(.table))
                 out.append("")
                 out += report.bypasses.map { "- " + $0.explanation }

@@ -16,8 +16,10 @@ package struct SpanRow {
 
 /// Streams a run's spans in id order (start order per thread), optionally for some steps only.
 package enum SpanScan {
-    package static func forEach(_ reader: TraceReader, _ model: TraceModel, steps: ClosedRange<Int64>? = nil,
-                               label: String = "reading", _ body: (SpanRow) throws -> Void) throws {
+    package static func forEach(
+        _ reader: TraceReader, _ model: TraceModel, steps: ClosedRange<Int64>? = nil,
+        label: String = "reading", _ body: (SpanRow) throws -> Void
+    ) throws {
         let ids = model.spanIDs(steps: steps)
         let sql = """
             SELECT id, sig, up, step, ts, dur, alloc, freed, peak, live FROM span_data
@@ -29,7 +31,8 @@ package enum SpanScan {
         try s.bind(values)
         let progress = ProgressBar(label, total: ids.upperBound - ids.lowerBound &+ 1)
         defer { progress.finish() }
-        var lastStep: Int64 = -1, base: Int64 = 0
+        var lastStep: Int64 = -1
+        var base: Int64 = 0
         var n: Int64 = 0
         while try s.step() {
             let id = s.int(0)
@@ -42,11 +45,13 @@ package enum SpanScan {
             let live = hasMemory ? try Checked.bounded(s.int(9), "span \(id): live bytes") : nil
             let dur = try Checked.bounded(s.int(5), "span \(id): duration")
             guard dur >= 0 else { throw Checked.damaged("span \(id): duration", dur) }
-            try body(SpanRow(id: id, sig: s.int(1), parent: s.isNull(2) ? nil : try Checked.difference(id, s.int(2), "span \(id): parent offset"),
-                             step: step, ts: try Checked.bounded(Checked.sum(base, s.int(4), "span \(id): time"), "span \(id): time"),
-                             dur: dur, alloc: hasMemory ? try Checked.bounded(s.int(6), "span \(id): allocated bytes") : nil,
-                             freed: hasMemory ? try Checked.bounded(s.int(7), "span \(id): freed bytes") : nil,
-                             peak: try live.map { try Checked.sum($0, s.int(8), "span \(id): peak bytes") }, live: live))
+            try body(
+                SpanRow(
+                    id: id, sig: s.int(1), parent: s.isNull(2) ? nil : try Checked.difference(id, s.int(2), "span \(id): parent offset"),
+                    step: step, ts: try Checked.bounded(Checked.sum(base, s.int(4), "span \(id): time"), "span \(id): time"),
+                    dur: dur, alloc: hasMemory ? try Checked.bounded(s.int(6), "span \(id): allocated bytes") : nil,
+                    freed: hasMemory ? try Checked.bounded(s.int(7), "span \(id): freed bytes") : nil,
+                    peak: try live.map { try Checked.sum($0, s.int(8), "span \(id): peak bytes") }, live: live))
             n += 1
             if n & 0xffff == 0 { progress.update(id &- ids.lowerBound) }
         }
