@@ -1,3 +1,5 @@
+import Foundation
+
 /// A direct use of `forward` that skips a module's call wrapper.
 package struct LintFinding: Equatable, Sendable {
     package var file: String
@@ -57,5 +59,18 @@ extension LintFinding {
             message: "'\(call)'\(inMethod) \(skips); move this code into 'override func forward', "
                 + "or call the module through its wrapper from outside; '\(selfCall)' is no fix: "
                 + "it runs this class's forward, \(recursion)")
+    }
+}
+
+extension LintFinding {
+    /// The findings as a JSON array of `{file, line, column, call, fix, message}` objects (`fix`
+    /// is null when there is no one-line fix).
+    package static func json(_ findings: [LintFinding]) -> String {
+        func quote(_ s: String) -> String { String(decoding: try! JSONEncoder().encode(s), as: UTF8.self) }
+        let items = findings.map {
+            "{\"file\":\(quote($0.file)),\"line\":\($0.line),\"column\":\($0.column),\"call\":\(quote($0.call)),"
+                + "\"fix\":\($0.fix.map(quote) ?? "null"),\"message\":\(quote($0.message))}"
+        }
+        return "[" + items.joined(separator: ",\n ") + "]"
     }
 }

@@ -40,13 +40,7 @@ struct Lint: ParsableCommand {
                     : "\(findings.count) direct forward call\(findings.count == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s")\n")
                     .data(using: .utf8)!)
         case .json:
-            func quote(_ s: String) -> String {
-                String(decoding: try! JSONEncoder().encode(s), as: UTF8.self)
-            }
-            let items = findings.map {
-                "{\"file\":\(quote($0.file)),\"line\":\($0.line),\"column\":\($0.column),\"call\":\(quote($0.call)),\"fix\":\($0.fix.map(quote) ?? "null"),\"message\":\(quote($0.message))}"
-            }
-            print("[" + items.joined(separator: ",\n ") + "]")
+            print(LintFinding.json(findings))
         }
         if !findings.isEmpty { throw ExitCode(1) }
     }
