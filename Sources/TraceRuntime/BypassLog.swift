@@ -43,6 +43,9 @@ package final class BypassLog: Sendable {
 
     /// Mode-dependent layers that ran since the last optimizer step, by mode.
     private let modeCalls = Mutex<(eval: Set<UInt32>, training: Set<UInt32>)>(([], []))
+    /// Bumped by every `takeEvalOnlyModules`: a layer notes each mode once per interval, so its
+    /// traced calls take the lock twice per optimizer step at most, not once per call.
+    package let modeInterval = Atomic<UInt32>(1)
 
     /// Notes a call of a mode-dependent layer (Dropout, BatchNorm) in `training` or eval mode.
     package func noteModeDependentCall(module: UInt32, training: Bool) {
@@ -54,8 +57,24 @@ package final class BypassLog: Sendable {
     /// The mode-dependent layers that ran only in eval mode since the last call, and starts over.
     package func takeEvalOnlyModules() -> Set<UInt32> {
         modeCalls.withLock { calls in
-            defer { calls = ([], []) }
+            defer {
+                calls = ([], [])
+                modeInterval.wrappingAdd(1, ordering: .relaxed)
+            }
             return calls.eval.subtracting(calls.training)
+        }
+    }
+
+    private let unregistered = Mutex<[String: UInt32]>([:])
+
+    /// The first unregistered module of `type` seen inside `caller` (`module` when it is the first):
+    /// modules created anew on every call are one finding, counted, not one row per call.
+    package func firstUnregistered(type: String, caller: UInt32, module: UInt32) -> UInt32 {
+        unregistered.withLock { firsts in
+            let key = "\(caller) \(type)"
+            if let first = firsts[key] { return first }
+            firsts[key] = module
+            return module
         }
     }
 

@@ -81,15 +81,7 @@ enum HTMLBench {
     static func realBytesPerSpan(steps: Int) throws -> Result {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracewell-html-\(getpid()).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let trainer = Trainer(TrainingConfig(model: .mlp, steps: steps))
-        let profiler = Profiler(output: path)
-        profiler.watch(trainer.model)
-        try profiler.start()
-        for _ in 0..<steps {
-            _ = try trainer.trainStep()
-            profiler.step()
-        }
-        _ = profiler.stop()
+        _ = try StoreBench.traceMLP(steps: steps, to: path)
         let reader = try TraceReader(path: path)
         let bare = try HTMLReport(traces: [(reader, nil)], options: .init(spanBudget: 0))
         let full = try HTMLReport(traces: [(reader, nil)], options: .init())

@@ -15,10 +15,8 @@ enum StoreBench {
         Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
     }
 
-    /// A real trace of the example MLP: file size over spans.
-    static func bytesPerSpan(steps: Int) throws -> Result {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracewell-bytes-\(getpid()).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+    /// Trains the example MLP for `steps` steps under a profiler writing `path`.
+    static func traceMLP(steps: Int, to path: String) throws -> [TraceResult] {
         let trainer = Trainer(TrainingConfig(model: .mlp, steps: steps))
         let profiler = Profiler(output: path)
         profiler.watch(trainer.model)
@@ -27,7 +25,14 @@ enum StoreBench {
             _ = try trainer.trainStep()
             profiler.step()
         }
-        let spans = profiler.stop().reduce(0) { $0 + $1.spans }
+        return profiler.stop()
+    }
+
+    /// A real trace of the example MLP: file size over spans.
+    static func bytesPerSpan(steps: Int) throws -> Result {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracewell-bytes-\(getpid()).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let spans = try traceMLP(steps: steps, to: path).reduce(0) { $0 + $1.spans }
         return .atMost(
             "bytes_per_span", "trace file size / spans (example MLP, \(steps) steps, shapes and memory on)",
             fileSize(path) / Double(spans), "B", 40, samples: "\(spans) spans, one file")

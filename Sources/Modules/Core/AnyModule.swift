@@ -27,6 +27,9 @@ open class AnyModule {
     @exclusivity(unchecked) @usableFromInline final var wrapperParent: UInt32 = 0
     /// `isModeDependent`, cached when the tree is described (the wrapper reads it per call).
     @exclusivity(unchecked) @usableFromInline final var tracedModeDependent = false
+    /// The session and mode interval (epoch << 32 | interval) and the modes (bit 0 eval, bit 1
+    /// training) this layer noted in it.
+    @exclusivity(unchecked) final var notedModes: (interval: UInt64, modes: UInt8) = (0, 0)
 
     private static let ids = Atomic<UInt32>(1)
 

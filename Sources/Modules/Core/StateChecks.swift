@@ -14,6 +14,11 @@ import TraceRuntime
                 module: module.traceID, caller: SpanTracer.innermostModule,
                 evidence: .trainingModeWithoutGrad, step: TraceSession.step)
         }
+        let interval = UInt64(session.epoch) << 32 | UInt64(session.findings.modeInterval.load(ordering: .relaxed))
+        let bit: UInt8 = module.isTraining ? 2 : 1
+        if module.notedModes.interval != interval { module.notedModes = (interval, 0) }
+        guard module.notedModes.modes & bit == 0 else { return }
+        module.notedModes.modes |= bit
         session.findings.noteModeDependentCall(module: module.traceID, training: module.isTraining)
     }
 

@@ -21,7 +21,9 @@ import TraceRuntime
         guard root === module, TraceFlags.current.contains(.bypass), SpanTracer.canJudgeThread else { return }
         let caller = SpanTracer.innermostModule
         if caller != 0 {
-            session.findings.report(module: module.traceID, caller: caller, evidence: .unregistered, step: TraceSession.step)
+            // A layer created in `forward` is a new module on every call: count them all under the first.
+            let first = session.findings.firstUnregistered(type: module.typeName, caller: caller, module: module.traceID)
+            session.findings.report(module: first, caller: caller, evidence: .unregistered, step: TraceSession.step)
         }
     }
 
