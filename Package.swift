@@ -10,14 +10,14 @@ let package = Package(
         .library(name: "Modules", targets: ["Modules"]),
         .library(name: "Profiler", targets: ["Profiler"]),
         .library(name: "Distributed", targets: ["Distributed"]),
+        // For the Lint package's tracectl-lint only.
+        .library(name: "CommandLineSupport", targets: ["CommandLineSupport"]),
         .executable(name: "tracectl", targets: ["tracectl"]),
-        .executable(name: "tracectl-lint", targets: ["tracectl-lint"]),
         .executable(name: "train", targets: ["train"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         .target(name: "CTracing"),
@@ -31,24 +31,13 @@ let package = Package(
         .target(name: "Modules", dependencies: ["Tensors", "TraceEvents", "TraceRuntime", "CTracing"]),
         .target(name: "TraceStore", dependencies: ["TraceEvents", "TraceRuntime", "CSQLite"]),
         .target(name: "TraceTools", dependencies: ["TraceStore", "TraceEvents", "CZlib"], resources: [.copy("HTML/Resources")]),
-        // What tracectl and tracectl-lint share: one error-to-exit-status mapping.
+        // What tracectl and tracectl-lint (the Lint package, Lint/Package.swift) share: one error-to-exit-status mapping.
         .target(name: "CommandLineSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "tracectl",
             dependencies: [
                 "TraceTools", "TraceStore", "TraceEvents", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
-        // swift-syntax only here: tracectl and the runtime never build it.
-        .target(
-            name: "LintRules",
-            dependencies: [
-                .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
-            ]),
-        .executableTarget(
-            name: "tracectl-lint",
-            dependencies: [
-                "LintRules", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "bench",
@@ -72,7 +61,6 @@ let package = Package(
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Examples", "Modules", "Tensors", "TraceStore", "TraceTools"]),
         .testTarget(name: "ExamplesTests", dependencies: ["Examples", "Modules", "Tensors"]),
-        .testTarget(name: "LintTests", dependencies: ["LintRules"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceStoreTests", dependencies: ["TraceStore", "TraceRuntime", "TraceEvents"]),
         .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore", "TraceEvents"], exclude: ["Golden"]),
         .testTarget(

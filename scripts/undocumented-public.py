@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Lists public and open declarations in Sources/ that have no doc comment (`///`); overrides
-inherit theirs.
+"""Lists public and open declarations in Sources/ and Lint/Sources/ that have no doc comment
+(`///`); overrides inherit theirs.
 
 Usage: scripts/undocumented-public.py [TARGET ...]   (default: every target)
 Exit status 1 when any is found, so CI can check it.
@@ -9,11 +9,12 @@ import pathlib, re, sys
 
 DECL = re.compile(r'^\s*(?:@[\w().:, ]+\s+)*(?:(?:public|open)\s+)(?:(?:final|static|class|override|mutating|nonmutating|convenience|required|indirect|nonisolated|private\(set\)|internal\(set\)|package\(set\)|fileprivate\(set\))\s+)*'
                   r'(func|var|let|init|class|struct|enum|protocol|typealias|subscript|case|actor|extension)\b')
-root = pathlib.Path(__file__).resolve().parent.parent / 'Sources'
-targets = sys.argv[1:] or sorted(p.name for p in root.iterdir() if p.is_dir())
+repo = pathlib.Path(__file__).resolve().parent.parent
+folders = sorted(p for sources in (repo / 'Sources', repo / 'Lint' / 'Sources') for p in sources.iterdir() if p.is_dir())
+folders = [p for p in folders if not sys.argv[1:] or p.name in sys.argv[1:]]
 missing = []
-for target in targets:
-    for path in sorted((root / target).rglob('*.swift')):
+for folder in folders:
+    for path in sorted(folder.rglob('*.swift')):
         lines = path.read_text().split('\n')
         for i, line in enumerate(lines):
             m = DECL.match(line)
@@ -27,7 +28,7 @@ for target in targets:
                     break
                 j -= 1
             if j < 0 or not (lines[j].strip().startswith('///') or lines[j].strip().endswith('*/')):
-                missing.append(f'{path.relative_to(root.parent)}:{i + 1}: {line.strip()}')
+                missing.append(f'{path.relative_to(repo)}:{i + 1}: {line.strip()}')
 print('\n'.join(missing))
 print(f'{len(missing)} public declarations without a doc comment', file=sys.stderr)
 sys.exit(1 if missing else 0)

@@ -2,19 +2,21 @@ import ArgumentParser
 import Foundation
 
 /// An error whose description is the one line a command-line tool prints for it.
-package protocol OneLineError: Error, CustomStringConvertible {}
+public protocol OneLineError: Error, CustomStringConvertible {}
 
 /// An input error with its one-line message.
-package struct Failure: OneLineError {
-    package let description: String
-    package init(_ description: String) { self.description = description }
+public struct Failure: OneLineError {
+    /// The message, without the tool's name.
+    public let description: String
+    /// An error printed as `tool: description`.
+    public init(_ description: String) { self.description = description }
 }
 
 extension ParsableCommand {
     /// Parses the command line and runs the command, mapping every outcome to the tools'
     /// documented exit status: 0 success (and `--help`), the status of an `ExitCode` (1: findings),
     /// 2 for usage and input errors, each reported as one line on stderr, prefixed with `tool`.
-    package static func runAsTool(_ tool: String) -> Never {
+    public static func runAsTool(_ tool: String) -> Never {
         do {
             var command = try parseAsRoot()
             try command.run()

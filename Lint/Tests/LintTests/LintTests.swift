@@ -106,31 +106,57 @@ struct LintTests {
     }
 
     @Test func commandLine() throws {
-        let bin = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-            let p = Process()
-            p.executableURL = bin.appendingPathComponent(executable)
-            p.arguments = arguments
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return (p.terminationStatus, text)
-        }
-        let (status, text) = try run("tracectl", ["lint", fixtures])
+        let (status, text) = try run(linter, [fixtures])
         #expect(status == 1)
         #expect(text.split(separator: "\n").count == 27)
-        let (clean, _) = try run("tracectl", ["lint", fixtures + "/Clean.swift"])
+        let (clean, _) = try run(linter, [fixtures + "/Clean.swift"])
         #expect(clean == 0)
-        let (jsonStatus, json) = try run("tracectl-lint", ["--format", "json", fixtures + "/Bypasses.swift"])
+        let (jsonStatus, json) = try run(linter, ["--format", "json", fixtures + "/Bypasses.swift"])
         #expect(jsonStatus == 1)
         let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
         #expect(parsed?.first?["fix"] as? String == "fc2(h)")
         #expect(parsed?.count == 6)
         #expect(parsed?[4]["fix"] is NSNull)
-        let (missing, _) = try run("tracectl", ["lint", "/nonexistent"])
+        let (missing, _) = try run(linter, ["/nonexistent"])
         #expect(missing == 2)
     }
+
+    /// `tracectl lint` of the enclosing checkout, same configuration, finds this package's
+    /// tracectl-lint and passes its arguments and exit status through (`.ci/run` builds tracectl first).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: tracectl), "tracectl of this checkout is not built"))
+    func tracectlLintRunsThisLinter() throws {
+        let (status, text) = try run(tracectl, ["lint", fixtures])
+        #expect(status == 1)
+        #expect(text.split(separator: "\n").count == 27)
+        let (clean, _) = try run(tracectl, ["lint", fixtures + "/Clean.swift"])
+        #expect(clean == 0)
+        let (jsonStatus, json) = try run(tracectl, ["lint", "--format", "json", fixtures + "/Bypasses.swift"])
+        #expect(jsonStatus == 1)
+        #expect((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])?.count == 6)
+        let (missing, _) = try run(tracectl, ["lint", "/nonexistent"])
+        #expect(missing == 2)
+    }
+}
+
+/// This build's folder: `LINT/.build/TRIPLE/CONFIG`.
+let bin = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+let linter = bin.appendingPathComponent("tracectl-lint").path
+/// The enclosing package's tracectl in the same triple and configuration: `REPO/.build/TRIPLE/CONFIG`.
+let tracectl: String = {
+    let parts = bin.pathComponents
+    guard let build = parts.lastIndex(of: ".build"), build >= 1, parts[build - 1] == "Lint" else { return "" }
+    return NSString.path(withComponents: Array(parts[..<(build - 1)] + parts[build...] + ["tracectl"]))
+}()
+
+func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, text)
 }
