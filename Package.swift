@@ -62,7 +62,9 @@ let package = Package(
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Examples", "Modules", "Tensors", "TraceStore", "TraceTools"]),
         .testTarget(name: "ExamplesTests", dependencies: ["Examples", "Modules", "Tensors"]),
         .testTarget(name: "TraceStoreTests", dependencies: ["TraceStore", "TraceRuntime", "TraceEvents"]),
-        .testTarget(name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore", "TraceEvents"], exclude: ["Golden"]),
+        .testTarget(
+            name: "TraceToolsTests", dependencies: ["TraceTools", "TraceStore", "TraceEvents", "TraceRuntime"],
+            exclude: ["Golden", "Browser"]),
         .testTarget(
             name: "ProfilerTests",
             dependencies: ["Profiler", "Modules", "Tensors", "TraceStore", "TraceTools", "TraceEvents", "TraceRuntime", "Examples"],

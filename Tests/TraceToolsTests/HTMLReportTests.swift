@@ -1,15 +1,17 @@
 import Foundation
 import Testing
 import TraceEvents
+import TraceRuntime
 import TraceStore
 
 @testable import TraceTools
 
 /// Writes `steps` steps of the synthetic MLP as one run, with module paths `paths` (ids 1...8:
-/// the model, fc1, act1, fc2, act2, fc3, an unused Dropout, the loss) and a bypass of fc3.
+/// the model, fc1, act1, fc2, act2, fc3, an unused Dropout, the loss) and a bypass of fc3;
+/// `edit` may change each batch of span records before it is written.
 func writeKnownTrace(
     _ path: String, steps: Int = 12, name: String = "known", paths: [String]? = nil, rank: Int = 0,
-    worldSize: Int = 1, seed: UInt64 = 1, bypasses: [BypassFinding]? = nil
+    worldSize: Int = 1, seed: UInt64 = 1, bypasses: [BypassFinding]? = nil, edit: (inout [SpanRecord]) -> Void = { _ in }
 ) throws {
     var synthetic = SyntheticTrace(steps: steps)
     synthetic.seed = seed
@@ -18,7 +20,11 @@ func writeKnownTrace(
         run: RunDescription(
             name: name, options: "{\"memory\":true}", startWallNanoseconds: 1_800_000_000_000_000_000, rank: rank, worldSize: worldSize,
             command: "test", host: "fixture", pid: 4242), names: synthetic.names)
-    try synthetic.generate { batch in try batch.withUnsafeBufferPointer { try writer.write($0, dropped: 0) } }
+    try synthetic.generate { batch in
+        var batch = batch
+        edit(&batch)
+        try batch.withUnsafeBufferPointer { try writer.write($0, dropped: 0) }
+    }
     let names = paths ?? ["", "fc1", "act1", "fc2", "act2", "fc3", "unused", ""]
     let types = ["MLP", "Linear", "ReLU", "Linear", "ReLU", "Linear", "Dropout", "CrossEntropyLoss"]
     var modules: [ModuleInfo] = []

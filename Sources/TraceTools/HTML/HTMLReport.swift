@@ -16,11 +16,16 @@ package struct HTMLReport {
         package var window: ClosedRange<Int64>?
         /// At most this many raw spans per run are embedded.
         package var spanBudget: Int
+        /// Tests only: a script run after the report's own, admitted by its hash in the CSP.
+        package var testScript: String?
 
-        package init(steps: ClosedRange<Int64>? = nil, window: ClosedRange<Int64>? = nil, spanBudget: Int = 100_000) {
+        package init(
+            steps: ClosedRange<Int64>? = nil, window: ClosedRange<Int64>? = nil, spanBudget: Int = 100_000, testScript: String? = nil
+        ) {
             self.steps = steps
             self.window = window
             self.spanBudget = spanBudget
+            self.testScript = testScript
         }
     }
 
@@ -66,11 +71,13 @@ package struct HTMLReport {
 
         let script = try HTMLResources.script()
         let style = try HTMLResources.text("report.css")
-        guard !script.lowercased().contains("</script"), !style.lowercased().contains("</style") else {
+        let test = options.testScript
+        guard !(script + (test ?? "")).lowercased().contains("</script"), !style.lowercased().contains("</style") else {
             throw ExportError("report.js or report.css closes its own element")
         }
+        let scripts = ([script] + (test.map { [$0] } ?? [])).map { "'\(HTMLReport.hash($0))'" }.joined(separator: " ")
         let csp =
-            "default-src 'none'; script-src '\(HTMLReport.hash(script))'; style-src '\(HTMLReport.hash(style))'; "
+            "default-src 'none'; script-src \(scripts); style-src '\(HTMLReport.hash(style))'; "
             + "img-src data:; base-uri 'none'; form-action 'none'"
         let title =
             traces.count == 1
@@ -78,7 +85,7 @@ package struct HTMLReport {
             : "Tracewell report: \(traces.count) runs"
         let values = [
             "CSP": HTMLReport.escape(csp), "TITLE": HTMLReport.escape(title), "STYLE": style, "SCRIPT": script,
-            "DATA": Data(compressed).base64EncodedString(),
+            "DATA": Data(compressed).base64EncodedString(), "TEST": test.map { "<script>\($0)</script>\n" } ?? "",
         ]
         html = try HTMLReport.fill(HTMLResources.text("report.html"), values)
         summary.htmlBytes = html.utf8.count

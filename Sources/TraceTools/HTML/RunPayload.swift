@@ -2,7 +2,7 @@ import Foundation
 import TraceStore
 
 /// One run's part of the HTML report: aggregates, findings and the static graph as JSON, and
-/// the step durations and a window of raw spans as binary columns.
+/// the step durations, a window of raw spans and the whole run's live bytes as binary columns.
 struct RunPayload {
     let json: String
     let columns: Columns
@@ -38,6 +38,8 @@ struct RunPayload {
         columns.add("stepDur", steps.map { $0.dur! })
         window.encode(into: &columns)
         embeddedSpans = window.rows.count
+        let memory = try MemorySeries(reader: reader, model: model, steps: options.steps)
+        memory.encode(into: &columns)
         self.columns = columns
 
         let run = model.run
@@ -76,6 +78,7 @@ struct RunPayload {
             "\"window\":{\"steps\":" + (windowSteps.map { "[\($0.lowerBound),\($0.upperBound)]" } ?? "null")
                 + ",\"spans\":\(window.rows.count),\"truncated\":\(window.truncated),\"budget\":\(options.budget),"
                 + "\"peak\":\(RunPayload.peakJSON(window, model))}")
+        fields.append("\"memory\":" + memory.json(model))
         fields.append("\"graph\":" + (graphs.flatMap { RunPayload.graphJSON($0) } ?? "null"))
         fields.append("\"columns\":" + columns.json(base: binaryBase))
         json = "{" + fields.joined(separator: ",\n") + "}"

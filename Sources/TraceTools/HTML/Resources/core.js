@@ -116,6 +116,8 @@ function decodeRun(run, bin) {
   }
   const live = c.live ? prefixSum(col('live', true)) : null;
   run.spans = { n, sig, parent, step, ts, dur, live };
+  // Live bytes over the whole run: per bucket of spans, the latest end and the lowest and highest bytes.
+  run.memorySeries = c.memTs ? { ts: prefixSum(col('memTs', true)), low: prefixSum(col('memLow', true)), high: prefixSum(col('memHigh', true)) } : null;
   run.moduleById = new Map(run.modules.map((m) => [m.id, m]));
 }
 

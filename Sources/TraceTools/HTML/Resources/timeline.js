@@ -1,5 +1,6 @@
 // Step timeline (durations over the run, outliers marked; click a step for its spans) and the
-// memory timeline (live bytes, the peak annotated with the module running then).
+// memory timeline (live bytes over the whole run and the embedded window, each peak annotated
+// with the module running then).
 'use strict';
 
 function spanName(run, i) { const s = run.signatures[run.spans.sig[i]]; return s ? s.name : '?'; }
@@ -83,7 +84,7 @@ function showStep(run, index, box, chart) {
     const sig = known.kind === 'step' ? Object.assign({}, known, { name: 'ProfilerStep#' + step }) : known;
     const lane = lanes.get(sig.thread * 1000 + sig.depth);
     const x0 = x(sp.ts[i]), w = Math.max(x(sp.ts[i] + sp.dur[i]) - x0, 0.5);
-    const g = svg('g', { class: 'span', 'data-name': sig.name, tip: [sig.name + ' (' + sig.kind + ')', fmtDur(sp.dur[i]) + ' at +' + fmtDur(sp.ts[i] - t0)]
+    const g = svg('g', { class: 'span', 'data-name': sig.name, 'data-dur': sp.dur[i], tip: [sig.name + ' (' + sig.kind + ')', fmtDur(sp.dur[i]) + ' at +' + fmtDur(sp.ts[i] - t0)]
       .concat(sig.in ? ['input shapes: ' + sig.in] : []).concat(sp.live ? ['live after: ' + fmtBytes(sp.live[i])] : []) });
     g.append(svg('rect', { x: x0.toFixed(2), y: lane * laneH, width: w.toFixed(2), height: laneH - 2, rx: 2,
       fill: sig.kind === 'backward' ? colour(sig.name, 62) : sig.kind === 'forward' ? colour(sig.name, 76) : '#c9d2df' }));
@@ -97,9 +98,10 @@ function showStep(run, index, box, chart) {
 }
 
 function memoryPanel(run) {
-  const sp = run.spans, parts = [];
-  if (!sp.live || sp.n === 0) parts.push(el('p', { class: 'note', text: sp.n === 0 ? 'No raw spans embedded.' : 'Memory was not recorded in this run.' }));
-  else parts.push(memoryChart(run));
+  const sp = run.spans, parts = [], series = run.memorySeries;
+  if (series) parts.push(runMemoryChart(run));
+  if (sp.live && sp.n > 0) parts.push(windowMemoryChart(run));
+  if (!parts.length) parts.push(el('p', { class: 'note', text: run.run.spans === 0 ? 'No spans in this run.' : 'Memory was not recorded in this run.' }));
   const rows = run.modules.filter((m) => m.fwd.alloc > 0 || m.bwd.alloc > 0).sort((a, b) => (b.fwd.alloc + b.bwd.alloc) - (a.fwd.alloc + a.bwd.alloc)).slice(0, 20);
   if (rows.length) {
     const width = panelWidth(), rowH = 20, left = 190, plotW = Math.min(width - left - 110, 700);
@@ -121,40 +123,70 @@ function memoryPanel(run) {
   return section('memory', 'Memory', ...parts);
 }
 
-function memoryChart(run) {
-  const sp = run.spans, n = sp.n, peak = run.window.peak;
+/** Live bytes over the whole run, from the reader's buckets; the run's exact peak annotated, the embedded window shaded. */
+function runMemoryChart(run) {
+  const m = run.memorySeries, n = m.ts.length, peak = run.memory.peak, sp = run.spans;
+  let t1 = 0;
+  for (let i = 0; i < n; i++) t1 = Math.max(t1, m.ts[i]);
+  let shade = null;
+  if (sp.n > 0) {
+    let a = Infinity, b = -Infinity;
+    for (let i = 0; i < sp.n; i++) { a = Math.min(a, sp.ts[i]); b = Math.max(b, sp.ts[i] + sp.dur[i]); }
+    shade = [a, b];
+  }
+  const caption = 'Live tensor bytes over the ' + (run.steps ? 'steps ' + run.steps[0] + '..' + run.steps[1] : 'whole run') + ' (' + run.memory.spans
+    + ' spans in ' + n + ' buckets: the lowest and highest bytes of each).' + (shade ? ' Shaded: the embedded span window, drawn in detail below.' : '');
+  return liveChart({ id: 'tw-memory-chart', peakId: 'tw-peak', t0: 0, t1, n, ts: m.ts, low: m.low, high: m.high, peak, shade, caption });
+}
+
+/** Live bytes at the end of each embedded span, the window's own peak annotated. */
+function windowMemoryChart(run) {
+  const sp = run.spans, n = sp.n, ends = new Float64Array(n);
+  let t0 = Infinity, t1 = -Infinity;
+  for (let i = 0; i < n; i++) { ends[i] = sp.ts[i] + sp.dur[i]; t0 = Math.min(t0, sp.ts[i]); t1 = Math.max(t1, ends[i]); }
+  const w = run.window.steps;
+  const caption = 'The embedded window' + (w ? ' (steps ' + w[0] + '..' + w[1] + ')' : '') + ': live tensor bytes at the end of each span (' + n + ' spans).';
+  return liveChart({ id: 'tw-memory-window', peakId: 'tw-window-peak', t0, t1, n, ts: ends, low: sp.live, high: sp.live, peak: run.window.peak, shade: null, caption });
+}
+
+/** A live-bytes chart: per pixel column the lowest and highest value ending there, joined in time order. */
+function liveChart(o) {
   const width = panelWidth(), height = 170, left = 64, plotW = width - left - 8;
-  let t0 = Infinity, t1 = -Infinity, max = 0, min = Infinity;
-  for (let i = 0; i < n; i++) { const e = sp.ts[i] + sp.dur[i]; t0 = Math.min(t0, sp.ts[i]); t1 = Math.max(t1, e); max = Math.max(max, sp.live[i]); min = Math.min(min, sp.live[i]); }
-  if (peak) max = Math.max(max, peak.bytes);
+  let max = 0, min = Infinity;
+  for (let i = 0; i < o.n; i++) { max = Math.max(max, o.high[i]); min = Math.min(min, o.low[i]); }
+  if (o.peak) max = Math.max(max, o.peak.bytes);
   const lo = Math.max(0, min - (max - min) * 0.1);
-  const x = (t) => left + (t - t0) / Math.max(t1 - t0, 1) * plotW, y = (v) => 8 + (1 - (v - lo) / Math.max(max - lo, 1)) * (height - 16);
-  // Per pixel column: the lowest and highest live value ending there, joined in time order.
+  const x = (t) => left + (t - o.t0) / Math.max(o.t1 - o.t0, 1) * plotW, y = (v) => 8 + (1 - (v - lo) / Math.max(max - lo, 1)) * (height - 16);
   const cols = Math.floor(plotW) + 1, hi = new Float64Array(cols).fill(-1), low = new Float64Array(cols).fill(-1);
-  for (let i = 0; i < n; i++) {
-    const c = Math.min(cols - 1, Math.max(0, Math.floor(x(sp.ts[i] + sp.dur[i]) - left)));
-    if (hi[c] < 0 || sp.live[i] > hi[c]) hi[c] = sp.live[i];
-    if (low[c] < 0 || sp.live[i] < low[c]) low[c] = sp.live[i];
+  for (let i = 0; i < o.n; i++) {
+    const c = Math.min(cols - 1, Math.max(0, Math.floor(x(o.ts[i]) - left)));
+    if (hi[c] < 0 || o.high[i] > hi[c]) hi[c] = o.high[i];
+    if (low[c] < 0 || o.low[i] < low[c]) low[c] = o.low[i];
   }
   let d = '';
   for (let c = 0; c < cols; c++) if (hi[c] >= 0) d += (d ? 'L' : 'M') + (left + c) + ' ' + y(low[c]).toFixed(1) + 'L' + (left + c) + ' ' + y(hi[c]).toFixed(1);
-  const s = svg('svg', { width, height: height + 22, id: 'tw-memory-chart' });
+  const s = svg('svg', { width, height: height + 22, id: o.id });
+  if (o.shade) {
+    const a = x(o.shade[0]), b = Math.max(x(o.shade[1]), a + 2);
+    s.append(svg('rect', { class: 'window', x: a.toFixed(1), y: 4, width: (b - a).toFixed(1), height: height - 8, fill: '#eef3fb', tip: ['the embedded span window'] }));
+  }
   for (const f of [0, 0.5, 1]) {
     const v = lo + (max - lo) * f;
     s.append(svg('line', { x1: left, x2: width - 8, y1: y(v), y2: y(v), stroke: '#e3e7ee' }));
     s.append(svg('text', { class: 'axis', x: left - 6, y: y(v) + 4, 'text-anchor': 'end', text: fmtBytes(v) }));
   }
   s.append(svg('path', { d, fill: 'none', stroke: '#2f6fdb', 'stroke-width': 1.3 }));
-  let caption = 'Live tensor bytes at the end of each embedded span (' + n + ' spans).';
+  let caption = o.caption;
+  const peak = o.peak;
   if (peak) {
     const px = x(peak.ts), py = y(peak.bytes);
-    const who = peak.module ? peak.module + ' (' + peak.phase + ')' : peak.span + ' (' + peak.phase + ')';
-    s.append(svg('circle', { cx: px.toFixed(1), cy: py.toFixed(1), r: 4.5, fill: '#d84343', id: 'tw-peak' }));
+    const who = (peak.module || peak.span) + ' (' + peak.phase + ')';
+    s.append(svg('circle', { cx: px.toFixed(1), cy: py.toFixed(1), r: 4.5, fill: '#d84343', id: o.peakId, 'data-bytes': peak.bytes, 'data-step': peak.step }));
     const text = 'peak ' + fmtBytes(peak.bytes) + ' in ' + who + ', step ' + peak.step;
-    s.append(svg('text', { x: (px > width / 2 ? px - 8 : px + 8).toFixed(1), y: Math.max(py - 6, 12).toFixed(1), 'text-anchor': px > width / 2 ? 'end' : 'start', text, id: 'tw-peak-label' }));
+    s.append(svg('text', { x: (px > width / 2 ? px - 8 : px + 8).toFixed(1), y: Math.max(py - 6, 12).toFixed(1), 'text-anchor': px > width / 2 ? 'end' : 'start', text, id: o.peakId + '-label' }));
     caption += ' The peak, ' + fmtBytes(peak.bytes) + ', came while ' + who + ' ran in step ' + peak.step + '.';
   }
-  s.append(svg('text', { class: 'axis', x: left, y: height + 16, text: fmtDur(t0) }));
-  s.append(svg('text', { class: 'axis', x: width - 8, y: height + 16, 'text-anchor': 'end', text: fmtDur(t1) }));
+  s.append(svg('text', { class: 'axis', x: left, y: height + 16, text: fmtDur(o.t0) }));
+  s.append(svg('text', { class: 'axis', x: width - 8, y: height + 16, 'text-anchor': 'end', text: fmtDur(o.t1) }));
   return el('div', {}, el('p', { class: 'note', text: caption }), s);
 }
