@@ -114,6 +114,8 @@ package struct SyntheticTrace {
         var clock: Int64 = 1_000
         var live: Int64 = 1_000_000
         var random = seed
+        // The highest peak inside the open step: a step span's peak covers its children's, as the runtime records it.
+        var stepPeak: Int64 = 0
 
         func jitter(_ cost: Int64) -> Int64 {
             random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -145,6 +147,7 @@ package struct SyntheticTrace {
             r.freed = freed
             r.live = live
             r.peak = live + freed / 2
+            if r.kind == SpanKind.step.rawValue { r.peak = max(r.peak, stepPeak) } else { stepPeak = max(stepPeak, r.peak) }
             records.append(r)
         }
         func leaf(
@@ -158,6 +161,7 @@ package struct SyntheticTrace {
 
         for step in 0..<steps {
             var stepSpan = open(.step, UInt32(step), parent: 0, depth: 0, step: step)
+            stepPeak = 0
             leaf(.optimizer, strings.zero, parent: stepSpan.id, depth: 1, step: step, cost: 2_000, freed: 1_077_288)
             leaf(.range, strings.data, parent: stepSpan.id, depth: 1, step: step, cost: 40_000, allocated: 200_960)
             var model = open(.forward, 1, parent: stepSpan.id, depth: 1, step: step, shapes: (shapes.input, shapes.logits))

@@ -6,12 +6,13 @@ import TraceStore
 
 @testable import TraceTools
 
-/// Raises the peak of fc2's forward (module 4) in `step`, and of the spans around it, to `bytes`.
-func plantPeak(_ batch: inout [SpanRecord], step: Int, bytes: Int64) {
+/// Raises the peak of fc2's forward (module 4) in `step`, and of the spans around it (as the
+/// runtime records it) unless `ancestors` is false, to `bytes`.
+func plantPeak(_ batch: inout [SpanRecord], step: Int, bytes: Int64, ancestors: Bool = true) {
     let forward = SpanKind.forward.rawValue
     guard let i = batch.firstIndex(where: { Int($0.step) == step && $0.kind == forward && $0.subject == 4 }) else { return }
     batch[i].peak = bytes
-    var parent = batch[i].parent
+    var parent = ancestors ? batch[i].parent : 0
     while parent != 0, let j = batch.firstIndex(where: { $0.id == parent }) {
         batch[j].peak = max(batch[j].peak, bytes)
         parent = batch[j].parent
@@ -30,39 +31,49 @@ func selfTestResult(_ dom: String) throws -> [String: Any] {
 struct HTMLInteractionTests {
     static let planted: Int64 = 48_000_000
 
-    /// 40 steps of the known trace with fc2's forward in step 3 peaking at `planted` bytes.
-    func peakTrace() throws -> String {
+    /// 40 steps of the known trace with fc2's forward in step 3 peaking at `planted` bytes (and,
+    /// unless `ancestors` is false, the spans around it).
+    func peakTrace(ancestors: Bool = true) throws -> String {
         let path = temporaryPath("peak.sqlite")
-        try writeKnownTrace(path, steps: 40, edit: { plantPeak(&$0, step: 3, bytes: Self.planted) })
+        try writeKnownTrace(path, steps: 40, edit: { plantPeak(&$0, step: 3, bytes: Self.planted, ancestors: ancestors) })
         return path
     }
 
-    @Test("the whole-run memory series is bounded and keeps the run's peak exactly, with its module")
+    @Test("the whole-run memory series comes from the step spans, is bounded and keeps the run's peak exactly")
     func memorySeries() throws {
         let reader = try TraceReader(path: try peakTrace())
         let model = try Report(reader: reader, run: nil).model
         var lowest = Int64.max
-        var spans = 0
         try SpanScan.forEach(reader, model) { row in
-            lowest = min(lowest, row.live!)
-            spans += 1
+            if model.signatures[row.sig]?.kind == .step { lowest = min(lowest, row.live!) }
         }
         let series = try MemorySeries(reader: reader, model: model, steps: nil, buckets: 16)
-        #expect(spans == 40 * 19 && series.spans == spans)
-        #expect(series.points.count == 16)
+        #expect(series.source == "steps" && series.count == 40)
+        #expect(series.points.count == 14)
         #expect(series.points.map(\.high).max() == Self.planted)
         #expect(series.points.map(\.low).min() == lowest)
         #expect(zip(series.points, series.points.dropFirst()).allSatisfy { $0.ts < $1.ts })
         let peak = try #require(series.peak)
         #expect(peak.bytes == Self.planted && peak.step == 3)
         #expect(model.signatures[peak.sig]?.name == "fc2" && model.signatures[peak.moduleSig!]?.name == "fc2")
-        #expect(
-            series.json(model).contains("\"peak\":{\"bytes\":48000000,")
-                && series.json(model).contains("\"module\":\"fc2\",\"phase\":\"forward\""))
-        // One bucket per span when they are few; --steps leaves the peak's step out.
-        #expect(try MemorySeries(reader: reader, model: model, steps: nil).points.count == spans)
+        let json = series.json(model)
+        #expect(json.hasPrefix("{\"source\":\"steps\",\"count\":40,\"points\":14,\"peak\":{\"bytes\":48000000,"))
+        #expect(json.contains("\"module\":\"fc2\",\"phase\":\"forward\""))
+        // One point per step when they are few; --steps leaves the peak's step out.
+        #expect(try MemorySeries(reader: reader, model: model, steps: nil).points.count == 40)
         let later = try MemorySeries(reader: reader, model: model, steps: 10...39)
-        #expect(later.spans == 30 * 19 && later.peak!.bytes < Self.planted && later.peak!.step >= 10)
+        #expect(later.count == 30 && later.peak!.bytes < Self.planted && later.peak!.step >= 10)
+    }
+
+    @Test("a peak no step span holds is found by reading every span, exactly")
+    func memorySeriesOutsideStepSpans() throws {
+        let reader = try TraceReader(path: try peakTrace(ancestors: false))
+        let model = try Report(reader: reader, run: nil).model
+        let series = try MemorySeries(reader: reader, model: model, steps: nil, buckets: 16)
+        #expect(series.source == "spans" && series.count == 40 * 19)
+        #expect(series.points.count == 16 && series.points.map(\.high).max() == Self.planted)
+        let peak = try #require(series.peak)
+        #expect(peak.bytes == Self.planted && peak.step == 3 && model.signatures[peak.sig]?.name == "fc2")
     }
 
     @Test(

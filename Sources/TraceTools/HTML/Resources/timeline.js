@@ -134,8 +134,9 @@ function runMemoryChart(run) {
     for (let i = 0; i < sp.n; i++) { a = Math.min(a, sp.ts[i]); b = Math.max(b, sp.ts[i] + sp.dur[i]); }
     shade = [a, b];
   }
-  const caption = 'Live tensor bytes over the ' + (run.steps ? 'steps ' + run.steps[0] + '..' + run.steps[1] : 'whole run') + ' (' + run.memory.spans
-    + ' spans in ' + n + ' buckets: the lowest and highest bytes of each).' + (shade ? ' Shaded: the embedded span window, drawn in detail below.' : '');
+  const what = run.memory.source === 'steps' ? ' steps (each: its peak and the bytes live at its end)' : ' spans (each: its peak and the bytes live at its end)';
+  const caption = 'Live tensor bytes over the ' + (run.steps ? 'steps ' + run.steps[0] + '..' + run.steps[1] : 'whole run') + ': ' + run.memory.count + what
+    + (n < run.memory.count ? ', in ' + n + ' buckets (the lowest and highest bytes of each)' : '') + '.' + (shade ? ' Shaded: the embedded span window, drawn in detail below.' : '');
   return liveChart({ id: 'tw-memory-chart', peakId: 'tw-peak', t0: 0, t1, n, ts: m.ts, low: m.low, high: m.high, peak, shade, caption });
 }
 
