@@ -25,9 +25,12 @@ struct Merge: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let set = try RankSet(paths: databases, run: runID)
-        let summary = try set.exportChrome(to: output, steps: steps?.range)
+    func run() throws { try Merge.write(databases, run: runID, to: output, steps: steps?.range) }
+
+    /// The rank files as one Chrome trace (also `export chrome` with several files).
+    static func write(_ paths: [String], run: Int64?, to output: String, steps: ClosedRange<Int64>?) throws {
+        let set = try RankSet(paths: paths, run: run)
+        let summary = try set.exportChrome(to: output, steps: steps)
         FileHandle.standardError.write(
             """
             wrote \(output): \(set.ranks.count) ranks, \(summary.events) events (\(summary.spans) spans); \(set.alignment)\n
