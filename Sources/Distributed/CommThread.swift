@@ -140,31 +140,12 @@ final class CommThread: @unchecked Sendable {
         defer { if span >= 0 { SpanTracer.end(span) } }
         let deadline = work.startedNs + timeoutNs
         if traced && job.measureWait && size > 1 {
-            let message =
-                CommThread.barrierWait
-                ? measuredByBarrier(job, start, session: session!, deadline: deadline)
-                : measured(job, start, session: session!, deadline: deadline)
-            if let message { return fail(work, message) }
+            if let message = measured(job, start, session: session!, deadline: deadline) { return fail(work, message) }
         } else if let message = execute([start], deadline: deadline, what: nil) {
             return fail(work, message)
         }
         work.finishedNs = Clock.monotonicNanoseconds()
         work.complete(nil)
-    }
-
-    // TEMPORARY (A/B for BENCHMARKS.md): the old method, a barrier before the collective.
-    static let barrierWait = ProcessInfo.processInfo.environment["TRACEWELL_COMM_WAIT"] == "barrier"
-    private func measuredByBarrier(_ job: Job, _ start: @escaping Start, session: TraceSession, deadline: UInt64) -> String? {
-        let work = job.work
-        let wait = SpanTracer.begin(.commWait, subject: session.names.intern("wait for slowest rank"))
-        let message = execute([{ MPI_Ibarrier(cmpi_comm_world(), &$0) }], deadline: deadline, what: "the wait before it")
-        SpanTracer.end(wait)
-        if let message { return message }
-        work.transferNs = Clock.monotonicNanoseconds()
-        let transfer = SpanTracer.begin(.commTransfer, subject: session.names.intern("transfer"))
-        let failed = execute([start], deadline: work.transferNs + timeoutNs, what: nil)
-        SpanTracer.end(transfer)
-        return failed
     }
 
     /// The collective with its wait split off, without a barrier: alongside it, a one-element
