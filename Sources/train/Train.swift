@@ -130,7 +130,8 @@ struct Train: ParsableCommand {
         guard !noTrace else { return nil }
         let output = trace ?? "Traces/\(model.rawValue).sqlite"
         let profiler = Profiler(
-            output: (group?.size ?? 1) > 1 ? Profiler.perRank(output, rank: group!.rank) : output, runName: "train --model \(model.rawValue)")
+            output: (group?.size ?? 1) > 1 ? Profiler.perRank(output, rank: group!.rank) : output,
+            runName: "train --model \(model.rawValue)")
         profiler.watch(trainer.ddp ?? trainer.model)
         do {
             try profiler.start()

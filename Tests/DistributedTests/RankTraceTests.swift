@@ -81,7 +81,8 @@ enum RankTraceChecks {
         let report = try run("tracectl", ["report"] + paths)
         #expect(report.status == 0, "\(report.err)")
         #expect(report.out.components(separatedBy: "== rank ").count == 3)
-        #expect(report.out.contains("== rank 0 of 2: \(paths[0]) (run 1) ==") && report.out.contains("== rank 1 of 2: \(paths[1]) (run 1) =="))
+        #expect(
+            report.out.contains("== rank 0 of 2: \(paths[0]) (run 1) ==") && report.out.contains("== rank 1 of 2: \(paths[1]) (run 1) =="))
         let json = try run("tracectl", ["report", "--format", "json"] + paths)
         let array = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [Any]
         #expect(array?.count == 2)
@@ -89,8 +90,12 @@ enum RankTraceChecks {
         let out = dir.appendingPathComponent("export.json").path
         let export = try run("tracectl", ["export", "chrome"] + paths + ["-o", out])
         #expect(export.status == 0 && export.err.contains("2 ranks"), "\(export.err)")
-        let events = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as! [String: Any])["traceEvents"] as! [[String: Any]]
-        let processes = events.filter { $0["name"] as? String == "process_name" }.compactMap { ($0["args"] as? [String: Any])?["name"] as? String }
+        let events =
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as! [String: Any])["traceEvents"]
+            as! [[String: Any]]
+        let processes = events.filter { $0["name"] as? String == "process_name" }.compactMap {
+            ($0["args"] as? [String: Any])?["name"] as? String
+        }
         #expect(processes == ["rank 0", "rank 1"])
     }
 
@@ -107,10 +112,13 @@ enum RankTraceChecks {
         let ranks = try #require(page.dom.element(id: "ranks", close: "</section>"))
         let waits = try #require(ranks.element(id: "tw-heatmap-wait", close: "</svg>"))
         for s in report.steps {
-            #expect(waits.contains("data-rank=\"\(s.rank)\" data-step=\"\(s.step)\" data-wait-ns=\"\(s.allReduceWait)\""), "rank \(s.rank) step \(s.step)")
+            #expect(
+                waits.contains("data-rank=\"\(s.rank)\" data-step=\"\(s.step)\" data-wait-ns=\"\(s.allReduceWait)\""),
+                "rank \(s.rank) step \(s.step)")
         }
         #expect(waits.occurrences(of: "<rect") == report.steps.count)
-        #expect(ranks.contains(String(format: "Communication efficiency (POP: max useful ÷ total time): %.3f", report.communicationEfficiency)))
+        #expect(
+            ranks.contains(String(format: "Communication efficiency (POP: max useful ÷ total time): %.3f", report.communicationEfficiency)))
         #expect(ranks.contains(String(format: "Load balance (POP: mean ÷ max useful time): %.3f", report.loadBalance)))
         #expect(ranks.contains("id=\"tw-heatmap-toggle\""))
     }

@@ -85,9 +85,11 @@ package struct RankSet {
         for i in ranks.indices { ranks[i].offset = origins[i] - zero }
         self.ranks = ranks
         let bound = ranks.compactMap { $0.clockOffset?.bound }.max() ?? 0
-        let pingPong = "ping-pong with rank 0 at start and end, bound ≤ \(Units.duration(Double(bound))) (half the shortest round trip, widened to cover both estimates)"
+        let pingPong =
+            "ping-pong with rank 0 at start and end, bound ≤ \(Units.duration(Double(bound))) (half the shortest round trip, widened to cover both estimates)"
         if hosts == 1 {
-            let check = measured
+            let check =
+                measured
                 ? "; \(pingPong), measured offsets within \(Units.duration(Double(ranks.map { abs($0.clockOffset!.offset) }.max() ?? 0)))"
                 : ""
             alignment =
