@@ -86,8 +86,9 @@ struct Train: ParsableCommand {
         }
         progress.finish()
         if leader && logFormat == .text { print(summary.text(model: model, steps: config.steps)) }
-        // The end-of-run clock estimate goes into the trace, so take it before the profiler stops.
-        if profiler != nil { try group?.synchronizeClocks() }
+        // The end-of-run clock estimate goes into the trace, so take it before the profiler stops
+        // (on every rank, traced or not: it is a collective).
+        try group?.synchronizeClocks()
         if let profiler { report(profiler.stop(), of: profiler) }
         if let group { try finish(trainer, group) }
         if let hookCalls {
