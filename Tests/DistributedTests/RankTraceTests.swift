@@ -20,10 +20,12 @@ enum RankTraceChecks {
                 if rank == 0 {
                     #expect(offset == 0 && bound == 0 && exchanges == 0)
                 } else {
-                    // One host: the clocks are one, so the estimate must contain 0.
-                    #expect(bound >= 0 && bound < 1_000_000, "bound \(bound) ns")
+                    // One host: the clocks are one, so the estimate must contain 0. Idle, the bound is a
+                    // few µs; with other mpirun jobs polling on the same cores (tests run in
+                    // parallel) a round trip can wait for the scheduler, hence the margin.
+                    #expect(bound >= 0 && bound < 10_000_000, "bound \(bound) ns")
                     #expect(abs(offset) <= bound, "offset \(offset) ns outside its bound \(bound) ns")
-                    #expect(rtt >= 0 && (rtt + 1) / 2 == bound && exchanges == 16)
+                    #expect(rtt >= 0 && (rtt + 1) / 2 == bound && exchanges >= 16)
                 }
             }
             #expect(phases == ["start", "end"])
@@ -40,7 +42,7 @@ enum RankTraceChecks {
         let apart = try RankSet(paths: [paths[0], moved])
         let (offset, bound) = try #require(apart.ranks[1].clockOffset)
         #expect(apart.alignment.hasPrefix("clock: rank 0's CLOCK_MONOTONIC on 2 hosts through each rank's offset"))
-        #expect(apart.alignmentBound == bound && bound < 1_000_000)
+        #expect(apart.alignmentBound == bound && bound < 10_000_000, "bound \(bound) ns")
         // The same relative placement as on the shared clock, up to the estimate's own error.
         let sharedGap = shared.ranks[1].offset - shared.ranks[0].offset
         let apartGap = apart.ranks[1].offset - apart.ranks[0].offset
