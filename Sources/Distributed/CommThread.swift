@@ -87,6 +87,7 @@ final class CommThread: @unchecked Sendable {
         let work = Work(what)
         work.queuedNs = Clock.monotonicNanoseconds()
         queue.withLock {
+            // `start` is not called for a body; it is set because a nil start means finalize.
             $0.append(Job(work: work, start: { _ in MPI_SUCCESS }, name: "", shape: [], measureWait: false, body: body))
         }
         available.signal()

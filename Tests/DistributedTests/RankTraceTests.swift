@@ -48,6 +48,16 @@ enum RankTraceChecks {
         let apartGap = apart.ranks[1].offset - apart.ranks[0].offset
         #expect(abs(apartGap - sharedGap) == abs(offset - 5_000_000_000))
         #expect(abs(apartGap - sharedGap) <= bound)
+        // A bound read from a file is checked; without offsets, hosts fall back to wall clocks, bound unknown.
+        try db.execute("UPDATE clock_sync SET bound_ns = -1 WHERE phase = 'end'")
+        #expect {
+            try RankSet(paths: [paths[0], moved])
+        } throws: { error in
+            (error as? RankError)?.description == "\(moved): run 1 has a negative clock bound (-1 ns)"
+        }
+        try db.execute("DROP TABLE clock_sync")
+        let old = try RankSet(paths: [paths[0], moved])
+        #expect(old.alignmentBound == nil && old.alignment.contains("error bound unknown"))
     }
 
     /// The last rank into each bucket's all-reduce waits 0; the other waits exactly the gap
