@@ -6,8 +6,9 @@ struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Merge the rank traces of one data-parallel run into one Chrome trace, one process per rank.",
         discussion: """
-            The ranks are placed on one time axis (on one host the shared monotonic clock; the method and \
-            its error bound are printed). Files of different mpirun jobs, or two files of one rank, are refused.
+            The ranks are placed on one time axis (on one host the shared monotonic clock; across hosts \
+            rank 0's, through the clock offsets each rank measured by ping-pong; the method and its error \
+            bound are printed). Files of different mpirun jobs, or two files of one rank, are refused.
             """)
 
     @Argument(help: "The rank trace files (.sqlite), e.g. Traces/mlp.rank*.sqlite.")
