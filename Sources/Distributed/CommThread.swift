@@ -17,11 +17,14 @@ final class CommThread: @unchecked Sendable {
         let work: Work
         /// Nil: finalize MPI and stop.
         let start: Start?
-        /// The span name (empty: not traced), what it carries, and whether to split it into a
-        /// measured wait (a barrier) and the transfer.
+        /// The span name (empty: not traced), what it carries, and whether to split it into the
+        /// wait for the slowest rank and the transfer (from every rank's entry time).
         let name: String
         let shape: [(dtype: DTypeCode, dims: [Int])]
         let measureWait: Bool
+        /// Instead of `start`: a sequence of point-to-point exchanges run on this thread
+        /// (the clock ping-pong); returns what went wrong, or nil.
+        var body: ((CommThread) -> String?)? = nil
     }
 
     private let queue = Mutex<[Job]>([])
@@ -31,6 +34,10 @@ final class CommThread: @unchecked Sendable {
     private(set) var size = 1
     /// Set after a timeout: the group cannot be trusted any more.
     private var broken: String?
+    /// This clock minus rank 0's (ns), subtracted from entry times before they are compared
+    /// across ranks: 0 on rank 0's host (one shared clock), else the ping-pong estimate.
+    /// Only this thread reads and writes it.
+    var offsetToRoot: Int64 = 0
 
     /// Starts the thread and initialises MPI on it.
     init(timeout: Duration) throws {
@@ -74,6 +81,19 @@ final class CommThread: @unchecked Sendable {
         return work
     }
 
+    /// Runs `body` on this thread after everything queued before it (point-to-point
+    /// exchanges that must not interleave with collectives).
+    func run(_ what: String, _ body: @escaping (CommThread) -> String?) -> Work {
+        let work = Work(what)
+        work.queuedNs = Clock.monotonicNanoseconds()
+        queue.withLock {
+            // `start` is not called for a body; it is set because a nil start means finalize.
+            $0.append(Job(work: work, start: { _ in MPI_SUCCESS }, name: "", shape: [], measureWait: false, body: body))
+        }
+        available.signal()
+        return work
+    }
+
     /// Finalizes MPI after the queued collectives and stops the thread.
     func finalize() {
         let work = Work("finalize")
@@ -91,11 +111,18 @@ final class CommThread: @unchecked Sendable {
                 job.work.complete(nil)
                 return
             }
+            if let body = job.body {
+                job.work.startedNs = Clock.monotonicNanoseconds()
+                let message = broken.map { "the group is unusable after an earlier failure (\($0))" } ?? body(self)
+                job.work.finishedNs = Clock.monotonicNanoseconds()
+                job.work.complete(message.map { failure(job.work, $0) })
+                continue
+            }
             run(job, start)
         }
     }
 
-    private func run(_ job: Job, _ start: Start) {
+    private func run(_ job: Job, _ start: @escaping Start) {
         let work = job.work
         work.startedNs = Clock.monotonicNanoseconds()
         work.transferNs = work.startedNs
@@ -114,20 +141,33 @@ final class CommThread: @unchecked Sendable {
         defer { if span >= 0 { SpanTracer.end(span) } }
         let deadline = work.startedNs + timeoutNs
         if traced && job.measureWait && size > 1 {
-            let wait = SpanTracer.begin(.commWait, subject: session!.names.intern("wait for slowest rank"))
-            let message = execute({ MPI_Ibarrier(cmpi_comm_world(), &$0) }, deadline: deadline, what: "the wait before it")
-            SpanTracer.end(wait)
-            if let message { return fail(work, message) }
-            work.transferNs = Clock.monotonicNanoseconds()
-            let transfer = SpanTracer.begin(.commTransfer, subject: session!.names.intern("transfer"))
-            let failed = execute(start, deadline: work.transferNs + timeoutNs, what: nil)
-            SpanTracer.end(transfer)
-            if let failed { return fail(work, failed) }
-        } else if let message = execute(start, deadline: deadline, what: nil) {
+            if let message = measured(job, start, session: session!, deadline: deadline) { return fail(work, message) }
+        } else if let message = execute([start], deadline: deadline, what: nil) {
             return fail(work, message)
         }
         work.finishedNs = Clock.monotonicNanoseconds()
         work.complete(nil)
+    }
+
+    /// The collective with its wait split off, without a barrier: alongside it, a one-element
+    /// MAX all-reduce of this rank's entry time (on rank 0's clock) gives the last rank's entry;
+    /// the wait is `last - mine`, the transfer the rest. Both spans are written afterwards.
+    private func measured(_ job: Job, _ start: @escaping Start, session: TraceSession, deadline: UInt64) -> String? {
+        let work = job.work
+        let entryTicks = Clock.ticks()
+        let entry = Clock.monotonicNanoseconds()
+        let stamp = CollectiveBuffer<Int64>([Int64(bitPattern: entry) &- offsetToRoot])
+        let stampStart: Start = { MPI_Iallreduce(cmpi_in_place(), stamp.pointer, 1, Int64.mpiType, cmpi_op_max(), cmpi_comm_world(), &$0) }
+        work.startedNs = entry
+        if let message = execute([stampStart, start], deadline: deadline, what: nil) { return message }
+        let endTicks = Clock.ticks()
+        let last = UInt64(bitPattern: stamp.pointer[0] &+ offsetToRoot)
+        work.transferNs = max(entry, last)
+        let waitTicks = UInt64((Double(work.transferNs - entry) / Clock.calibration.scale).rounded())
+        let arrived = min(entryTicks &+ waitTicks, endTicks)
+        SpanTracer.record(.commWait, subject: session.names.intern("wait for slowest rank"), startTicks: entryTicks, endTicks: arrived)
+        SpanTracer.record(.commTransfer, subject: session.names.intern("transfer"), startTicks: arrived, endTicks: endTicks)
+        return nil
     }
 
     private func fail(_ work: Work, _ message: String) {
@@ -139,15 +179,17 @@ final class CommThread: @unchecked Sendable {
         DistributedError(collective: work.collective, rank: rank, size: size, message: message)
     }
 
-    /// Starts and polls one request; nil on success, else what went wrong.
-    private func execute(_ start: Start, deadline: UInt64, what: String?) -> String? {
-        var request: MPI_Request? = cmpi_request_null()
-        var rc = start(&request)
-        guard rc == MPI_SUCCESS else { return Self.errorString(rc) }
+    /// Starts requests and polls them together; nil on success, else what went wrong.
+    func execute(_ starts: [Start], deadline: UInt64, what: String?) -> String? {
+        var requests = [MPI_Request?](repeating: cmpi_request_null(), count: starts.count)
+        for (i, start) in starts.enumerated() {
+            let rc = start(&requests[i])
+            guard rc == MPI_SUCCESS else { return Self.errorString(rc) }
+        }
         var flag: Int32 = 0
         var polls = 0
         while true {
-            rc = MPI_Test(&request, &flag, cmpi_status_ignore())
+            let rc = MPI_Testall(Int32(requests.count), &requests, &flag, cmpi_statuses_ignore())
             guard rc == MPI_SUCCESS else { return Self.errorString(rc) }
             if flag != 0 { return nil }
             polls += 1
@@ -164,6 +206,9 @@ final class CommThread: @unchecked Sendable {
             }
         }
     }
+
+    /// The group's timeout from now, as a deadline for `execute`.
+    var deadline: UInt64 { Clock.monotonicNanoseconds() + timeoutNs }
 
     static func errorString(_ code: Int32) -> String {
         var buffer = [CChar](repeating: 0, count: Int(cmpi_max_error_string()) + 1)

@@ -53,13 +53,34 @@ public final class ProcessGroup: @unchecked Sendable {
     private init(mpiTimeout: Duration) throws {
         let comm = try CommThread(timeout: mpiTimeout)
         (rank, size, timeout, self.comm) = (comm.rank, comm.size, mpiTimeout, comm)
+        try measureClocks(phase: "start")
+    }
+
+    private let endMeasured = Mutex(false)
+
+    /// Estimates this rank's clock offset to rank 0 again (ping-pong, see `ClockSync`) for the
+    /// traces: call it on every rank at the end of the run, before the profiler stops, so the
+    /// trace holds an end estimate next to the start one (`finalize` takes it otherwise).
+    public func synchronizeClocks() throws {
+        guard comm != nil, !endMeasured.withLock({ $0 }) else { return }
+        try measureClocks(phase: "end")
+        endMeasured.withLock { $0 = true }
+    }
+
+    private func measureClocks(phase: String) throws {
+        guard let comm, size > 1 else { return }
+        try comm.run("clock ping-pong (\(phase))") { ClockSync.measure(on: $0, phase: phase) }.wait()
     }
 
     /// Whether collectives go through MPI (false for a group of one).
     public var usesMPI: Bool { comm != nil }
 
-    /// Finishes MPI (`MPI_Finalize`) after the queued collectives. Call once, at the end.
-    public func finalize() { comm?.finalize() }
+    /// Finishes MPI (`MPI_Finalize`) after the queued collectives (and the end-of-run clock
+    /// estimate, unless `synchronizeClocks` took it). Call once, at the end.
+    public func finalize() {
+        try? synchronizeClocks()
+        comm?.finalize()
+    }
 
     // MARK: Collectives
 

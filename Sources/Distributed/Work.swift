@@ -9,11 +9,12 @@ public final class Work: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let state = Mutex<(done: Bool, failure: DistributedError?)>((false, nil))
     /// Monotonic nanoseconds: queued by the caller, started on the communication thread,
-    /// transfer begun (after the explicit wait for the slowest rank, when measured), finished.
+    /// transfer begun (once the last rank entered, when measured), finished.
     public internal(set) var queuedNs: UInt64 = 0
     /// When the communication thread started it (monotonic ns).
     public internal(set) var startedNs: UInt64 = 0
-    /// When the transfer began, after the measured wait (monotonic ns).
+    /// When the transfer began: when the last rank entered (monotonic ns; with tracing on,
+    /// else `startedNs`).
     public internal(set) var transferNs: UInt64 = 0
     /// When it finished on this rank (monotonic ns).
     public internal(set) var finishedNs: UInt64 = 0

@@ -2,6 +2,7 @@ import Foundation
 import Modules
 import ProfilerAutostart
 import TraceRuntime
+import TraceStore
 
 /// Activation from outside the program: with `TRACEWELL_TRACE=<file.sqlite>` set, any
 /// program linking the profiler is traced from its first instruction to its exit,
@@ -16,7 +17,10 @@ extension Profiler {
 
     /// The profiler the environment asks for, or nil when `TRACEWELL_TRACE` is not set.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Profiler? {
-        guard let output = environment[traceVariable], !output.isEmpty else { return nil }
+        guard var output = environment[traceVariable], !output.isEmpty else { return nil }
+        // Under mpirun every rank sees the same variable: each writes its own file.
+        let launcher = RunDescription.launcher(environment)
+        if launcher.size > 1 { output = perRank(output, rank: launcher.rank) }
         var options = ProfilerOptions()
         var schedule: [String: Int] = [:]
         var name: String?
@@ -53,6 +57,13 @@ extension Profiler {
         let profiler = Profiler(output: output, options: options, schedule: plan, runName: name)
         profiler.startedFromEnvironment = true
         return profiler
+    }
+
+    /// `run.sqlite` → `run.rank1.sqlite`: the file of rank `rank` in a data-parallel run.
+    public static func perRank(_ path: String, rank: Int) -> String {
+        let url = URL(fileURLWithPath: path)
+        guard !url.pathExtension.isEmpty else { return path + ".rank\(rank)" }
+        return url.deletingPathExtension().path + ".rank\(rank)." + url.pathExtension
     }
 
     /// Whether the running profiler came from the environment.

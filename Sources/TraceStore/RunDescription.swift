@@ -32,8 +32,10 @@ package struct RunDescription: Sendable {
 extension RunDescription {
     /// This process's rank and world size as the MPI launcher (`mpirun`) set them in the
     /// environment; (0, 1) otherwise.
-    package static var launcher: (rank: Int, size: Int, job: String?) {
-        let env = ProcessInfo.processInfo.environment
+    package static var launcher: (rank: Int, size: Int, job: String?) { launcher(ProcessInfo.processInfo.environment) }
+
+    /// The launcher's rank, world size and job in `env`; (0, 1, nil) without one.
+    package static func launcher(_ env: [String: String]) -> (rank: Int, size: Int, job: String?) {
         guard let size = env["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init), size >= 1,
             let rank = env["OMPI_COMM_WORLD_RANK"].flatMap(Int.init), (0..<size).contains(rank)
         else { return (0, 1, nil) }

@@ -177,6 +177,13 @@ package enum Schema {
             CREATE TABLE IF NOT EXISTS run_clock(run_id INTEGER PRIMARY KEY, job TEXT,
                 origin_wall_ns INTEGER NOT NULL, origin_monotonic_ns INTEGER NOT NULL)
             """)
+        // Each rank's clock offset to rank 0 (ping-pong at the start and end of a data-parallel run).
+        try db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS clock_sync(run_id INTEGER NOT NULL, phase TEXT NOT NULL, method TEXT NOT NULL,
+                offset_ns INTEGER NOT NULL, bound_ns INTEGER NOT NULL, min_rtt_ns INTEGER NOT NULL,
+                exchanges INTEGER NOT NULL, same_host INTEGER NOT NULL)
+            """)
         let insert = try db.prepare("INSERT OR REPLACE INTO span_kinds VALUES (?, ?)")
         for kind in SpanKind.allCases { try insert.run([.int(Int64(kind.rawValue)), .text(kind.name)]) }
     }

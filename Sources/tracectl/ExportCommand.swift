@@ -15,24 +15,34 @@ struct Export: ParsableCommand {
                 Follows PyTorch's profiler output: X events nested per thread, microsecond timestamps with \
                 nanosecond decimals relative to baseTimeNanoseconds, ProfilerStep#N, cpu_op args with \
                 Input Dims, a Memory counter, forward-to-backward flow arrows, process and thread names. \
-                Streamed: memory use does not grow with the trace. A .json.gz name writes gzip.
+                Streamed: memory use does not grow with the trace. A .json.gz name writes gzip. Several \
+                files (one per rank of a data-parallel run) give one process per rank, like tracectl merge.
                 """)
 
-        @OptionGroup var trace: TraceOptions
+        @Argument(help: "A trace file (.sqlite), or one per rank of a data-parallel run (one process per rank, as merge writes).")
+        var traces: [String]
+        @Option(name: .customLong("run"), help: "Run id (default: the latest run of each file).")
+        var runID: Int64?
         @Option(name: .shortAndLong, help: "Output file, ending in .json or .json.gz.")
         var output: String
         @Option(help: "Only steps A..B (inclusive), or one step N.")
         var steps: StepRange?
 
         func validate() throws {
+            guard !traces.isEmpty else { throw ValidationError("give a trace file") }
             guard output.hasSuffix(".json") || output.hasSuffix(".json.gz") else {
                 throw ValidationError("the output must end in .json or .json.gz")
             }
         }
 
         func run() throws {
-            let reader = try trace.open()
-            let exporter = try ChromeExporter(reader: reader, run: trace.run, steps: steps?.range)
+            guard traces.count == 1 else {
+                // Several files: the ranks of one run, each a process on the common time axis.
+                try Merge.write(traces, run: runID, to: output, steps: steps?.range)
+                return
+            }
+            let reader = try TraceReader(path: traces[0])
+            let exporter = try ChromeExporter(reader: reader, run: runID, steps: steps?.range)
             let summary = try exporter.export(to: output)
             FileHandle.standardError.write(
                 """

@@ -86,6 +86,9 @@ struct Train: ParsableCommand {
         }
         progress.finish()
         if leader && logFormat == .text { print(summary.text(model: model, steps: config.steps)) }
+        // The end-of-run clock estimate goes into the trace, so take it before the profiler stops
+        // (on every rank, traced or not: it is a collective).
+        try group?.synchronizeClocks()
         if let profiler { report(profiler.stop(), of: profiler) }
         if let group { try finish(trainer, group) }
         if let hookCalls {
@@ -126,9 +129,10 @@ struct Train: ParsableCommand {
             return active
         }
         guard !noTrace else { return nil }
-        let ranks = group.map { $0.size > 1 ? ".rank\($0.rank)" : "" } ?? ""
-        let output = trace.map { ranks.isEmpty ? $0 : Train.perRank($0, ranks) } ?? "Traces/\(model.rawValue)\(ranks).sqlite"
-        let profiler = Profiler(output: output, runName: "train --model \(model.rawValue)")
+        let output = trace ?? "Traces/\(model.rawValue).sqlite"
+        let profiler = Profiler(
+            output: (group?.size ?? 1) > 1 ? Profiler.perRank(output, rank: group!.rank) : output,
+            runName: "train --model \(model.rawValue)")
         profiler.watch(trainer.ddp ?? trainer.model)
         do {
             try profiler.start()
@@ -137,13 +141,6 @@ struct Train: ParsableCommand {
             FileHandle.standardError.write("train: tracing disabled: \(error)\n".data(using: .utf8)!)
             return nil
         }
-    }
-
-    /// `run.sqlite` → `run.rank1.sqlite`: each rank writes its own file.
-    static func perRank(_ path: String, _ suffix: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        guard !url.pathExtension.isEmpty else { return path + suffix }
-        return url.deletingPathExtension().path + suffix + "." + url.pathExtension
     }
 
     func report(_ results: [TraceResult], of profiler: Profiler) {

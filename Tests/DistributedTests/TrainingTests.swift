@@ -53,6 +53,34 @@ struct TrainingTests {
                 ) == 4)
         }
         try checkRankReport(dir)
+        let paths = (0..<2).map { dir.appendingPathComponent("mlp.rank\($0).sqlite").path }
+        try RankTraceChecks.clockOffsets(paths, dir)
+        try RankTraceChecks.barrierFreeWaits(paths)
+        try RankTraceChecks.severalFiles(paths, dir)
+        try RankTraceChecks.htmlRanksPanel(paths, dir)
+    }
+
+    /// `TRACEWELL_TRACE` under mpirun: each rank writes its own file, `.rankN` before the extension.
+    @Test(.enabled(if: MPIRun.available, Comment(rawValue: MPIRun.missing)))
+    func theEnvironmentsTraceFileGetsOneFilePerRank() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracewell-ddp-env-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try MPIRun.run(
+            "train", ["--model", "mlp", "--steps", "2", "--log-format", "jsonl"],
+            environment: ["TRACEWELL_TRACE": dir.appendingPathComponent("env.sqlite").path], timeout: 90)
+        #expect(!result.timedOut && result.status == 0, "\(result.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".sqlite") }.sorted()
+        #expect(files == ["env.rank0.sqlite", "env.rank1.sqlite"])
+        for rank in 0..<2 {
+            let db = try Database(path: dir.appendingPathComponent("env.rank\(rank).sqlite").path, mode: .readOnly)
+            #expect(try db.scalar("SELECT rank * 10 + world_size FROM runs") == Int64(rank * 10 + 2))
+            // Started before main, stopped at exit: the end clock estimate (taken by finalize) is in.
+            #expect(try db.scalar("SELECT count(*) FROM clock_sync WHERE phase IN ('start', 'end')") == 2)
+        }
+        let set = try RankSet(paths: files.map { dir.appendingPathComponent($0).path })
+        #expect(set.ranks.map(\.run.rank) == [0, 1])
     }
 
     /// `tracectl ranks` on the two rank traces: parts sum to each step, one last arrival per

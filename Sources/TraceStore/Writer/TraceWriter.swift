@@ -108,6 +108,17 @@ package final class TraceWriter: TraceSink {
         try db.prepare("INSERT OR REPLACE INTO run_clock VALUES (?, ?, ?, ?)").run(values)
     }
 
+    /// The process group's clock offset estimates (data-parallel runs), as the run ends.
+    private func writeClockSamples() throws {
+        let insert = try db.prepare("INSERT INTO clock_sync VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        for s in ClockAlignment.all {
+            try insert.run([
+                .int(run.runID), .text(s.phase), .text(s.method), .int(s.offsetNs), .int(s.boundNs), .int(s.minRoundTripNs),
+                .int(Int64(s.exchanges)), .int(s.sameHost ? 1 : 0),
+            ])
+        }
+    }
+
     // MARK: TraceSink
 
     /// Writes one batch in one transaction. Runs on the session's drain thread, never concurrently.
@@ -193,6 +204,7 @@ package final class TraceWriter: TraceSink {
             try run.write(threads: threads)
             try run.write(steps: rows.steps.finalRanges())
             try run.write(bypasses: bypasses)
+            try writeClockSamples()
             try run.write(statistics: statistics.all)
             try run.end(status: status, endWallNanoseconds: endWallNanoseconds, spans: spanCount, dropped: dropped)
             try db.execute(Schema.indexes)

@@ -60,7 +60,8 @@ package struct HTMLReport {
         }
         summary.columnBytes = binary.count
         summary.runs = runs.count
-        let json = "{\"version\":1,\"generator\":\"tracectl html\",\"runs\":[\n" + runs.joined(separator: ",\n") + "]}"
+        let ranks = RankPayload.json(traces).map { ",\"ranks\":" + $0 } ?? ""
+        let json = "{\"version\":1,\"generator\":\"tracectl html\",\"runs\":[\n" + runs.joined(separator: ",\n") + "]\(ranks)}"
         let jsonBytes = Array(json.utf8)
         var raw = Array("TWR1".utf8)
         for i in 0..<4 { raw.append(UInt8(truncatingIfNeeded: jsonBytes.count >> (8 * i))) }

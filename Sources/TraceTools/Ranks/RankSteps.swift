@@ -85,7 +85,7 @@ extension RankSet {
                 byStep[step]?.allReduceTransfer += sync.end - sync.start - waited
             }
         }
-        // Arrival at each bucket: the start of its measured wait (a barrier entry).
+        // Arrival at each bucket: the start of its measured wait (the rank's entry into the all-reduce).
         let arrivals = try db.prepare(
             """
             SELECT w.step, p.name, w.ts_ns FROM spans w JOIN spans p ON p.id = w.parent_id

@@ -43,9 +43,49 @@ function ranksPanel(doc) {
   const straggler = late.indexOf(Math.max(...late));
   const lb = counted ? sumLB / counted : NaN;
   const lines = ['Step time per rank and step (blue fast, red slow). Rank ' + runs[straggler].run.rank + ' was the slowest in ' + late[straggler] + ' of ' + counted + ' steps.',
-    'Load balance (mean ÷ max step time over ranks, averaged over steps): ' + (isNaN(lb) ? 'n/a' : lb.toFixed(3)) + (lb >= 0.8 ? ' (≥ 0.8: acceptable)' : lb < 0.8 ? ' (below 0.8)' : '') + '.',
-    'All-reduce wait and communication efficiency need collective spans in the traces; these files have none.'];
-  return section('ranks', 'Ranks', ...lines.map((t) => el('p', { class: 'note', text: t })), s);
+    'Load balance (mean ÷ max step time over ranks, averaged over steps): ' + (isNaN(lb) ? 'n/a' : lb.toFixed(3)) + (lb >= 0.8 ? ' (≥ 0.8: acceptable)' : lb < 0.8 ? ' (below 0.8)' : '') + '.'];
+  if (!doc.ranks) {
+    lines.push('All-reduce wait and communication efficiency need collective spans in the traces; these files have none.');
+    return section('ranks', 'Ranks', ...lines.map((t) => el('p', { class: 'note', text: t })), s);
+  }
+  const wait = waitHeatmap(doc.ranks, runs, stepNos, { width, left, cellH, cw });
+  const stepBox = el('div', {}, s), waitBox = el('div', { hidden: true }, wait);
+  const pick = toggle([['step', 'Step time'], ['wait', 'All-reduce wait']], 'step', (v) => { stepBox.hidden = v !== 'step'; waitBox.hidden = v !== 'wait'; });
+  pick.id = 'tw-heatmap-toggle';
+  return section('ranks', 'Ranks', ...lines.map((t) => el('p', { class: 'note', text: t })), ...popLines(doc.ranks).map((t) => el('p', { class: 'note', text: t })),
+    el('p', {}, pick), stepBox, waitBox);
+}
+
+/** The all-reduce wait (for the slowest rank) per rank × step, as `tracectl ranks` computes it. */
+function waitHeatmap(ranks, runs, stepNos, g) {
+  const s = svg('svg', { width: g.width, height: runs.length * g.cellH + 24, id: 'tw-heatmap-wait' });
+  const column = new Map(stepNos.map((step, k) => [step, k]));
+  const row = new Map(runs.map((run, r) => [run.run.rank, r]));
+  let max = 0;
+  for (const c of ranks.cells) if (c[3] > max) max = c[3];
+  for (const [step, rank, total, wait, transfer] of ranks.cells) {
+    const k = column.get(step), r = row.get(rank);
+    if (k === undefined || r === undefined) continue;
+    s.append(svg('rect', { x: (g.left + k * g.cw).toFixed(2), y: r * g.cellH, width: Math.max(g.cw - (g.cw > 3 ? 1 : 0), 0.6).toFixed(2), height: g.cellH - 2,
+      'data-rank': rank, 'data-step': step, 'data-wait-ns': wait,
+      fill: max > 0 ? 'hsl(' + (220 - 220 * wait / max).toFixed(0) + ',70%,55%)' : 'hsl(220,70%,55%)',
+      tip: ['rank ' + rank + ', step ' + step + ': waited ' + fmtDur(wait) + ' for the slowest rank, ' + fmtDur(transfer) + ' transferring, of ' + fmtDur(total)] }));
+  }
+  runs.forEach((run, r) => s.append(svg('text', { class: 'axis', x: g.left - 8, y: r * g.cellH + 15, 'text-anchor': 'end', text: 'rank ' + run.run.rank })));
+  return s;
+}
+
+/** POP's efficiencies and the straggler, from the report's `ranks` object (the numbers of `tracectl ranks`). */
+function popLines(ranks) {
+  const f = (v) => v === null ? 'n/a' : v.toFixed(3);
+  const lines = ['Communication efficiency (POP: max useful ÷ total time): ' + f(ranks.communicationEfficiency)
+      + '; useful = step time minus the all-reduce wait and transfer training waited for (comm_wait spans split the wait).',
+    'Load balance (POP: mean ÷ max useful time): ' + f(ranks.loadBalance) + '; parallel efficiency '
+      + (ranks.loadBalance === null || ranks.communicationEfficiency === null ? 'n/a' : (ranks.loadBalance * ranks.communicationEfficiency).toFixed(3)) + ' (≥ 0.8 is good).'];
+  const st = ranks.straggler;
+  if (st) lines.push('Straggler: rank ' + st.rank + ' made the others wait ' + fmtDur(st.causedNs) + ' in all' + (st.module && st.growthNs > 0 ? '; its ' + st.module + ' took ' + fmtDur(st.growthNs) + ' more than its median in the steps it arrived last.' : '.'));
+  lines.push(ranks.alignment);
+  return lines;
 }
 
 function diffPanel(base, now) {

@@ -1,0 +1,1 @@
+../TraceToolsTests/Chromium.swift
