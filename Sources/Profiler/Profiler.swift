@@ -293,6 +293,7 @@ public final class Profiler {
             throw ProfilerError(description: "cannot write the trace: \(error)")
         }
         if let notice = writer.notice { StandardError.write("tracewell: \(notice)\n") }
+        if let notice = writer.crashNotice { StandardError.write("tracewell: \(notice)\n") }
         writer.describeModules = { modules.all() }
         writer.describeThreads = { Tracer.threads() }
         // The flight recorder: a crash of this run leaves `<trace>.crash` beside the trace.

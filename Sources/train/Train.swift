@@ -52,7 +52,8 @@ struct Train: ParsableCommand {
     var saveState: String?
     @Option(
         name: .customLong("demo-crash"),
-        help: ArgumentHelp("Die inside blocks.1.attn's forward (fatal, index, segv, abort): the flight recorder's test.", visibility: .hidden))
+        help: ArgumentHelp(
+            "Die inside blocks.1.attn's forward (fatal, index, segv, abort): the flight recorder's test.", visibility: .hidden))
     var demoCrash: CrashDemo.Kind?
     @Option(name: .customLong("crash-step"), help: ArgumentHelp("The step --demo-crash dies in.", visibility: .hidden))
     var crashStep = 3
