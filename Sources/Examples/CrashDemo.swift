@@ -18,6 +18,8 @@ package enum CrashDemo {
         case segv
         /// `abort()` (SIGABRT).
         case abort
+        /// Unbounded recursion: a stack overflow (SIGSEGV, handled on the alternate signal stack).
+        case overflow
     }
 
     /// A block with an attention layer that dies on its `dieOnCall`-th call.
@@ -130,6 +132,14 @@ package enum CrashDemo {
             null.pointee = call
         case .abort:
             abort()
+        case .overflow:
+            print(recurse(call))
         }
+    }
+
+    @inline(never)
+    static func recurse(_ n: Int) -> Int {
+        var frame = (n, n, n, n, n, n, n, n)
+        return withUnsafeMutableBytes(of: &frame) { recurse(n &+ Int($0[0])) &+ 1 }
     }
 }

@@ -46,3 +46,11 @@ package enum CrashRecorder {
             recordKind: at(\SpanRecord.kind), recordFlags: at(\SpanRecord.flags))
     }()
 }
+
+extension SpanTracer {
+    /// The subject (module id for a forward span) of span `token`, still open on this thread.
+    package static func openSubject(_ token: Int32) -> UInt32 {
+        guard token >= 0 else { return 0 }
+        return ThreadTrace.current.pointee.frames[Int(token)].subject
+    }
+}

@@ -168,6 +168,15 @@ enum FindingsBuilder {
                 title: "`\(b.module)` (\(b.type)) saw one value per channel in training mode (\(times)).",
                 detail: "Its batch statistics are meaningless with a single value (the variance is zero).",
                 fix: "Use batches with more than one value per channel, or `eval()` for single examples.")
+        case "non_finite":
+            let later = b.count - 1
+            return Finding(
+                severity: .problem,
+                title: "`\(b.module)` (\(b.type)) produced the run's first NaN or infinity, in step \(b.firstStep).",
+                detail: "Its \(b.detail) (root `\(b.root)`)."
+                    + (later > 0
+                        ? " \(later) module output\(later == 1 ? "" : "s") after it held non-finite values too: they inherit it." : ""),
+                fix: "Look at what its forward computes: a log or division of zero, an exp that overflows, or a learning rate too large.")
         default:
             return Finding(
                 severity: .warning, title: "`\(b.module)` (\(b.type)): \(b.evidence), \(times).",

@@ -102,6 +102,12 @@ package struct Report {
             case .ddpForwardSkipped:
                 return "the model wrapped by `\(module)` ran without its forward (\(calls), via `\(caller)`), outside noSync: "
                     + "\(detail); ranks drift apart; call ddp(x), not ddp.module(x), or use noSync { } on purpose"
+            case .nonFinite:
+                let later = count - 1
+                return "`\(module)` (\(type), in \(root)) was the first module whose output held a non-finite value, in step "
+                    + "\(firstStep): \(detail)"
+                    + (later > 0 ? "; \(later) module output\(later == 1 ? "" : "s") after it held some too" : "")
+                    + "; look at what its forward computes (a log or division of zero, an overflowing exp, a large learning rate)"
             case nil:
                 return "`\(module)`: \(evidence) (\(calls))"
             }
