@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TraceStore
 
+@testable import TraceTools
+
 /// `tracectl`, built beside the test bundle.
 var tracectlExecutable: URL { trainExecutable.deletingLastPathComponent().appendingPathComponent("tracectl") }
 
@@ -95,6 +97,16 @@ struct CrashTests {
         #expect(record["step"] as? Int == 3)
         #expect(record["signal_name"] as? String == names[signal]!)
         #expect((record["threads"] as? [[String: Any]])?.count == 2)
+
+        // The HTML report's findings panel says it in plain words.
+        let findings = FindingsBuilder.build(try Report(reader: TraceReader(path: path), run: nil), graphComparison: nil, outliers: [])
+        let first = try #require(findings.first)
+        #expect(
+            first.title
+                == "The program crashed in `blocks.1.attn` (FaultyAttention), forward, input [8,16,32], step 3: \(names[signal]!)")
+        #expect(first.severity == .problem)
+        #expect(first.detail.contains("The module calls open on that thread, outermost first: `Model` → `blocks.1` → `blocks.1.attn`."))
+        #expect(first.detail.contains("At that moment thread \(other.index) was in range `prefetch` → `Prefetcher`."))
 
         // bypass: findings unknown (exit 2), the crash in its JSON.
         let bypass = try runChild(tracectlExecutable, ["bypass", path, "--format", "json"])
