@@ -20,6 +20,8 @@ package enum CrashDemo {
         case abort
         /// Unbounded recursion: a stack overflow (SIGSEGV, handled on the alternate signal stack).
         case overflow
+        /// A null-pointer write in backward, from a gradient hook inside `blocks.1.attn` (SIGSEGV).
+        case backward
     }
 
     /// A block with an attention layer that dies on its `dieOnCall`-th call.
@@ -41,7 +43,17 @@ package enum CrashDemo {
         override func forward(_ x: Tensor) throws -> Tensor {
             let h = try qkv(x)
             calls += 1
-            if calls == dieOnCall, let kind { CrashDemo.die(kind, calls) }
+            if calls == dieOnCall, let kind {
+                if kind == .backward {
+                    let call = calls
+                    h.registerGradientHook { _ in
+                        CrashDemo.die(.segv, call)
+                        return nil
+                    }
+                } else {
+                    CrashDemo.die(kind, calls)
+                }
+            }
             return try proj(h.relu())
         }
     }
@@ -113,7 +125,7 @@ package enum CrashDemo {
         entered.wait()
         let x = Tensor.ones([8, 16, 32])
         for _ in 0...step {
-            _ = try model(x)
+            try model(x).sum().backward()
             profiler.step()
         }
         fatalError("demo-crash: blocks.1.attn did not die")
@@ -134,6 +146,8 @@ package enum CrashDemo {
             abort()
         case .overflow:
             print(recurse(call))
+        case .backward:
+            break
         }
     }
 

@@ -117,6 +117,20 @@ struct CrashTests {
         #expect((bypassObject?["crash"] as? [String: Any])?["module"] as? String == "blocks.1.attn")
     }
 
+    @Test func aCrashInBackwardNamesTheModuleAndThePhase() throws {
+        let (path, train) = try crash("backward")
+        #expect(train.reason == .uncaughtSignal)
+        #expect(train.status == SIGSEGV)
+        let report = try runChild(tracectlExecutable, ["report", path])
+        #expect(report.stdout.hasPrefix("crashed in `blocks.1.attn` (FaultyAttention), backward, step 3 — signal SIGSEGV\n"))
+        let crash = try #require(try TraceReader(path: path).crash(runID: 1))
+        #expect(crash.crashedThread?.open.map(\.name) == ["ProfilerStep#3", "Model", "blocks", "blocks.1", "blocks.1.attn"])
+        #expect(crash.crashedIn?.phase == "backward")
+        let json = try runChild(tracectlExecutable, ["report", path, "--format", "json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((object?["crash"] as? [String: Any])?["phase"] as? String == "backward")
+    }
+
     @Test func aDamagedCrashFileIsOneLineAndTheTraceStillReads() throws {
         let (path, train) = try crash("segv")
         #expect(train.status == SIGSEGV)
