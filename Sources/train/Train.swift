@@ -53,7 +53,8 @@ struct Train: ParsableCommand {
     @Option(
         name: .customLong("demo-crash"),
         help: ArgumentHelp(
-            "Die inside blocks.1.attn's forward (fatal, index, segv, abort): the flight recorder's test.", visibility: .hidden))
+            "Die inside blocks.1.attn (fatal, index, segv, abort, overflow; backward: in its backward): the flight recorder's test.",
+            visibility: .hidden))
     var demoCrash: CrashDemo.Kind?
     @Option(name: .customLong("crash-step"), help: ArgumentHelp("The step --demo-crash dies in.", visibility: .hidden))
     var crashStep = 3
