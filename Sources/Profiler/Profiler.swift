@@ -293,11 +293,20 @@ public final class Profiler {
             throw ProfilerError(description: "cannot write the trace: \(error)")
         }
         if let notice = writer.notice { StandardError.write("tracewell: \(notice)\n") }
+        if let notice = writer.crashNotice { StandardError.write("tracewell: \(notice)\n") }
         writer.describeModules = { modules.all() }
         writer.describeThreads = { Tracer.threads() }
-        let session = try TraceSession(
-            sink: writer, flags: options.flags, threads: threads, modules: modules, names: names,
-            drainInterval: options.drainInterval)
+        // The flight recorder: a crash of this run leaves `<trace>.crash` beside the trace.
+        CrashRecorder.arm(tracePath: writer.path, runID: writer.runID)
+        let session: TraceSession
+        do {
+            session = try TraceSession(
+                sink: writer, flags: options.flags, threads: threads, modules: modules, names: names,
+                drainInterval: options.drainInterval)
+        } catch {
+            CrashRecorder.disarm(runID: writer.runID)
+            throw error
+        }
         if options.sourceLocations { session.findings.locateCaller = { CallSites.caller().map(Profiler.describe) } }
         for module in watched { TraceDefinitions.define(root: module) }
         writer.recordClockOrigin(wallNanoseconds: session.startWall, monotonicNanoseconds: session.startMonotonic)
@@ -333,6 +342,7 @@ public final class Profiler {
         finishGraph()
         compareGraphs()
         let stats = session.stop()
+        CrashRecorder.disarm(runID: writer.runID)
         self.session = nil
         self.writer = nil
         if let problem = session.failure {

@@ -23,6 +23,10 @@ public struct ProfilerOptions: Sendable, Equatable {
     /// The largest the trace file may grow; past it tracing stops (as on a full disk) and the
     /// program goes on. Nil: no limit.
     public var maxFileBytes: Int?
+    /// Checks every module's forward output for NaN and infinity: the first module whose output
+    /// holds one is a `non_finite` finding (path, root, type, step, output shapes), later ones are
+    /// counted in it. Off by default: it reads every output once (see BENCHMARKS.md for the cost).
+    public var detectNonFinite = false
 
     /// The defaults record spans with shapes and memory, and capture graphs; `ops` adds a span per tensor op.
     public init(shapes: Bool = true, memory: Bool = true, ops: Bool = false, graph: Bool = true) {
@@ -38,11 +42,12 @@ public struct ProfilerOptions: Sendable, Equatable {
         if shapes { f.insert(.shapes) }
         if memory { f.insert(.memory) }
         if ops { f.insert(.ops) }
+        if detectNonFinite { f.insert(.nonFinite) }
         return f
     }
 
     var json: String {
-        "{\"shapes\":\(shapes),\"memory\":\(memory),\"ops\":\(ops),\"graph\":\(graph)}"
+        "{\"shapes\":\(shapes),\"memory\":\(memory),\"ops\":\(ops),\"graph\":\(graph),\"detect_non_finite\":\(detectNonFinite)}"
     }
 }
 

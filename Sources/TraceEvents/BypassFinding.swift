@@ -23,6 +23,9 @@ public enum BypassEvidence: UInt8, Sendable, CaseIterable {
     /// A model wrapped by `DistributedDataParallel` ran without the wrapper's forward outside
     /// `noSync`: its gradients were not all-reduced (nor its buffers broadcast) in that step.
     case ddpForwardSkipped = 9
+    /// The first module whose forward output held a NaN or an infinity (with
+    /// `ProfilerOptions.detectNonFinite`); its count includes the module outputs after it that did.
+    case nonFinite = 10
 
     /// The name stored in the `bypasses` table and shown in reports.
     public var name: String {
@@ -36,11 +39,12 @@ public enum BypassEvidence: UInt8, Sendable, CaseIterable {
         case .evalModeInTraining: "eval_mode_in_training"
         case .batchNormSingleValue: "batch_norm_single_value"
         case .ddpForwardSkipped: "ddp_forward_skipped"
+        case .nonFinite: "non_finite"
         }
     }
 
     /// True for findings about state (modes, batch sizes) rather than a skipped wrapper.
-    public var isStateFinding: Bool { [.trainingModeWithoutGrad, .evalModeInTraining, .batchNormSingleValue].contains(self) }
+    public var isStateFinding: Bool { [.trainingModeWithoutGrad, .evalModeInTraining, .batchNormSingleValue, .nonFinite].contains(self) }
 
     /// The evidence stored under `name`, if this version knows it.
     public init?(name: String) {

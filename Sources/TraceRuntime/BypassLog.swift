@@ -104,6 +104,19 @@ package final class BypassLog: Sendable {
         }
     }
 
+    private let firstNonFinite = Mutex<UInt32?>(nil)
+
+    /// A module output holding NaN or infinity: the first names the finding (`detail` is asked
+    /// for once), every later one is counted in it.
+    package func reportNonFinite(module: UInt32, step: UInt32, detail: () -> String) {
+        let (first, isFirst) = firstNonFinite.withLock { first -> (UInt32, Bool) in
+            if let first { return (first, false) }
+            first = module
+            return (module, true)
+        }
+        report(module: first, caller: 0, evidence: .nonFinite, step: step, detail: isFirst ? detail() : "")
+    }
+
     /// Everything seen so far, in a stable order.
     package func all() -> [BypassFinding] {
         findings.withLock { Array($0.values) }.sorted {

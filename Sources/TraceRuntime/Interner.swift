@@ -17,24 +17,29 @@ package final class Interner: Sendable {
 
     /// The id of `string` (ids start at 1).
     package func intern(_ string: String) -> UInt32 {
-        state.withLock { s in
-            if let id = s.stringIDs[string] { return id }
+        let (id, isNew) = state.withLock { s -> (UInt32, Bool) in
+            if let id = s.stringIDs[string] { return (id, false) }
             let id = UInt32(s.strings.count)
             s.strings.append(string)
             s.stringIDs[string] = id
-            return id
+            return (id, true)
         }
+        if isNew { CrashRecorder.named(string: id, string) }
+        return id
     }
 
     /// The id of a shape list in token form (ids start at 1).
     package func intern(shapeTokens tokens: [Int32]) -> UInt32 {
-        state.withLock { s in
-            if let id = s.shapeIDs[tokens] { return id }
+        let (id, isNew) = state.withLock { s -> (UInt32, Bool) in
+            if let id = s.shapeIDs[tokens] { return (id, false) }
             let id = UInt32(s.shapes.count)
             s.shapes.append(tokens)
             s.shapeIDs[tokens] = id
-            return id
+            return (id, true)
         }
+        // Rendered for the crash recorder once per shape list, outside the lock.
+        if isNew { CrashRecorder.named(shapes: id, tokens) }
+        return id
     }
 
     /// The string with `id`, or `?` for an id this table never handed out.

@@ -25,6 +25,7 @@ package final class ModuleRegistry: Sendable {
                 s.parents[i] = info.parent
             }
         }
+        for info in infos { CrashRecorder.named(module: info) }
     }
 
     /// Adds hook kinds registered on module `id` after its tree was described (they are listed

@@ -23,8 +23,11 @@ import CTracing
     /// Global module hooks are registered (not a tracer setting: the hook registry owns it).
     @inlinable package static var globalHooks: TraceFlags { TraceFlags(rawValue: 1 << 7) }
 
+    /// Module outputs are checked for NaN and infinity (`ProfilerOptions.detectNonFinite`).
+    @inlinable package static var nonFinite: TraceFlags { TraceFlags(rawValue: 1 << 8) }
+
     /// The bits a trace session controls.
-    @inlinable package static var tracerMask: TraceFlags { [.spans, .shapes, .memory, .ops, .graph, .bypass, .silent] }
+    @inlinable package static var tracerMask: TraceFlags { [.spans, .shapes, .memory, .ops, .graph, .bypass, .silent, .nonFinite] }
 
     /// The flags in force on the calling thread: the session's, if this thread's calls belong
     /// to it (see `TraceSession.Threads`), and `globalHooks` in any case.

@@ -57,6 +57,7 @@ import Synchronization
         }
         ct_state().pointee.context = UnsafeMutableRawPointer(trace)
         ct_register_thread_exit(threadExited, UnsafeMutableRawPointer(trace))
+        ct_crash_add_thread(trace, trace.pointee.index, trace.pointee.osThreadID)
         return trace
     }
 
@@ -72,6 +73,7 @@ import Synchronization
                 guard exited && empty else { return false }
                 c.retiredDrops &+= ct_load_acquire(p.pointee.shared + 16)
                 c.retired[p.pointee.index] = p.pointee.osThreadID
+                ct_crash_remove_thread(p)
                 p.pointee.deallocate()
                 p.deallocate()
                 return true
@@ -98,5 +100,6 @@ private func threadExited(_ raw: UnsafeMutableRawPointer?) {
     guard let raw else { return }
     let trace = raw.assumingMemoryBound(to: ThreadTrace.self)
     ct_state().pointee.context = nil
+    ct_crash_thread_exit()
     ct_store_release(trace.pointee.shared + 24, 1)
 }

@@ -27,6 +27,11 @@ package struct RunInfo: Sendable, Equatable {
 package final class TraceReader {
     package let db: Database
     package let path: String
+    /// The crash record found beside the trace (`<trace>.crash`) and not imported because the
+    /// trace cannot be written; `Report` shows it as if it were stored.
+    package private(set) var unimportedCrash: CrashRecord?
+    /// One line for the user when a crash file beside the trace was damaged (and set aside).
+    package private(set) var crashNotice: String?
 
     /// Opens `path`, or throws one clear error: missing file, not a regular file, not SQLite,
     /// a damaged SQLite file, not a trace, or a schema newer than this tool. A WAL trace on a
@@ -34,6 +39,13 @@ package final class TraceReader {
     package init(path: String) throws {
         self.path = path
         try TraceReader.checkFile(path)
+        // A crash file beside the trace is imported by the first reader that sees it.
+        if access(CrashStore.crashPath(path), F_OK) == 0 || errno != ENOENT {
+            let writable = try? Database(path: path, mode: .readWrite)
+            let outcome = CrashStore.importCrash(tracePath: path, into: writable)
+            unimportedCrash = outcome.imported ? nil : outcome.record
+            crashNotice = outcome.notice
+        }
         do {
             db = try TraceReader.open(path, mode: .readOnly)
         } catch let error as StoreError where error.description.contains("unable to open database file") {
@@ -99,6 +111,12 @@ package final class TraceReader {
         }
     }
 
+    /// Run `runID`'s crash record: stored in the trace, or read beside a trace that cannot be written.
+    package func crash(runID: Int64) throws -> CrashRecord? {
+        if let crash = unimportedCrash, crash.runID == runID { return crash }
+        return try CrashStore.load(db, runID: runID)
+    }
+
     /// Every run, oldest first.
     package func runs() throws -> [RunInfo] {
         let s = try db.prepare(
@@ -114,6 +132,9 @@ package final class TraceReader {
                     status: s.text(4), command: s.text(5), host: s.text(6), pid: s.int(7), rank: s.int(8),
                     worldSize: s.int(9), options: s.text(10), droppedEvents: s.int(11), spanCount: s.int(12),
                     firstSpanID: s.int(13)))
+        }
+        if let crash = unimportedCrash, let i = result.firstIndex(where: { $0.id == crash.runID && $0.runStatus == .incomplete }) {
+            result[i].status = RunStatus.crashed.rawValue
         }
         return result
     }

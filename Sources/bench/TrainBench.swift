@@ -45,6 +45,9 @@ enum TrainBench {
         }
         let traced = try overhead(ProfilerOptions(), "t.sqlite")
         let ops = try overhead(opOptions, "ops.sqlite")
+        var nonFiniteOptions = ProfilerOptions()
+        nonFiniteOptions.detectNonFinite = true
+        let nonFinite = try overhead(nonFiniteOptions, "nonfinite.sqlite")
         let samples = "median of \(blocks) ratios of adjacent blocks of \(blockSteps) steps"
         return [
             Result(
@@ -56,6 +59,9 @@ enum TrainBench {
             Result(
                 "train_op_overhead_pct", "the same with op-level tracing", (Measure.median(ops) - 1) * 100, "%",
                 samples: samples),
+            Result(
+                "nonfinite_check_pct", "what detectNonFinite adds to the traced step (points of the untraced step)",
+                (Measure.median(nonFinite) - Measure.median(traced)) * 100, "%", samples: samples),
         ]
     }
 

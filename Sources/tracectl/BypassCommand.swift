@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceStore
 import TraceTools
 
 struct Bypass: ParsableCommand {
@@ -18,6 +19,7 @@ struct Bypass: ParsableCommand {
     func run() throws {
         let list = try BypassList(reader: trace.open(), run: trace.run)
         print(list.render(format))
+        if let unknown = list.unknown { throw StoreError(unknown) }
         if !list.findings.isEmpty { throw ExitCode(1) }
     }
 }

@@ -34,7 +34,12 @@ struct TraceFile: ParsableArguments {
     init() {}
     init(path: String) { self.path = path }
 
-    func open() throws -> TraceReader { try TraceReader(path: path) }
+    /// Opens the trace; a damaged crash record beside it is one line on stderr.
+    func open() throws -> TraceReader {
+        let reader = try TraceReader(path: path)
+        if let notice = reader.crashNotice { FileHandle.standardError.write(Data("tracectl: \(notice)\n".utf8)) }
+        return reader
+    }
 }
 
 /// The trace file and run every reading subcommand takes.

@@ -50,6 +50,14 @@ struct Train: ParsableCommand {
         name: .customLong("save-state"),
         help: ArgumentHelp("Write the trained parameters (safetensors) here; ranks other than 0 add .rankN.", visibility: .hidden))
     var saveState: String?
+    @Option(
+        name: .customLong("demo-crash"),
+        help: ArgumentHelp(
+            "Die inside blocks.1.attn (fatal, index, segv, abort, overflow; backward: in its backward): the flight recorder's test.",
+            visibility: .hidden))
+    var demoCrash: CrashDemo.Kind?
+    @Option(name: .customLong("crash-step"), help: ArgumentHelp("The step --demo-crash dies in.", visibility: .hidden))
+    var crashStep = 3
 
     enum LogFormat: String, ExpressibleByArgument { case text, jsonl }
 
@@ -63,6 +71,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        if let demoCrash { try CrashDemo.run(demoCrash, step: crashStep, trace: trace ?? "Traces/crash.sqlite") }
         var config = TrainingConfig(model: model, steps: steps, batchSize: batchSize, learningRate: lr, seed: seed)
         config.demoBypass = demoBypass
         // Data-parallel under mpirun (and for the DDP-bypass demo, which also works alone).
@@ -224,3 +233,5 @@ final class ProgressLine {
         if enabled { print() }
     }
 }
+
+extension CrashDemo.Kind: ExpressibleByArgument {}

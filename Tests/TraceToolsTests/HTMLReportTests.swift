@@ -180,6 +180,34 @@ struct HTMLReportTests {
         #expect(graph.occurrences(of: "data-kind=\"called\"") == 6)
     }
 
+    @Test(
+        "a crashed run's findings say where it died and what the other thread was doing",
+        .enabled(if: Chromium.path != nil, Comment(rawValue: noChromium)))
+    func crashedRun() throws {
+        let train = tracectl.deletingLastPathComponent().appendingPathComponent("train")
+        let path = temporaryPath("crash.sqlite")
+        let process = Process()
+        process.executableURL = train
+        process.arguments = ["--demo-crash", "segv", "--trace", path]
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGSEGV)
+        let file = path + ".html"
+        let html = try run(["html", path, "-o", file])
+        #expect(html.status == 0, "\(html.stderr)")
+        let page = try Chromium.load(file)
+        expectCleanPage(page)
+        let findings = try #require(page.dom.element(id: "findings", close: "</section>"))
+        #expect(
+            findings.contains(
+                "The program crashed in <code>blocks.1.attn</code> (FaultyAttention), forward, input [8,16,32], step 3: SIGSEGV"))
+        #expect(findings.contains("At that moment thread 1 was in range <code>prefetch</code> → <code>Prefetcher</code>."))
+        #expect(page.dom.contains("run <b>1 (crashed)</b>"))
+    }
+
     @Test("a killed run's report draws, and says the run is incomplete", .enabled(if: Chromium.path != nil, Comment(rawValue: noChromium)))
     func killedRun() throws {
         let path = temporaryPath("killed.sqlite")

@@ -57,6 +57,7 @@ struct ForwardSpan {
     @inlinable
     func end<Output: ModuleIO>(_ output: borrowing Output) {
         guard token >= 0 else { return }
+        if flags.contains(.nonFinite) { NonFiniteCheck.check(output, token: token) }
         let shapes: UInt32 = flags.contains(.shapes) ? ForwardSpan.shapeID(output) : 0
         SpanTracer.end(token, outputShapes: shapes, hooks: hooks)
     }

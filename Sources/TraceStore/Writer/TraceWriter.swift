@@ -18,6 +18,8 @@ package final class TraceWriter: TraceSink {
     package let path: String
     /// One line for the user when the run went to another file than the one asked for.
     package let notice: String?
+    /// One line for the user when a damaged crash record beside the file was set aside.
+    package let crashNotice: String?
     /// The run's id in the `runs` table.
     package var runID: Int64 { run.runID }
     /// The process's modules and threads, asked for (on the drain thread) when a span names one
@@ -61,6 +63,9 @@ package final class TraceWriter: TraceSink {
         try TraceFileCheck.checkHeader(path, size: Int64(st.st_size))
         db = try Database(path: path, mode: .readWrite)
         try TraceFileCheck.prepare(db, size: Int64(st.st_size))
+        // The previous run's crash record, before a new run is appended.
+        let crash = CrashStore.importCrash(tracePath: path, into: db)
+        crashNotice = crash.notice
         try Schema.recordSpanKinds(db)
         if let maxBytes {
             let pageSize = try db.scalar("PRAGMA page_size") ?? 4096

@@ -1,3 +1,4 @@
+import Foundation
 import TraceStore
 
 /// A finding in plain words: what happened, what it means, how to fix it.
@@ -18,7 +19,9 @@ enum FindingsBuilder {
     {
         var findings: [Finding] = []
         let run = report.model.run
-        if run.status != "complete" {
+        if let crash = report.crash {
+            findings.append(FindingsBuilder.crashed(crash, run: run.id))
+        } else if run.status != "complete" {
             findings.append(
                 Finding(
                     severity: .warning, title: "Run \(run.id) is \(run.status): its process was killed or is still running.",
@@ -165,12 +168,45 @@ enum FindingsBuilder {
                 title: "`\(b.module)` (\(b.type)) saw one value per channel in training mode (\(times)).",
                 detail: "Its batch statistics are meaningless with a single value (the variance is zero).",
                 fix: "Use batches with more than one value per channel, or `eval()` for single examples.")
+        case "non_finite":
+            let later = b.count - 1
+            return Finding(
+                severity: .problem,
+                title: "`\(b.module)` (\(b.type)) produced the run's first NaN or infinity, in step \(b.firstStep).",
+                detail: "Its \(b.detail) (root `\(b.root)`)."
+                    + (later > 0
+                        ? " \(later) module output\(later == 1 ? "" : "s") after it held non-finite values too: they inherit it." : ""),
+                fix: "Look at what its forward computes: a log or division of zero, an exp that overflows, or a learning rate too large.")
         default:
             return Finding(
                 severity: .warning, title: "`\(b.module)` (\(b.type)): \(b.evidence), \(times).",
                 detail: "A finding of a kind this version of the report does not describe" + (b.detail.isEmpty ? "." : ": \(b.detail)."),
                 fix: "See `tracectl bypass`.")
         }
+    }
+
+    /// The crash record in plain words: where it died, and what the other threads were doing.
+    static func crashed(_ crash: CrashRecord, run: Int64) -> Finding {
+        let place =
+            crash.crashedIn.map { s in
+                "inside `\(s.name)` (\(s.moduleType ?? "?")) during its \(s.kind) pass in step \(s.step)"
+                    + (s.inputShapes.map { ", with input \($0)" } ?? "")
+            } ?? "outside any traced module"
+        let stack = crash.crashedThread?.open.filter(\.isModule).map { "`\($0.name)`" }.joined(separator: " → ") ?? ""
+        let others = crash.threads.filter { !$0.crashed && !$0.open.isEmpty }.map { t in
+            "thread \(t.index) was in " + t.open.map { $0.isModule ? "`\($0.name)`" : "\($0.kind) `\($0.name)`" }.joined(separator: " → ")
+        }
+        var detail = "Run \(run)'s process died of \(crash.signalName) \(place)."
+        if !stack.isEmpty { detail += " The module calls open on that thread, outermost first: \(stack)." }
+        if !others.isEmpty { detail += " At that moment " + others.joined(separator: "; ") + "." }
+        detail += " Everything committed before is in the file; bypass findings are written when a run ends, so they are unknown."
+        return Finding(
+            severity: .problem, title: "The program " + crash.summary.replacingOccurrences(of: " — signal ", with: ": "),
+            detail: detail,
+            fix: crash.signal == 4 || crash.signal == 5
+                ? "A Swift runtime trap (fatalError, a failed precondition, an index out of range): the message the program printed says which; `tracectl report` lists every thread's stack and last spans."
+                : "`tracectl report` lists every thread's stack and last spans; the signal's own backtrace (printed by the program) shows the line."
+        )
     }
 
     static func isDescendant(_ m: TraceModel.ModuleRow, of ancestor: Int64, _ model: TraceModel) -> Bool {

@@ -102,6 +102,12 @@ package struct Report {
             case .ddpForwardSkipped:
                 return "the model wrapped by `\(module)` ran without its forward (\(calls), via `\(caller)`), outside noSync: "
                     + "\(detail); ranks drift apart; call ddp(x), not ddp.module(x), or use noSync { } on purpose"
+            case .nonFinite:
+                let later = count - 1
+                return "`\(module)` (\(type), in \(root)) was the first module whose output held a non-finite value, in step "
+                    + "\(firstStep): \(detail)"
+                    + (later > 0 ? "; \(later) module output\(later == 1 ? "" : "s") after it held some too" : "")
+                    + "; look at what its forward computes (a log or division of zero, an overflowing exp, a large learning rate)"
             case nil:
                 return "`\(module)`: \(evidence) (\(calls))"
             }
@@ -117,6 +123,8 @@ package struct Report {
     package private(set) var stepCount: Int64 = 0
     package private(set) var stepTime: Int64 = 0
     package private(set) var spanCount: Int64 = 0
+    /// What was running when the run's process died, if it crashed.
+    package private(set) var crash: CrashRecord?
 
     /// Statistics of run `run` (the latest when nil), or of steps `steps` of it. Whole runs that
     /// completed read the statistics the writer kept (`span_stats`); anything else scans the spans.
@@ -179,6 +187,7 @@ package struct Report {
             + byModule.values.filter { model.modules[$0.module.id] == nil }
         others = byName.values.sorted { ($0.timing.total, $0.name) > ($1.timing.total, $1.name) }
         bypasses = try Report.loadBypasses(reader, model)
+        crash = try reader.crash(runID: model.run.id)
     }
 
     /// Per-signature statistics the writer stored when the run ended, if it did.

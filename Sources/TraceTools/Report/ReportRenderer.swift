@@ -119,6 +119,7 @@ package struct ReportRenderer {
                 "\"step_time_ns\":\(report.stepTime)",
                 "\"spans\":\(report.spanCount)",
                 "\"dropped_events\":\(run.droppedEvents)",
+                "\"crash\":" + CrashText.json(report.crash),
             ]
             let shapes = Dictionary(uniqueKeysWithValues: report.modules.map { ($0.module.id, $0) })
             let moduleObjects = rows(report).enumerated().map { i, stats -> String in
@@ -144,6 +145,10 @@ package struct ReportRenderer {
             return "{" + fields.joined(separator: ",\n") + "}"
         case .table:
             var out: [String] = []
+            if let crash = report.crash {
+                out += CrashText.lines(crash)
+                out.append("")
+            }
             let duration = run.endWallNanoseconds.map { Units.duration(Double($0 &- run.startWallNanoseconds)) } ?? "?"
             out.append(
                 "run \(run.id) \"\(Terminal.visible(run.name))\" (\(Terminal.visible(run.status))), \(duration), \(run.spanCount) spans, dropped events: \(run.droppedEvents)"
@@ -182,7 +187,8 @@ package struct ReportRenderer {
             if report.bypasses.isEmpty && run.runStatus?.isFinished != true {
                 out.append(
                     "Bypasses: unknown. They are written when a run ends, and this run is \(run.status) "
-                        + "(still running, or its process was killed).")
+                        + (report.crash == nil ? "(still running, or its process was killed)." : "(its process crashed).")
+                )
             } else if report.bypasses.isEmpty {
                 out.append("No bypasses: every module call went through its wrapper.")
             } else {
