@@ -41,7 +41,7 @@ struct Export: ParsableCommand {
                 try Merge.write(traces, run: runID, to: output, steps: steps?.range)
                 return
             }
-            let reader = try TraceReader(path: traces[0])
+            let reader = try openTrace(traces[0])
             let exporter = try ChromeExporter(reader: reader, run: runID, steps: steps?.range)
             let summary = try exporter.export(to: output)
             FileHandle.standardError.write(
@@ -71,7 +71,7 @@ struct Export: ParsableCommand {
         var output: String
 
         func run() throws {
-            let inputs = try traces.map { (reader: try TraceReader(path: $0), run: runID) }
+            let inputs = try traces.map { (reader: try openTrace($0), run: runID) }
             let text = try SpeedscopeExporter(traces: inputs, steps: steps?.range).json()
             guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
                 throw Failure("cannot write \(output)")

@@ -43,11 +43,11 @@ struct HTML: ParsableCommand {
     func run() throws {
         var inputs: [(reader: TraceReader, run: Int64?)] = []
         if traces.count == 1 && runIDs.count > 1 {
-            let reader = try TraceReader(path: traces[0])
+            let reader = try openTrace(traces[0])
             inputs = runIDs.map { (reader, $0) }
         } else {
             for (i, path) in traces.enumerated() {
-                inputs.append((try TraceReader(path: path), runIDs.count > 1 ? runIDs[i] : runIDs.first))
+                inputs.append((try openTrace(path), runIDs.count > 1 ? runIDs[i] : runIDs.first))
             }
         }
         let report = try HTMLReport(traces: inputs, options: .init(steps: steps?.range, window: window?.range, spanBudget: maxSpans))

@@ -31,6 +31,7 @@ struct Merge: ParsableCommand {
     /// The rank files as one Chrome trace (also `export chrome` with several files).
     static func write(_ paths: [String], run: Int64?, to output: String, steps: ClosedRange<Int64>?) throws {
         let set = try RankSet(paths: paths, run: run)
+        for rank in set.ranks { sayCrashNotice(of: rank.reader) }
         let summary = try set.exportChrome(to: output, steps: steps)
         FileHandle.standardError.write(
             """

@@ -22,7 +22,9 @@ struct Ranks: ParsableCommand {
     var format: OutputFormat = .table
 
     func run() throws {
-        let report = try RankReport(RankSet(paths: databases, run: runID), steps: steps?.range)
+        let set = try RankSet(paths: databases, run: runID)
+        for rank in set.ranks { sayCrashNotice(of: rank.reader) }
+        let report = try RankReport(set, steps: steps?.range)
         print(report.render(format))
     }
 }

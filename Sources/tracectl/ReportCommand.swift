@@ -38,11 +38,12 @@ struct Report: ParsableCommand {
     func run() throws {
         let renderer = ReportRenderer(sort: sort, top: top, depth: depth)
         guard traces.count > 1 else {
-            let report = try TraceTools.Report(reader: TraceReader(path: traces[0]), run: runID, steps: steps?.range)
+            let report = try TraceTools.Report(reader: openTrace(traces[0]), run: runID, steps: steps?.range)
             print(renderer.render(report, format: format))
             return
         }
         let set = try RankSet(paths: traces, run: runID)
+        for rank in set.ranks { sayCrashNotice(of: rank.reader) }
         let parts = try set.ranks.map { rank in
             (rank, renderer.render(try TraceTools.Report(reader: rank.reader, run: rank.run.id, steps: steps?.range), format: format))
         }

@@ -35,11 +35,19 @@ struct TraceFile: ParsableArguments {
     init(path: String) { self.path = path }
 
     /// Opens the trace; a damaged crash record beside it is one line on stderr.
-    func open() throws -> TraceReader {
-        let reader = try TraceReader(path: path)
-        if let notice = reader.crashNotice { FileHandle.standardError.write(Data("tracectl: \(notice)\n".utf8)) }
-        return reader
-    }
+    func open() throws -> TraceReader { try openTrace(path) }
+}
+
+/// Opens the trace at `path` for a subcommand; a damaged crash record beside it is one line on stderr.
+func openTrace(_ path: String) throws -> TraceReader {
+    let reader = try TraceReader(path: path)
+    sayCrashNotice(of: reader)
+    return reader
+}
+
+/// One line on stderr when the crash record beside `reader`'s trace was damaged and set aside.
+func sayCrashNotice(of reader: TraceReader) {
+    if let notice = reader.crashNotice { FileHandle.standardError.write(Data("tracectl: \(notice)\n".utf8)) }
 }
 
 /// The trace file and run every reading subcommand takes.
