@@ -11,6 +11,18 @@ import TraceEvents
     @inlinable package static func begin(
         _ kind: SpanKind, subject: UInt32, flags: UInt8 = 0, inputShapes: UInt32 = 0
     ) -> Int32 {
+        open(kind, subject: subject, flags: flags, inputShapes: inputShapes, at: nil)
+    }
+
+    /// Opens a span that starts at `time` (`Clock.ticks()`, taken by the caller for several
+    /// spans that end and begin at one point, as backward spans do when the module changes).
+    @inlinable package static func begin(_ kind: SpanKind, subject: UInt32, at time: UInt64) -> Int32 {
+        open(kind, subject: subject, flags: 0, inputShapes: 0, at: time)
+    }
+
+    @inlinable @inline(__always) static func open(
+        _ kind: SpanKind, subject: UInt32, flags: UInt8, inputShapes: UInt32, at time: UInt64?
+    ) -> Int32 {
         let trace = ThreadTrace.current
         let depth = trace.pointee.depth
         guard depth < ThreadTrace.frameCapacity else {
@@ -43,7 +55,7 @@ import TraceEvents
         }
         frame.pointee.flags = spanFlags
         trace.pointee.depth = depth &+ 1
-        frame.pointee.start = Clock.ticks()
+        frame.pointee.start = time ?? Clock.ticks()
         return Int32(truncatingIfNeeded: depth)
     }
 
@@ -51,7 +63,17 @@ import TraceEvents
     @inlinable package static func end(
         _ token: Int32, outputShapes: UInt32 = 0, hooks: UInt8 = 0, failed: Bool = false
     ) {
-        let now = Clock.ticks()
+        close(token, outputShapes: outputShapes, hooks: hooks, failed: failed, at: Clock.ticks())
+    }
+
+    /// Closes the span `token` at `time` (see `begin(_:subject:at:)`).
+    @inlinable package static func end(_ token: Int32, at time: UInt64) {
+        close(token, outputShapes: 0, hooks: 0, failed: false, at: time)
+    }
+
+    @inlinable @inline(__always) static func close(
+        _ token: Int32, outputShapes: UInt32, hooks: UInt8, failed: Bool, at now: UInt64
+    ) {
         guard token >= 0 else { return }
         let trace = ThreadTrace.current
         let frame = trace.pointee.frames + Int(token)

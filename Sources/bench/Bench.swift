@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
     var rounds = 21
     @Flag(help: "Skip the 10-million-span report (it builds a 400 MB trace the first time).")
     var skip10m = false
-    @Option(help: "Only these groups: wrapper, train, store, matmul, ingest, html (comma-separated).")
+    @Option(help: "Only these groups: wrapper, train, inmodel, store, matmul, ingest, html (comma-separated).")
     var only: String?
 
     @Flag(help: "Print how costs grow with model size and trace size (markdown tables for BENCHMARKS.md).")
@@ -55,6 +55,9 @@ struct Bench: ParsableCommand {
             note("training step, traced and untraced...")
             let train = try TrainBench.run(blocks: rounds * 5)
             results += train
+        }
+        if groups.contains("train") || groups.contains("inmodel") {
+            note("small-layer model, traced and untraced...")
             results += try Scaling.spanInModel(rounds: rounds * 10)
         }
         if groups.contains("store") || groups.contains("ingest") || groups.contains("export") {

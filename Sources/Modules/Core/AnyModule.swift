@@ -74,15 +74,17 @@ open class AnyModule {
     public func eval() { train(false) }
 
     /// Bypass signature 2: call first in a built-in layer's `forward`.
+    /// The common case, inside its own wrapper, costs a flag test and a look at the top frame.
     @inlinable public final func checkInsideWrapper() {
-        if ct_get_flags() & TraceFlags.bypass.rawValue != 0 && TraceFlags.current.contains(.bypass) { reportIfOutsideWrapper() }
+        if ct_get_flags() & TraceFlags.bypass.rawValue != 0 && TraceFlags.current.contains(.bypass) {
+            let innermost = SpanTracer.innermostModule
+            if innermost != traceID { reportOutsideWrapper(innermost) }
+        }
     }
 
-    @usableFromInline final func reportIfOutsideWrapper() {
+    @usableFromInline final func reportOutsideWrapper(_ innermost: UInt32) {
         // A thread whose calls began before tracing did has no wrapper spans to compare with.
         guard SpanTracer.canJudgeThread else { return }
-        let innermost = SpanTracer.innermostModule
-        guard innermost != traceID else { return }
         TraceDefinitions.ensureDefined(self)
         Tracer.current?.findings.report(module: traceID, caller: innermost, evidence: .foreignForward, step: TraceSession.step)
     }

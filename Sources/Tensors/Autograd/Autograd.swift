@@ -60,9 +60,8 @@ public enum Autograd {
     static func beginTracedOp(_ name: String, _ inputs: [Tensor], _ flags: TraceFlags) -> TracedOp {
         let scope = flags.contains(.spans) ? SpanTracer.innermostModule : 0
         let forward = !Autograd.inBackward
-        if forward && flags.contains(.bypass) && SpanTracer.canJudgeThread {
-            OpObservers.checkParameterReads(inputs, innermost: scope)
-        }
+        // (Whether this thread can be judged is asked only of a read that may be evidence.)
+        if forward && flags.contains(.bypass) { OpObservers.checkParameterReads(inputs, innermost: scope) }
         var token: Int32 = -1
         if flags.contains(.ops) && flags.contains(.spans) {
             token = SpanTracer.begin(.op, subject: OpObservers.nameID(name), inputShapes: Tensor.shapeID(inputs))

@@ -26,11 +26,11 @@ extension Tensor {
 enum BackwardEngine {
     static func run(from root: Tensor, gradient: Tensor) throws {
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): gradient]
-        let spans = BackwardSpans()
+        var spans = BackwardSpans()
         ct_state().pointee.inBackward += 1
         ct_state().pointee.gradDisabled += 1
         defer {
-            spans.closeAll()
+            spans.finish()
             ct_state().pointee.gradDisabled -= 1
             ct_state().pointee.inBackward -= 1
         }
@@ -126,49 +126,113 @@ enum BackwardEngine {
 /// Opens backward spans that mirror the module tree: consecutive backward rules of ops
 /// recorded inside the same module are one span of that module, nested under its
 /// parents' backward spans; with op-level tracing each rule is a child op span.
-final class BackwardSpans {
+///
+/// A value owned by one backward pass (a local of the engine, which calls `finish()`): no
+/// reference counting, no dynamic exclusivity checks and no allocation per node. Where the
+/// module changes, the spans that end and the spans that begin share one clock read.
+struct BackwardSpans {
     private let flags = TraceFlags.current
-    /// Open backward spans, outermost first.
-    private var open: [(module: UInt32, token: Int32)] = []
+    /// Modules of the open backward spans and their tokens, outermost first (`count` of them).
+    private var modules: UnsafeMutablePointer<UInt32>?
+    private var tokens: UnsafeMutablePointer<Int32>?
+    private var count = 0
+    private var capacity = 0
     private var opToken: Int32 = -1
-    /// Parent ids by module id, read once per backward pass.
-    private lazy var parents = Tracer.current?.modules.parents ?? []
-    private var missing: [UInt32] = []
+    /// Parent ids by module id, read once per backward pass (when the first span opens).
+    private var parents: [UInt32]?
 
-    func enter(_ node: GradNode) {
+    /// A walk up the tree stops after this many modules without an open span (a cycle guard).
+    private static let maxWalk = 257
+
+    mutating func enter(_ node: GradNode) {
         guard flags.contains(.spans) else { return }
         let module = node.scope
-        if open.last?.module != module {
-            // Walk up from the op's module until a module whose backward span is open; close what
-            // is above that, open what is between.
-            missing.removeAll(keepingCapacity: true)
-            var current = module
-            var keep = 0
-            while current != 0 {
-                if let i = open.lastIndex(where: { $0.module == current }) {
-                    keep = i + 1
-                    break
-                }
-                missing.append(current)
-                current = Int(current) < parents.count ? parents[Int(current)] : 0
-                if missing.count > 256 { break }
-            }
-            while open.count > keep { SpanTracer.end(open.removeLast().token) }
-            for m in missing.reversed() { open.append((m, SpanTracer.begin(.backward, subject: m))) }
-        }
+        if count == 0 || modules![count - 1] != module { reopen(module) }
         if flags.contains(.ops) {
             opToken = SpanTracer.begin(.op, subject: OpObservers.nameID(BackwardSpans.backwardName(node.op)))
         }
     }
 
-    func leaveOp() {
+    /// Walks up from the op's module until a module whose backward span is open; closes what is
+    /// above that and opens what is between, outermost first.
+    private mutating func reopen(_ module: UInt32) {
+        if parents == nil { parents = Tracer.current?.modules.parents ?? [] }
+        let parents = self.parents!
+        func parent(_ m: UInt32) -> UInt32 { Int(m) < parents.count ? parents[Int(m)] : 0 }
+        var missing = 0
+        var keep = 0
+        var current = module
+        while current != 0 {
+            if let i = openIndex(of: current) {
+                keep = i + 1
+                break
+            }
+            missing += 1
+            current = parent(current)
+            if missing >= BackwardSpans.maxWalk { break }
+        }
+        guard count > keep || missing > 0 else { return }
+        let now = Clock.ticks()
+        while count > keep {
+            count -= 1
+            SpanTracer.end(tokens![count], at: now)
+        }
+        reserve(keep + missing)
+        // The walk again, writing the missing modules innermost last.
+        current = module
+        for i in stride(from: keep + missing - 1, through: keep, by: -1) {
+            modules![i] = current
+            current = parent(current)
+        }
+        for i in keep..<keep + missing { tokens![i] = SpanTracer.begin(.backward, subject: modules![i], at: now) }
+        count = keep + missing
+    }
+
+    private func openIndex(of module: UInt32) -> Int? {
+        var i = count - 1
+        while i >= 0 {
+            if modules![i] == module { return i }
+            i -= 1
+        }
+        return nil
+    }
+
+    private mutating func reserve(_ needed: Int) {
+        guard needed > capacity else { return }
+        let grown = max(16, needed, capacity * 2)
+        let m = UnsafeMutablePointer<UInt32>.allocate(capacity: grown)
+        let t = UnsafeMutablePointer<Int32>.allocate(capacity: grown)
+        if let modules, let tokens {
+            m.update(from: modules, count: count)
+            t.update(from: tokens, count: count)
+            modules.deallocate()
+            tokens.deallocate()
+        }
+        modules = m
+        tokens = t
+        capacity = grown
+    }
+
+    mutating func leaveOp() {
         if opToken >= 0 { SpanTracer.end(opToken) }
         opToken = -1
     }
 
-    func closeAll() {
+    /// Closes every span still open (at one clock read) and frees the stacks.
+    mutating func finish() {
         leaveOp()
-        while let last = open.popLast() { SpanTracer.end(last.token) }
+        if count > 0 {
+            let now = Clock.ticks()
+            while count > 0 {
+                count -= 1
+                SpanTracer.end(tokens![count], at: now)
+            }
+        }
+        modules?.deallocate()
+        tokens?.deallocate()
+        modules = nil
+        tokens = nil
+        capacity = 0
     }
 
     /// `linear` → `LinearBackward`.

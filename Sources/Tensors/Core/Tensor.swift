@@ -31,7 +31,16 @@ public final class Tensor {
     /// How this tensor was computed, when it needs a gradient and is not a leaf.
     public internal(set) var gradNode: GradNode?
     /// Set on module parameters: their dotted name and the modules that own them.
-    public var parameter: ParameterInfo?
+    public var parameter: ParameterInfo? {
+        didSet {
+            judgedOwner = parameter.map { $0.ownersCheckThemselves ? 0 : $0.owners.first ?? 0 } ?? 0
+        }
+    }
+    /// The first owner of a parameter whose reads the bypass detector judges (a parameter of a
+    /// user module), 0 for every other tensor: what the per-op check reads, one load without
+    /// reference counting or an exclusivity check. (Written only with `parameter`, when a tree
+    /// is described to a session; a racing read sees the old or the new owner of the same tree.)
+    @exclusivity(unchecked) final var judgedOwner: UInt32 = 0
     /// Called with this tensor's gradient during backward (see `registerGradientHook`).
     var gradientHooks: [GradientHook]?
 
