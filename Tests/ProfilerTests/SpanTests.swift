@@ -152,6 +152,30 @@ extension Tracing {
             #expect(order == ["Outer", "c", "inner", "inner.b", "inner.a"])
         }
 
+        @Test func backwardSpansMeetWhereTheModuleChanges() throws {
+            let model = Outer()
+            let path = try profile { p in
+                let loss = try model(Tensor.ones([4, 3])).sum()
+                try loss.backward()
+                p.step()
+            }
+            // One clock read where backward moves from c to inner: c ends where inner begins.
+            let cEnd = try rows(path, "SELECT ts_ns + dur_ns FROM spans WHERE kind = 'backward' AND name = 'c' AND step = 0")
+            let innerStart = try rows(path, "SELECT ts_ns FROM spans WHERE kind = 'backward' AND name = 'inner' AND step = 0")
+            #expect(cEnd.count == 1 && cEnd == innerStart)
+            // inner.b opens inside inner in the same move but reads the clock again: no two spans
+            // start together, so ordering by start is unambiguous.
+            let ties = try rows(path, "SELECT count(*) - count(DISTINCT ts_ns) FROM spans WHERE step = 0")
+            #expect(ties == [[.int(0)]])
+            let nested = try rows(
+                path,
+                """
+                SELECT count(*) FROM spans s JOIN spans p ON p.id = s.parent_id
+                WHERE s.kind = 'backward' AND (s.ts_ns <= p.ts_ns AND p.kind = 'backward' OR s.ts_ns + s.dur_ns > p.ts_ns + p.dur_ns)
+                """)
+            #expect(nested == [[.int(0)]])
+        }
+
         @Test func opSpansWithInputShapes() throws {
             let m = Linear(3, 2)
             var options = ProfilerOptions()

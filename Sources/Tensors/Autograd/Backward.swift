@@ -129,7 +129,7 @@ enum BackwardEngine {
 ///
 /// A value owned by one backward pass (a local of the engine, which calls `finish()`): no
 /// reference counting, no dynamic exclusivity checks and no allocation per node. Where the
-/// module changes, the spans that end and the spans that begin share one clock read.
+/// module changes, the spans that end and the first span that begins share one clock read.
 struct BackwardSpans {
     private let flags = TraceFlags.current
     /// Modules of the open backward spans and their tokens, outermost first (`count` of them).
@@ -184,7 +184,13 @@ struct BackwardSpans {
             modules![i] = current
             current = parent(current)
         }
-        for i in keep..<keep + missing { tokens![i] = SpanTracer.begin(.backward, subject: modules![i], at: now) }
+        // The first span to open starts where the closed ones ended; spans opened inside it read
+        // the clock again, so that no two spans start at the same tick (readers order by start).
+        for i in keep..<keep + missing {
+            tokens![i] =
+                i == keep
+                ? SpanTracer.begin(.backward, subject: modules![i], at: now) : SpanTracer.begin(.backward, subject: modules![i])
+        }
         count = keep + missing
     }
 
