@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include "ctcrash.h"
 #include "ctracing.h"
@@ -19,6 +20,8 @@ static int installed = 0;
 static char crash_path[4096];
 static int armed = 0;
 static int crashing = 0;
+// Set once the record is written and closed: a thread that crashes while another one writes waits for it.
+static int record_done = 0;
 static int64_t armed_run = 0;
 static uint32_t armed_epoch = 0;
 static uint64_t armed_first_span = 0;
@@ -270,8 +273,16 @@ static void on_crash(int sig, siginfo_t *info, void *context) {
     int saved = errno;
     int index = 0;
     while (index < SIGNAL_COUNT && crash_signals[index] != sig) index++;
-    if (__atomic_load_n(&armed, __ATOMIC_ACQUIRE) && __atomic_exchange_n(&crashing, 1, __ATOMIC_SEQ_CST) == 0) {
-        write_record(sig, info);
+    if (__atomic_load_n(&armed, __ATOMIC_ACQUIRE)) {
+        if (__atomic_exchange_n(&crashing, 1, __ATOMIC_SEQ_CST) == 0) {
+            write_record(sig, info);
+            __atomic_store_n(&record_done, 1, __ATOMIC_SEQ_CST);
+        } else {
+            // Another thread is writing the record: let it finish (at most ~1 s) before this
+            // thread's signal ends the process.
+            struct timespec pause = {.tv_sec = 0, .tv_nsec = 1000000};
+            for (int i = 0; i < 1000 && !__atomic_load_n(&record_done, __ATOMIC_SEQ_CST); i++) nanosleep(&pause, 0);
+        }
     }
     // Hand the signal to whoever had it before (the Swift runtime's backtracer, or the default
     // action): a fault happens again when this handler returns; a sent signal is sent again.
@@ -354,11 +365,21 @@ void ct_crash_add_thread(void *trace, uint16_t index, int32_t osThreadID) {
     give_altstack();
 }
 
-void ct_crash_remove_thread(void *trace) {
+int ct_crash_remove_thread(void *trace) {
     pthread_mutex_lock(&registry_lock);
     for (int i = 0; i < CT_CRASH_MAX_THREADS; i++) {
-        if (threads[i].trace == trace) __atomic_store_n(&threads[i].trace, 0, __ATOMIC_RELEASE);
+        if (threads[i].trace == trace) __atomic_store_n(&threads[i].trace, 0, __ATOMIC_SEQ_CST);
     }
+    pthread_mutex_unlock(&registry_lock);
+    // The handler sets `crashing` before it reads any slot: if it has, it may be reading this
+    // state now, so it must not be freed (the process is dying anyway).
+    return __atomic_load_n(&crashing, __ATOMIC_SEQ_CST) == 0;
+}
+
+void ct_crash_begin_session(uint32_t epoch, uint64_t sessionStartNs) {
+    pthread_mutex_lock(&registry_lock);
+    armed_epoch = epoch;
+    clock_info.sessionStartNs = sessionStartNs;
     pthread_mutex_unlock(&registry_lock);
 }
 

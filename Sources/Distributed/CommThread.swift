@@ -131,7 +131,6 @@ final class CommThread: @unchecked Sendable {
             return
         }
         let session = job.name.isEmpty || !TraceFlags.current.contains(.spans) ? nil : Tracer.current
-        let traced = session != nil
         let span =
             session.map {
                 SpanTracer.begin(
@@ -140,8 +139,11 @@ final class CommThread: @unchecked Sendable {
             } ?? -1
         defer { if span >= 0 { SpanTracer.end(span) } }
         let deadline = work.startedNs + timeoutNs
-        if traced && job.measureWait && size > 1 {
-            if let message = measured(job, start, session: session!, deadline: deadline) { return fail(work, message) }
+        // Every rank posts the entry-time all-reduce for such a job, traced or not: whether a rank
+        // traces is its own (a window edge, a thread group, only some ranks traced), and an
+        // all-reduce posted by some ranks only would be matched against the next bucket's.
+        if job.measureWait && size > 1 {
+            if let message = measured(job, start, session: session, deadline: deadline) { return fail(work, message) }
         } else if let message = execute([start], deadline: deadline, what: nil) {
             return fail(work, message)
         }
@@ -151,8 +153,9 @@ final class CommThread: @unchecked Sendable {
 
     /// The collective with its wait split off, without a barrier: alongside it, a one-element
     /// MAX all-reduce of this rank's entry time (on rank 0's clock) gives the last rank's entry;
-    /// the wait is `last - mine`, the transfer the rest. Both spans are written afterwards.
-    private func measured(_ job: Job, _ start: @escaping Start, session: TraceSession, deadline: UInt64) -> String? {
+    /// the wait is `last - mine`, the transfer the rest. Both spans are written afterwards when
+    /// this rank traces (`session`).
+    private func measured(_ job: Job, _ start: @escaping Start, session: TraceSession?, deadline: UInt64) -> String? {
         let work = job.work
         let entryTicks = Clock.ticks()
         let entry = Clock.monotonicNanoseconds()
@@ -163,6 +166,7 @@ final class CommThread: @unchecked Sendable {
         let endTicks = Clock.ticks()
         let last = UInt64(bitPattern: stamp.pointer[0] &+ offsetToRoot)
         work.transferNs = max(entry, last)
+        guard let session else { return nil }
         let waitTicks = UInt64((Double(work.transferNs - entry) / Clock.calibration.scale).rounded())
         let arrived = min(entryTicks &+ waitTicks, endTicks)
         SpanTracer.record(.commWait, subject: session.names.intern("wait for slowest rank"), startTicks: entryTicks, endTicks: arrived)

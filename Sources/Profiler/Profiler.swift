@@ -285,8 +285,8 @@ public final class Profiler {
         let name = runName
         let run = RunDescription(name: name, options: options.json, startWallNanoseconds: startWall)
         let writer: TraceWriter
-        let modules = ModuleRegistry()
-        let names = Interner()
+        let modules = ModuleRegistry(feedsCrashRecorder: true)
+        let names = Interner(feedsCrashRecorder: true)
         do {
             writer = try TraceWriter(path: output, run: run, maxBytes: options.maxFileBytes, names: names)
         } catch {
@@ -307,6 +307,7 @@ public final class Profiler {
             CrashRecorder.disarm(runID: writer.runID)
             throw error
         }
+        CrashRecorder.begin(session)
         if options.sourceLocations { session.findings.locateCaller = { CallSites.caller().map(Profiler.describe) } }
         for module in watched { TraceDefinitions.define(root: module) }
         writer.recordClockOrigin(wallNanoseconds: session.startWall, monotonicNanoseconds: session.startMonotonic)

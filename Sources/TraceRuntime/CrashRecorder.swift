@@ -9,7 +9,8 @@ package enum CrashRecorder {
     package static func crashPath(forTrace tracePath: String) -> String { tracePath + ".crash" }
 
     /// Arms the recorder for run `runID` of `tracePath`, for the session about to start (the next
-    /// epoch). Call before the session starts: it clears the names of the previous one.
+    /// epoch until `begin` says which). Call before the session starts: it clears the names of the
+    /// previous one.
     package static func arm(tracePath: String, runID: Int64) {
         var layout = CrashRecorder.layout
         let calibration = Clock.calibration
@@ -18,6 +19,10 @@ package enum CrashRecorder {
             sessionStartNs: Clock.monotonicNanoseconds())
         _ = ct_crash_arm(crashPath(forTrace: tracePath), runID, ct_get_epoch() &+ 1, ct_peek_span_block(), &layout, &clock)
     }
+
+    /// The armed run's session has started: its spans are those of `session`'s epoch, and times in
+    /// the record count from its time zero, as the trace's do.
+    package static func begin(_ session: TraceSession) { ct_crash_begin_session(session.epoch, session.startMonotonic) }
 
     /// Disarms the recorder: run `runID` ended without crashing.
     package static func disarm(runID: Int64) { ct_crash_disarm(runID) }

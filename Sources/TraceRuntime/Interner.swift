@@ -5,7 +5,11 @@ import TraceEvents
 /// The hot path reaches it only on a per-thread cache miss; the writer looks ids up lazily.
 /// Thread-safe: every method takes the table's lock.
 package final class Interner: Sendable {
-    package init() {}
+    /// With `feedsCrashRecorder`, its strings and shape lists are also copied for the flight recorder
+    /// (only the profiled run's table does: the recorder holds one session's names).
+    package init(feedsCrashRecorder: Bool = false) { self.feedsCrashRecorder = feedsCrashRecorder }
+
+    private let feedsCrashRecorder: Bool
 
     private struct State {
         var stringIDs: [String: UInt32] = [:]
@@ -24,7 +28,7 @@ package final class Interner: Sendable {
             s.stringIDs[string] = id
             return (id, true)
         }
-        if isNew { CrashRecorder.named(string: id, string) }
+        if isNew && feedsCrashRecorder { CrashRecorder.named(string: id, string) }
         return id
     }
 
@@ -38,7 +42,7 @@ package final class Interner: Sendable {
             return (id, true)
         }
         // Rendered for the crash recorder once per shape list, outside the lock.
-        if isNew { CrashRecorder.named(shapes: id, tokens) }
+        if isNew && feedsCrashRecorder { CrashRecorder.named(shapes: id, tokens) }
         return id
     }
 

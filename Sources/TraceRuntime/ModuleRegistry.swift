@@ -5,7 +5,11 @@ import TraceEvents
 /// first seen in the session and read by the writer and the bypass detector.
 /// Thread-safe: every method takes the registry's lock.
 package final class ModuleRegistry: Sendable {
-    package init() {}
+    /// With `feedsCrashRecorder`, its module paths and types are also copied for the flight recorder
+    /// (only the profiled run's table does: the recorder holds one session's names).
+    package init(feedsCrashRecorder: Bool = false) { self.feedsCrashRecorder = feedsCrashRecorder }
+
+    private let feedsCrashRecorder: Bool
 
     private struct State {
         var modules: [UInt32: ModuleInfo] = [:]
@@ -25,7 +29,7 @@ package final class ModuleRegistry: Sendable {
                 s.parents[i] = info.parent
             }
         }
-        for info in infos { CrashRecorder.named(module: info) }
+        if feedsCrashRecorder { for info in infos { CrashRecorder.named(module: info) } }
     }
 
     /// Adds hook kinds registered on module `id` after its tree was described (they are listed

@@ -71,9 +71,10 @@ import Synchronization
                 let exited = ct_load_acquire(p.pointee.shared + 24) == 1
                 let empty = ct_load_acquire(p.pointee.shared) == ct_load_acquire(p.pointee.shared + 8)
                 guard exited && empty else { return false }
+                // A crash record being written may be reading this state: keep it (the process is dying).
+                guard ct_crash_remove_thread(p) != 0 else { return false }
                 c.retiredDrops &+= ct_load_acquire(p.pointee.shared + 16)
                 c.retired[p.pointee.index] = p.pointee.osThreadID
-                ct_crash_remove_thread(p)
                 p.pointee.deallocate()
                 p.deallocate()
                 return true

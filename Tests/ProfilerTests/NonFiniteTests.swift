@@ -8,7 +8,7 @@ import TraceStore
 @testable import TraceTools
 
 /// A layer that computes `log(relu(x) + 1)`, or, once poisoned, the log of a negative number (NaN)
-/// or of zero (negative infinity).
+/// or minus the log of zero (positive infinity).
 final class PoisonedLog: Module<Tensor, Tensor> {
     enum Poison { case none, nan, infinity }
     var poison = Poison.none
@@ -16,7 +16,7 @@ final class PoisonedLog: Module<Tensor, Tensor> {
         switch poison {
         case .none: return (x.relu() + 1).log()
         case .nan: return (x * 0 - 1).log()
-        case .infinity: return (x * 0).log()
+        case .infinity: return (x * 0).log() * -1
         }
     }
 }
@@ -54,6 +54,25 @@ final class HugeNet: Module<Tensor, Tensor> {
         _ = try scale(h * 1e-38)
         return h
     }
+}
+
+/// Builds the additive causal mask (`-inf` above the diagonal), as attention code often does in
+/// a module of its own.
+final class CausalMaskBuilder: Module<Tensor, Tensor> {
+    override func forward(_ x: Tensor) throws -> Tensor { Tensor.causalMask(x.shape[0], x.shape[0]) }
+}
+
+/// Masked attention scores before the softmax: `-inf` where a position may not attend, by design.
+final class MaskedScores: Module<Tensor, Tensor> {
+    let mask = CausalMaskBuilder()
+    override func forward(_ x: Tensor) throws -> Tensor { try x.matmul(x.transposed()) + mask(x) }
+}
+
+/// `fc` → `scores` (`scores.mask`) → softmax: a hand-written causal attention.
+final class HandWrittenAttention: Module<Tensor, Tensor> {
+    let fc = Linear(4, 4)
+    let scores = MaskedScores()
+    override func forward(_ x: Tensor) throws -> Tensor { try scores(fc(x)).softmax() }
 }
 
 extension Tracing {
@@ -117,6 +136,20 @@ extension Tracing {
         @Test func silentOnACleanModel() throws {
             let (_, findings) = try poisonedRun(.none, options: nonFiniteOptions())
             #expect(findings.isEmpty)
+        }
+
+        @Test func silentOnAttentionMasks() throws {
+            let net = HandWrittenAttention()
+            let x = Tensor((0..<24).map { Float($0) / 24 }, shape: [6, 4])
+            let path = try profile(nonFiniteOptions()) { profiler in
+                for _ in 0..<2 {
+                    let y = try net(x)
+                    #expect(y.scalars.allSatisfy { $0.isFinite })
+                    profiler.step()
+                }
+            }
+            let findings = try Report(reader: TraceReader(path: path), run: nil).bypasses
+            #expect(findings.filter { $0.evidence == "non_finite" }.isEmpty)
         }
 
         @Test func silentOnLargeButFiniteValues() throws {

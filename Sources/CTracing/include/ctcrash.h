@@ -45,8 +45,11 @@ int ct_crash_armed(void);
 /// Registers a thread's trace state (`ThreadTrace *`) for the handler and gives the calling thread
 /// an alternate signal stack unless it has one (so a stack overflow can still be recorded).
 void ct_crash_add_thread(void *trace, uint16_t index, int32_t osThreadID);
-/// Forgets a thread's trace state before it is freed.
-void ct_crash_remove_thread(void *trace);
+/// Forgets a thread's trace state before it is freed. Returns 0 when the state must not be freed
+/// (a crash record is being written and may be reading it).
+int ct_crash_remove_thread(void *trace);
+/// The session the armed run records, once it has started: its epoch and time zero (monotonic ns).
+void ct_crash_begin_session(uint32_t epoch, uint64_t sessionStartNs);
 /// Frees the calling thread's alternate signal stack if the recorder made it (at thread exit).
 void ct_crash_thread_exit(void);
 

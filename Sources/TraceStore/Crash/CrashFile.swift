@@ -139,6 +139,7 @@ package enum CrashFile {
         } else {
             guard end >= start, end &- start < 1 << 62 else { throw outer.damaged("a span that ends before it starts") }
             duration = try clock.nanoseconds(end, outer.name) &- startNanoseconds
+            guard duration >= 0 else { throw outer.damaged("a span that ends before it starts") }
         }
         let name: String
         var moduleType: String?
@@ -162,7 +163,7 @@ package enum CrashFile {
         var nsOrigin: UInt64
         var sessionStart: UInt64
 
-        var isValid: Bool { nsPerTick.isFinite && nsPerTick > 0 && nsPerTick < 1000 && nsOrigin < 1 << 62 && sessionStart < 1 << 62 }
+        var isValid: Bool { nsPerTick.isFinite && nsPerTick >= 1e-6 && nsPerTick < 1000 && nsOrigin < 1 << 62 && sessionStart < 1 << 62 }
 
         /// Nanoseconds from the run's time zero at `ticks`.
         func nanoseconds(_ ticks: UInt64, _ name: String) throws -> Int64 {

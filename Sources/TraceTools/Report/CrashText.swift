@@ -12,7 +12,7 @@ package enum CrashText {
             out.append("")
             out.append("thread \(t.index) (tid \(t.osThreadID))\(t.crashed ? ", crashed" : ""): \(t.open.count) open spans")
             for s in t.open {
-                out.append("  " + String(repeating: "  ", count: Int(min(s.depth, 64))) + describe(s) + ", open for \(duration(s))")
+                out.append("  " + String(repeating: "  ", count: Int(max(0, min(s.depth, 64)))) + describe(s) + ", open for \(duration(s))")
             }
             if !t.last.isEmpty {
                 out.append("  last \(t.last.count) finished spans, oldest first:")
