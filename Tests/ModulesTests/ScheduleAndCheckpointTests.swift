@@ -61,10 +61,9 @@ struct ScheduleAndCheckpointTests {
             default: RMSprop(parameters: ps, learningRate: 0.01, momentum: 0.5, centered: true)
             }
         }
-        Random.seed(7)
-        let uninterrupted = TwoLayer()
-        Random.seed(7)
-        let first = TwoLayer()
+        // Scoped seeds: the process-wide generator is shared with tests running in parallel.
+        let uninterrupted = Random.withSeed(7) { TwoLayer() }
+        let first = Random.withSeed(7) { TwoLayer() }
         let reference = make(uninterrupted.parameters())
         try train(uninterrupted, reference, steps: 0..<6)
 
@@ -76,8 +75,7 @@ struct ScheduleAndCheckpointTests {
         try first.save(to: dir.appendingPathComponent("model.safetensors"))
         try optimizer.save(to: dir.appendingPathComponent("optimizer.safetensors"))
 
-        Random.seed(99)  // different initial weights: everything must come from the files
-        let resumed = TwoLayer()
+        let resumed = Random.withSeed(99) { TwoLayer() }  // different initial weights: everything must come from the files
         let resumedOptimizer = make(resumed.parameters())
         try resumed.load(from: dir.appendingPathComponent("model.safetensors"))
         try resumedOptimizer.load(from: dir.appendingPathComponent("optimizer.safetensors"))
