@@ -7,38 +7,6 @@ import TraceStore
 /// `tracectl`, built beside the test bundle.
 var tracectlExecutable: URL { trainExecutable.deletingLastPathComponent().appendingPathComponent("tracectl") }
 
-/// A finished child process: how it ended and what it printed.
-struct ChildOutcome {
-    var reason: Process.TerminationReason
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs `executable` with `arguments`, reading its output on other threads (a crash's backtrace
-/// fills a pipe), bounded by a 120 s timeout.
-func runChild(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildOutcome {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let collected = DispatchGroup()
-    nonisolated(unsafe) var stdout = Data()
-    nonisolated(unsafe) var stderr = Data()
-    DispatchQueue.global().async(group: collected) { stdout = out.fileHandleForReading.readDataToEndOfFile() }
-    DispatchQueue.global().async(group: collected) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
-    if collected.wait(timeout: .now() + 120) == .timedOut { process.terminate() }
-    process.waitUntilExit()
-    return ChildOutcome(
-        reason: process.terminationReason, status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-        stderr: String(decoding: stderr, as: UTF8.self))
-}
-
 @Suite("Crash records (the flight recorder)")
 struct CrashTests {
     /// Runs `train --demo-crash kind` into a fresh trace; returns the trace's path and how train ended.

@@ -79,19 +79,10 @@ struct ProcessTests {
     }
 }
 
-/// Runs `train` (JSON log lines to nowhere) and returns its status and stderr.
+/// Runs `train` with JSON log lines and returns its status and stderr.
 func runTrain(_ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
-    let train = Process()
-    train.executableURL = trainExecutable
-    train.arguments = arguments + ["--log-format", "jsonl"]
-    train.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let errors = Pipe()
-    train.standardError = errors
-    train.standardOutput = FileHandle.nullDevice
-    try train.run()
-    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    train.waitUntilExit()
-    return (train.terminationStatus, message)
+    let train = try runChild(trainExecutable, arguments + ["--log-format", "jsonl"], environment: environment)
+    return (train.status, train.stderr)
 }
 
 extension Statement {

@@ -15,35 +15,9 @@ func everySubcommand(_ path: String) -> [[String]] {
 }
 
 /// Runs tracectl, killing it after `seconds` (a hang fails the test instead of blocking it).
-func runBounded(_ arguments: [String], seconds: Double = 20) throws -> (outcome: Outcome, timedOut: Bool, signaled: Bool) {
-    let process = Process()
-    process.executableURL = tracectl
-    process.arguments = arguments
-    // Files, not pipes: a child that writes much cannot block on a full pipe.
-    let outPath = temporaryPath("stdout")
-    let errPath = temporaryPath("stderr")
-    FileManager.default.createFile(atPath: outPath, contents: nil)
-    FileManager.default.createFile(atPath: errPath, contents: nil)
-    process.standardOutput = FileHandle(forWritingAtPath: outPath)
-    process.standardError = FileHandle(forWritingAtPath: errPath)
-    try process.run()
-    let deadline = Date().addingTimeInterval(seconds)
-    var timedOut = false
-    while process.isRunning {
-        if Date() > deadline {
-            timedOut = true
-            kill(process.processIdentifier, SIGKILL)
-            break
-        }
-        Thread.sleep(forTimeInterval: 0.01)
-    }
-    process.waitUntilExit()
-    let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-    return (
-        Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr), timedOut,
-        process.terminationReason == .uncaughtSignal
-    )
+func runBounded(_ arguments: [String], seconds: Double = 20) throws -> (outcome: ChildOutcome, timedOut: Bool, signaled: Bool) {
+    let outcome = try runChild(tracectl, arguments, timeout: seconds)
+    return (outcome, outcome.timedOut, outcome.signaled)
 }
 
 /// Changes a fixture with SQL through a writable connection.

@@ -37,27 +37,7 @@ var tracectl: URL {
         .appendingPathComponent("tracectl")
 }
 
-struct Outcome {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
 /// Runs tracectl with `arguments`.
-func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
-    let process = Process()
-    process.executableURL = tracectl
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Outcome(
-        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-        stderr: String(decoding: stderr, as: UTF8.self))
+func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildOutcome {
+    try runChild(tracectl, arguments, environment: environment)
 }

@@ -24,5 +24,5 @@ enum RankPayload {
             + "\"cells\":[\(cells.joined(separator: ","))]}"
     }
 
-    private static func number(_ value: Double) -> String { value.isFinite ? String(format: "%.6f", value) : "null" }
+    private static func number(_ value: Double) -> String { value.isFinite ? JSON.number(value) : "null" }
 }

@@ -1,0 +1,1 @@
+../TraceToolsTests/ChildProcess.swift
