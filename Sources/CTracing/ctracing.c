@@ -1,8 +1,10 @@
 #define _GNU_SOURCE
 #include "ctracing.h"
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 __thread ct_thread_state ct_tls __attribute__((tls_model("initial-exec")));
@@ -32,3 +34,15 @@ void ct_register_thread_exit(void (*destructor)(void *), void *context) {
 }
 
 int32_t ct_thread_id(void) { return (int32_t)syscall(SYS_gettid); }
+
+void *ct_ring_allocate(size_t bytes) {
+    const size_t huge = (size_t)2 << 20;
+    size_t rounded = (bytes + huge - 1) & ~(huge - 1);
+    void *p = 0;
+    if (posix_memalign(&p, huge, rounded) != 0) return 0;
+    // Advice only: where transparent huge pages are off the ring works as before.
+    madvise(p, rounded, MADV_HUGEPAGE);
+    return p;
+}
+
+void ct_ring_free(void *p) { free(p); }

@@ -49,7 +49,9 @@ import CTracing
     @usableFromInline package let osThreadID: Int32
 
     init(index: UInt16) {
-        ring = .allocate(capacity: ThreadTrace.ringCapacity)
+        let bytes = ThreadTrace.ringCapacity * MemoryLayout<SpanRecord>.stride
+        guard let memory = ct_ring_allocate(bytes) else { fatalError("tracer: cannot allocate a span ring of \(bytes) bytes") }
+        ring = memory.bindMemory(to: SpanRecord.self, capacity: ThreadTrace.ringCapacity)
         shared = .allocate(capacity: 32)
         shared.initialize(repeating: 0, count: 32)
         frames = .allocate(capacity: ThreadTrace.frameCapacity)
@@ -66,7 +68,7 @@ import CTracing
     }
 
     func deallocate() {
-        ring.deallocate()
+        ct_ring_free(ring)
         shared.deallocate()
         frames.deallocate()
         shapeSlots.deallocate()

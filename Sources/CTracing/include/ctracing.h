@@ -4,6 +4,7 @@
 #ifndef CTRACING_H
 #define CTRACING_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 #if defined(__x86_64__)
@@ -133,5 +134,11 @@ void ct_register_thread_exit(void (*destructor)(void *), void *context);
 
 /// The kernel's id of the calling thread.
 int32_t ct_thread_id(void);
+
+/// Memory for a thread's span ring (NULL if none): 2 MiB-aligned and advised as transparent huge
+/// pages, so that writing a ring larger than the caches does not also miss the TLB on every 4 KiB
+/// page (on a VM a miss walks two page tables). Freed with `ct_ring_free`.
+void *ct_ring_allocate(size_t bytes);
+void ct_ring_free(void *ring);
 
 #endif
