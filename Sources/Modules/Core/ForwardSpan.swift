@@ -31,6 +31,8 @@ struct ForwardSpan {
 
     /// The interned shapes of a module's input or output.
     @inlinable static func shapeID<Value: ModuleIO>(_ value: borrowing Value) -> UInt32 {
+        // Resolved when the wrapper is specialized: most modules take and return one tensor.
+        if Value.self == Tensor.self { return unsafeBitCast(value, to: Tensor.self).traceShapeID }
         var key = ShapeKey()
         value.forEachTensor { $0.appendShape(to: &key) }
         return key.isComplete ? SpanTracer.intern(&key) : Tensor.shapeID(value.tensors)

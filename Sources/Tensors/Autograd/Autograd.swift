@@ -1,3 +1,4 @@
+import Synchronization
 import CTracing
 import TraceEvents
 import TraceRuntime
@@ -17,7 +18,9 @@ public enum Autograd {
         backward: @escaping Backward
     ) -> Tensor {
         let flags = TraceFlags.current
-        if flags.rawValue & TraceFlags.tracerMask.rawValue == 0 {
+        // Ops of backward rules have nothing to record unless each op is a span: graphs and
+        // parameter reads are forward-only, and gradients are off (no node, no scope).
+        if flags.rawValue & TraceFlags.tracerMask.rawValue == 0 || (inBackward && !flags.contains(.ops)) {
             return attach(name, inputs, compute(), scope: 0, backward: backward)
         }
         // `compute` runs here, not inside the traced path, so the kernel is always specialized
@@ -89,15 +92,26 @@ extension Tensor {
         shape.withUnsafeBufferPointer { key.append(dtype: code, dims: $0) }
     }
 
+    /// The interned id of this tensor's shape in the active session, interned on first use and
+    /// then read from the tensor (one load).
+    @inlinable package var traceShapeID: UInt32 {
+        let epoch = UInt64(ct_get_epoch())
+        let memo = shapeMemo.load(ordering: .relaxed)
+        if memo >> 32 == epoch { return UInt32(truncatingIfNeeded: memo) }
+        let id = Tensor.shapeID(CollectionOfOne(self))
+        if id != 0 { shapeMemo.store(epoch << 32 | UInt64(id), ordering: .relaxed) }
+        return id
+    }
+
     /// The interned id of these tensors' shapes.
-    @inlinable public static func shapeID(_ tensors: [Tensor]) -> UInt32 {
+    @inlinable public static func shapeID(_ tensors: some Collection<Tensor>) -> UInt32 {
         var key = ShapeKey()
         for t in tensors { t.appendShape(to: &key) }
         return key.isComplete ? SpanTracer.intern(&key) : longShapeID(tensors)
     }
 
     /// Shapes with more tokens than a key holds (many high-rank tensors).
-    @usableFromInline static func longShapeID(_ tensors: [Tensor]) -> UInt32 {
+    @usableFromInline static func longShapeID(_ tensors: some Collection<Tensor>) -> UInt32 {
         Tracer.current?.names.intern(shapeTokens: ShapeKey.tokens(tensors.map { ($0.dtype == .float32 ? .float32 : .int32, $0.shape) }))
             ?? 0
     }

@@ -138,8 +138,8 @@ struct BackwardSpans {
     private var count = 0
     private var capacity = 0
     private var opToken: Int32 = -1
-    /// Parent ids by module id, read once per backward pass (when the first span opens).
-    private var parents: [UInt32]?
+    /// Parent ids by module id, copied once per backward pass (when the first span opens).
+    private var parents: UnsafeMutableBufferPointer<UInt32>?
 
     /// A walk up the tree stops after this many modules without an open span (a cycle guard).
     private static let maxWalk = 257
@@ -156,9 +156,22 @@ struct BackwardSpans {
     /// Walks up from the op's module until a module whose backward span is open; closes what is
     /// above that and opens what is between, outermost first.
     private mutating func reopen(_ module: UInt32) {
-        if parents == nil { parents = Tracer.current?.modules.parents ?? [] }
+        if parents == nil {
+            let ids = Tracer.current?.modules.parents ?? []
+            let copy = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: ids.count)
+            _ = copy.initialize(from: ids)
+            parents = copy
+        }
         let parents = self.parents!
         func parent(_ m: UInt32) -> UInt32 { Int(m) < parents.count ? parents[Int(m)] : 0 }
+        // The common change, from one layer to the next in a container: a sibling of the innermost span.
+        if count >= 2 && module != 0 && parent(module) == modules![count - 2] {
+            let now = Clock.ticks()
+            SpanTracer.end(tokens![count - 1], at: now)
+            modules![count - 1] = module
+            tokens![count - 1] = SpanTracer.begin(.backward, subject: module, at: now)
+            return
+        }
         var missing = 0
         var keep = 0
         var current = module
@@ -236,8 +249,10 @@ struct BackwardSpans {
         }
         modules?.deallocate()
         tokens?.deallocate()
+        parents?.deallocate()
         modules = nil
         tokens = nil
+        parents = nil
         capacity = 0
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import TraceEvents
 import TraceRuntime
 
@@ -41,6 +42,9 @@ public final class Tensor {
     /// reference counting or an exclusivity check. (Written only with `parameter`, when a tree
     /// is described to a session; a racing read sees the old or the new owner of the same tree.)
     @exclusivity(unchecked) final var judgedOwner: UInt32 = 0
+    /// The trace session (high 32 bits) and the interned id of this tensor's shape in it (see
+    /// `traceShapeID`): a module's output is the next module's input, and its shape is interned once.
+    @usableFromInline let shapeMemo = Atomic<UInt64>(0)
     /// Called with this tensor's gradient during backward (see `registerGradientHook`).
     var gradientHooks: [GradientHook]?
 
