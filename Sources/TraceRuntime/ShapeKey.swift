@@ -18,14 +18,24 @@ import TraceEvents
     }
 
     @inlinable @inline(__always) mutating func add(_ token: Int32) {
-        hash = (hash ^ UInt64(UInt32(bitPattern: token))) &* 0x100_0000_01b3
+        hash = ShapeKey.mix(hash, token)
         if count < ShapeKey.inlineCapacity { tokens[count] = token }
         count += 1
     }
 
+    /// One step of the key's hash (FNV-1a over tokens).
+    @inlinable @inline(__always) static func mix(_ hash: UInt64, _ token: Int32) -> UInt64 {
+        (hash ^ UInt64(UInt32(bitPattern: token))) &* 0x100_0000_01b3
+    }
+
+    /// The token that starts a tensor: its dtype and rank.
+    @inlinable @inline(__always) static func header(_ dtype: DTypeCode, rank: Int) -> Int32 {
+        Int32(dtype.rawValue) | Int32(truncatingIfNeeded: rank) << 8
+    }
+
     /// Appends one tensor.
     @inlinable @inline(__always) package mutating func append(dtype: DTypeCode, dims: UnsafeBufferPointer<Int>) {
-        add(Int32(dtype.rawValue) | Int32(dims.count) << 8)
+        add(ShapeKey.header(dtype, rank: dims.count))
         for d in dims { add(Int32(truncatingIfNeeded: d)) }
     }
 
@@ -54,16 +64,37 @@ extension ThreadTrace {
 
     /// The interned id of a complete `key` (see `ShapeKey.isComplete`).
     @inlinable package mutating func intern(_ key: inout ShapeKey) -> UInt32 {
+        if let id = cachedShape(hash: key.hash, count: key.count, token: { key.tokens[$0] }) { return id }
+        return internSlow(&key)
+    }
+
+    /// The interned id of one tensor's shape: what `intern` returns for the key of that tensor
+    /// alone, without building the key when the cache holds it. 0 when the shape has more tokens
+    /// than a key holds (intern those from `ShapeKey.tokens`).
+    @inlinable package mutating func intern(dtype: DTypeCode, dims: UnsafeBufferPointer<Int>) -> UInt32 {
+        guard dims.count < ShapeKey.inlineCapacity else { return 0 }
+        let header = ShapeKey.header(dtype, rank: dims.count)
+        var hash = ShapeKey.mix(ShapeKey().hash, header)
+        for d in dims { hash = ShapeKey.mix(hash, Int32(truncatingIfNeeded: d)) }
+        let token = { (i: Int) -> Int32 in i == 0 ? header : Int32(truncatingIfNeeded: dims[i &- 1]) }
+        if let id = cachedShape(hash: hash, count: dims.count + 1, token: token) { return id }
+        var key = ShapeKey()
+        key.append(dtype: dtype, dims: dims)
+        return internSlow(&key)
+    }
+
+    /// The id of the cached key with `hash` whose `count` tokens are `token(0)`, `token(1)`, ...
+    @inlinable @inline(__always) mutating func cachedShape(hash: UInt64, count: Int, token: (Int) -> Int32) -> UInt32? {
         // Ids belong to a session's interner: a cache filled in another session is stale.
         if shapeEpoch != ct_get_epoch() { clearShapeCache() }
         let mask = ThreadTrace.shapeSlotCount - 1
-        var index = Int(truncatingIfNeeded: key.hash ^ (key.hash >> 29)) & mask
+        var index = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
         for _ in 0..<8 {
             let slot = shapeSlots + index
-            if slot.pointee.id == 0 { break }
-            if slot.pointee.hash == key.hash && Int(slot.pointee.count) == key.count {
+            if slot.pointee.id == 0 { return nil }
+            if slot.pointee.hash == hash && Int(slot.pointee.count) == count {
                 var same = true
-                for i in 0..<key.count where slot.pointee.tokens[i] != key.tokens[i] {
+                for i in 0..<count where slot.pointee.tokens[i] != token(i) {
                     same = false
                     break
                 }
@@ -71,7 +102,7 @@ extension ThreadTrace {
             }
             index = (index + 1) & mask
         }
-        return internSlow(&key)
+        return nil
     }
 
     @usableFromInline mutating func clearShapeCache() {

@@ -115,6 +115,13 @@ import TraceEvents
         trace.pointee.commit()
     }
 
+    /// Closes span `token` (and any left open above it) at `time` and opens a sibling of it that
+    /// starts there: one call where backward moves from one layer to the next.
+    @inlinable package static func replace(_ token: Int32, with kind: SpanKind, subject: UInt32, at time: UInt64) -> Int32 {
+        close(token, outputShapes: 0, hooks: 0, failed: false, at: time)
+        return open(kind, subject: subject, flags: 0, inputShapes: 0, at: time)
+    }
+
     /// Closes span `token` (and any left open above it) without writing it.
     @usableFromInline package static func discard(_ token: Int32) {
         guard token >= 0 else { return }

@@ -98,7 +98,9 @@ extension Tensor {
         let epoch = UInt64(ct_get_epoch())
         let memo = shapeMemo.load(ordering: .relaxed)
         if memo >> 32 == epoch { return UInt32(truncatingIfNeeded: memo) }
-        let id = Tensor.shapeID(CollectionOfOne(self))
+        let code = dtype == .float32 ? DTypeCode.float32 : DTypeCode.int32
+        var id = shape.withUnsafeBufferPointer { ThreadTrace.current.pointee.intern(dtype: code, dims: $0) }
+        if id == 0 { id = Tensor.shapeID(CollectionOfOne(self)) }
         if id != 0 { shapeMemo.store(epoch << 32 | UInt64(id), ordering: .relaxed) }
         return id
     }

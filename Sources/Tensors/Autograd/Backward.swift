@@ -166,10 +166,8 @@ struct BackwardSpans {
         func parent(_ m: UInt32) -> UInt32 { Int(m) < parents.count ? parents[Int(m)] : 0 }
         // The common change, from one layer to the next in a container: a sibling of the innermost span.
         if count >= 2 && module != 0 && parent(module) == modules![count - 2] {
-            let now = Clock.ticks()
-            SpanTracer.end(tokens![count - 1], at: now)
             modules![count - 1] = module
-            tokens![count - 1] = SpanTracer.begin(.backward, subject: module, at: now)
+            tokens![count - 1] = SpanTracer.replace(tokens![count - 1], with: .backward, subject: module, at: Clock.ticks())
             return
         }
         var missing = 0
