@@ -98,6 +98,42 @@ extension Tracing {
             #expect(dtypes == ["float32;float32"])
         }
 
+        @Test func oneTensorsShapeIsRememberedPerSessionAndKeepsItsDtype() throws {
+            // A tensor remembers its interned shape for one session: the same tensor traced in a
+            // second session, whose interner numbers shapes anew, must be interned again there.
+            final class Lookup: Module<Tensor, Tensor> {
+                let table = Embedding(10, 4)
+                let head = Linear(4, 4)
+                override func forward(_ ids: Tensor) throws -> Tensor { try head(try table(ids)) }
+            }
+            let model = Lookup()
+            let ids = Tensor(indices: [1, 2, 3, 4, 5, 6], shape: [2, 3])
+            let other = Linear(1, 1)
+            let one = Tensor.ones([1])
+            var traces: [[[SQLValue]]] = []
+            for session in 0..<2 {
+                let path = try profile { _ in
+                    // Another shape first in the second session, so that its shape ids differ from the first's.
+                    if session == 1 { _ = try other(one) }
+                    _ = try model(ids)
+                    _ = try model(ids)
+                }
+                let query = """
+                    SELECT s.name, s.input_shapes, s.output_shapes, i.dtypes FROM spans s
+                    JOIN shapes i ON i.text = s.input_shapes
+                    WHERE s.kind = 'forward' AND s.name <> 'Linear' ORDER BY s.id
+                    """
+                traces.append(try rows(path, query))
+            }
+            let expected: [[SQLValue]] = [
+                [.text("Lookup"), .text("[2,3]"), .text("[2,3,4]"), .text("int32")],
+                [.text("table"), .text("[2,3]"), .text("[2,3,4]"), .text("int32")],
+                [.text("head"), .text("[2,3,4]"), .text("[2,3,4]"), .text("float32")],
+            ]
+            #expect(traces[0] == expected + expected)
+            #expect(traces[1] == expected + expected)
+        }
+
         @Test func memoryDeltasOnAKnownAllocationPattern() throws {
             final class Allocates: Module<Tensor, Tensor> {
                 override func forward(_ x: Tensor) throws -> Tensor {
