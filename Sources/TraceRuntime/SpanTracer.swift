@@ -31,13 +31,27 @@ import TraceEvents
         }
         let epoch = ct_get_epoch()
         let frame = trace.pointee.frames + depth
+        var outer: UInt32 = 0
         if depth > 0, frame[-1].epoch == epoch {
             frame.pointee.parent = frame[-1].id
             frame.pointee.depth = frame[-1].depth &+ 1
+            outer = frame[-1].innermost
         } else {
             frame.pointee.parent = 0
             frame.pointee.depth = 0
         }
+        frame.pointee.innermost = kind == .forward ? subject : outer
+        start(frame, trace, epoch: epoch, kind, subject: subject, flags: flags, inputShapes: inputShapes)
+        trace.pointee.depth = depth &+ 1
+        frame.pointee.start = time ?? Clock.ticks()
+        return Int32(truncatingIfNeeded: depth)
+    }
+
+    /// Fills `frame` (whose parent and depth are set) for a span that begins now, but its time.
+    @inlinable @inline(__always) static func start(
+        _ frame: UnsafeMutablePointer<Frame>, _ trace: UnsafeMutablePointer<ThreadTrace>, epoch: UInt32,
+        _ kind: SpanKind, subject: UInt32, flags: UInt8, inputShapes: UInt32
+    ) {
         frame.pointee.id = trace.pointee.takeID(epoch: epoch)
         frame.pointee.epoch = epoch
         frame.pointee.subject = subject
@@ -54,9 +68,6 @@ import TraceEvents
             spanFlags |= SpanFlag.memory
         }
         frame.pointee.flags = spanFlags
-        trace.pointee.depth = depth &+ 1
-        frame.pointee.start = time ?? Clock.ticks()
-        return Int32(truncatingIfNeeded: depth)
     }
 
     /// Closes the span `token` (and any left open above it) and writes its record.
@@ -78,6 +89,15 @@ import TraceEvents
         let trace = ThreadTrace.current
         let frame = trace.pointee.frames + Int(token)
         trace.pointee.depth = Int(token)
+        finish(frame, trace, outputShapes: outputShapes, hooks: hooks, failed: failed, at: now)
+    }
+
+    /// Ends the span of `frame` at `now` and writes its record (unless it belongs to an earlier
+    /// session or recording is off).
+    @inlinable @inline(__always) static func finish(
+        _ frame: UnsafeMutablePointer<Frame>, _ trace: UnsafeMutablePointer<ThreadTrace>, outputShapes: UInt32,
+        hooks: UInt8, failed: Bool, at now: UInt64
+    ) {
         var allocated: Int64 = 0
         var freed: Int64 = 0
         var peak: Int64 = 0
@@ -118,8 +138,25 @@ import TraceEvents
     /// Closes span `token` (and any left open above it) at `time` and opens a sibling of it that
     /// starts there: one call where backward moves from one layer to the next.
     @inlinable package static func replace(_ token: Int32, with kind: SpanKind, subject: UInt32, at time: UInt64) -> Int32 {
-        close(token, outputShapes: 0, hooks: 0, failed: false, at: time)
-        return open(kind, subject: subject, flags: 0, inputShapes: 0, at: time)
+        let epoch = ct_get_epoch()
+        let trace = ThreadTrace.current
+        guard token >= 0, trace.pointee.frames[Int(token)].epoch == epoch else {
+            close(token, outputShapes: 0, hooks: 0, failed: false, at: time)
+            return open(kind, subject: subject, flags: 0, inputShapes: 0, at: time)
+        }
+        // The sibling takes the closed span's frame: the same parent, depth and session.
+        let frame = trace.pointee.frames + Int(token)
+        trace.pointee.depth = Int(token)
+        finish(frame, trace, outputShapes: 0, hooks: 0, failed: false, at: time)
+        if kind == .forward {
+            frame.pointee.innermost = subject
+        } else if frame.pointee.kind == SpanKind.forward.rawValue {
+            frame.pointee.innermost = token > 0 && frame[-1].epoch == epoch ? frame[-1].innermost : 0
+        }
+        start(frame, trace, epoch: epoch, kind, subject: subject, flags: 0, inputShapes: 0)
+        trace.pointee.depth = Int(token) &+ 1
+        frame.pointee.start = time
+        return token
     }
 
     /// Closes span `token` (and any left open above it) without writing it.
@@ -151,15 +188,10 @@ import TraceEvents
     @inlinable package static var innermostModule: UInt32 {
         guard let raw = ct_state().pointee.context else { return 0 }
         let trace = raw.assumingMemoryBound(to: ThreadTrace.self)
-        var i = trace.pointee.depth - 1
-        let epoch = ct_get_epoch()
-        while i >= 0 {
-            let f = trace.pointee.frames + i
-            if f.pointee.epoch != epoch { return 0 }
-            if f.pointee.kind == SpanKind.forward.rawValue { return f.pointee.subject }
-            i -= 1
-        }
-        return 0
+        let depth = trace.pointee.depth
+        guard depth > 0 else { return 0 }
+        let top = trace.pointee.frames + (depth - 1)
+        return top.pointee.epoch == ct_get_epoch() ? top.pointee.innermost : 0
     }
 
     /// True when the module stack of this thread can be judged: it has a span open in the

@@ -12,6 +12,9 @@ import CTracing
     @usableFromInline var subject: UInt32 = 0
     @usableFromInline var inputShapes: UInt32 = 0
     @usableFromInline var step: UInt32 = 0
+    /// The module of the innermost forward span at or below this one in the same session (0 if
+    /// none): what `SpanTracer.innermostModule` answers while this span is on top.
+    @usableFromInline var innermost: UInt32 = 0
     @usableFromInline var depth: UInt16 = 0
     @usableFromInline var kind: UInt8 = 0
     @usableFromInline var flags: UInt8 = 0
