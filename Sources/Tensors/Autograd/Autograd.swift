@@ -25,6 +25,12 @@ public enum Autograd {
         }
         // `compute` runs here, not inside the traced path, so the kernel is always specialized
         // with its element function (a closure passed on would be called per element).
+        if !flags.contains(.ops) && !flags.contains(.graph) {
+            // The common traced op (forward, no op span, no graph): its scope and the read check.
+            let scope = flags.contains(.spans) ? SpanTracer.innermostModule : 0
+            if flags.contains(.bypass) { OpObservers.checkParameterReads(inputs, innermost: scope) }
+            return attach(name, inputs, compute(), scope: scope, backward: backward)
+        }
         let traced = beginTracedOp(name, inputs, flags)
         return endTracedOp(traced, name, inputs, compute(), flags, backward: backward)
     }

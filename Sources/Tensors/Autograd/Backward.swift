@@ -147,7 +147,9 @@ struct BackwardSpans {
     mutating func enter(_ node: GradNode) {
         guard flags.contains(.spans) else { return }
         let module = node.scope
-        if count == 0 || modules![count - 1] != module { reopen(module) }
+        if count == 0 || modules![count - 1] != module {
+            if !switchToSibling(module) { reopen(module) }
+        }
         if flags.contains(.ops) {
             opToken = SpanTracer.begin(.op, subject: OpObservers.nameID(BackwardSpans.backwardName(node.op)))
         }
@@ -164,12 +166,6 @@ struct BackwardSpans {
         }
         let parents = self.parents!
         func parent(_ m: UInt32) -> UInt32 { Int(m) < parents.count ? parents[Int(m)] : 0 }
-        // The common change, from one layer to the next in a container: a sibling of the innermost span.
-        if count >= 2 && module != 0 && parent(module) == modules![count - 2] {
-            modules![count - 1] = module
-            tokens![count - 1] = SpanTracer.replace(tokens![count - 1], with: .backward, subject: module, at: Clock.ticks())
-            return
-        }
         var missing = 0
         var keep = 0
         var current = module
@@ -203,6 +199,17 @@ struct BackwardSpans {
                 ? SpanTracer.begin(.backward, subject: modules![i], at: now) : SpanTracer.begin(.backward, subject: modules![i])
         }
         count = keep + missing
+    }
+
+    /// The common change, from one layer to the next in a container: to a sibling of the
+    /// innermost span, which ends where the sibling begins. False when `module` is not one.
+    @inline(__always) private mutating func switchToSibling(_ module: UInt32) -> Bool {
+        guard count >= 2, module != 0, let parents, Int(module) < parents.count,
+            parents[Int(module)] == modules![count - 2]
+        else { return false }
+        modules![count - 1] = module
+        tokens![count - 1] = SpanTracer.replace(tokens![count - 1], with: .backward, subject: module, at: Clock.ticks())
+        return true
     }
 
     private func openIndex(of module: UInt32) -> Int? {

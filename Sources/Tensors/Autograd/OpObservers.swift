@@ -3,7 +3,7 @@ import TraceRuntime
 
 /// What the tracer attaches to ops, all of it the active session's: op-name interning, the
 /// graph recorder, and the parameter-read check of the bypass detector.
-package enum OpObservers {
+@usableFromInline package enum OpObservers {
     /// The session's graph recorder, while a graph is being captured.
     @usableFromInline package static var graph: GraphRecorder? {
         Tracer.current?.graphRecorder.map { unsafeDowncast($0, to: GraphRecorder.self) }
@@ -21,7 +21,7 @@ package enum OpObservers {
     /// Per op, the common cases cost one load per input: a tensor that is no parameter, or a
     /// built-in layer's, has no `judgedOwner`; a user module's read in its own wrapper has it equal
     /// to `innermost`.
-    @usableFromInline package static func checkParameterReads(_ inputs: [Tensor], innermost: UInt32) {
+    @inlinable package static func checkParameterReads(_ inputs: [Tensor], innermost: UInt32) {
         guard innermost != 0 else { return }
         for t in inputs {
             let owner = t.judgedOwner

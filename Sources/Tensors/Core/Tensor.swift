@@ -41,7 +41,7 @@ public final class Tensor {
     /// user module), 0 for every other tensor: what the per-op check reads, one load without
     /// reference counting or an exclusivity check. (Written only with `parameter`, when a tree
     /// is described to a session; a racing read sees the old or the new owner of the same tree.)
-    @exclusivity(unchecked) final var judgedOwner: UInt32 = 0
+    @exclusivity(unchecked) @usableFromInline final var judgedOwner: UInt32 = 0
     /// The trace session (high 32 bits) and the interned id of this tensor's shape in it (see
     /// `traceShapeID`): a module's output is the next module's input, and its shape is interned once.
     @usableFromInline let shapeMemo = Atomic<UInt64>(0)
