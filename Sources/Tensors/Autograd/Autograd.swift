@@ -1,5 +1,5 @@
-import Synchronization
 import CTracing
+import Synchronization
 import TraceEvents
 import TraceRuntime
 
