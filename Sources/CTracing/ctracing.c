@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "ctracing.h"
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -35,14 +34,29 @@ void ct_register_thread_exit(void (*destructor)(void *), void *context) {
 
 int32_t ct_thread_id(void) { return (int32_t)syscall(SYS_gettid); }
 
-void *ct_ring_allocate(size_t bytes) {
+static size_t ring_mapping(size_t bytes) {
     const size_t huge = (size_t)2 << 20;
-    size_t rounded = (bytes + huge - 1) & ~(huge - 1);
-    void *p = 0;
-    if (posix_memalign(&p, huge, rounded) != 0) return 0;
-    // Advice only: where transparent huge pages are off the ring works as before.
-    madvise(p, rounded, MADV_HUGEPAGE);
-    return p;
+    return (bytes + huge - 1) & ~(huge - 1);
 }
 
-void ct_ring_free(void *p) { free(p); }
+void *ct_ring_allocate(size_t bytes) {
+    const size_t huge = (size_t)2 << 20;
+    size_t size = ring_mapping(bytes);
+    // Mapped directly (not malloc: glibc would serve a later ring from its heap once a freed one
+    // raised its mmap threshold), with room to align the start to a huge page.
+    char *raw = mmap(0, size + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return 0;
+    char *ring = (char *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
+    if (ring > raw) munmap(raw, (size_t)(ring - raw));
+    size_t tail = (size_t)(raw + size + huge - (ring + size));
+    if (tail > 0) munmap(ring + size, tail);
+    // Advice only: where transparent huge pages are off the ring works as before.
+    madvise(ring, size, MADV_HUGEPAGE);
+    // Fault the pages in now, when the thread registers, not in the middle of recording spans.
+    for (size_t at = 0; at < size; at += 4096) ring[at] = 0;
+    return ring;
+}
+
+void ct_ring_free(void *ring, size_t bytes) {
+    if (ring) munmap(ring, ring_mapping(bytes));
+}

@@ -28,6 +28,7 @@ import CTracing
     @usableFromInline static let frameCapacity = 512
     @usableFromInline static let ringCapacity = 1 << 16
     @usableFromInline static let idBlock: UInt64 = 4096
+    static var ringBytes: Int { ringCapacity * MemoryLayout<SpanRecord>.stride }
 
     /// Finished spans, a single-producer single-consumer ring.
     @usableFromInline var ring: UnsafeMutablePointer<SpanRecord>
@@ -52,7 +53,7 @@ import CTracing
     @usableFromInline package let osThreadID: Int32
 
     init(index: UInt16) {
-        let bytes = ThreadTrace.ringCapacity * MemoryLayout<SpanRecord>.stride
+        let bytes = ThreadTrace.ringBytes
         guard let memory = ct_ring_allocate(bytes) else { fatalError("tracer: cannot allocate a span ring of \(bytes) bytes") }
         ring = memory.bindMemory(to: SpanRecord.self, capacity: ThreadTrace.ringCapacity)
         shared = .allocate(capacity: 32)
@@ -71,7 +72,7 @@ import CTracing
     }
 
     func deallocate() {
-        ct_ring_free(ring)
+        ct_ring_free(ring, ThreadTrace.ringBytes)
         shared.deallocate()
         frames.deallocate()
         shapeSlots.deallocate()

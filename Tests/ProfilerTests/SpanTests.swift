@@ -212,6 +212,25 @@ extension Tracing {
             #expect(nested == [[.int(0)]])
         }
 
+        @Test func backwardThroughAContainerSwitchesFromLayerToLayer() throws {
+            // Every autograd node of a Sequential's layers belongs to the next sibling: each
+            // backward span ends where the next begins, all under the container's span.
+            let model = Sequential([Linear(3, 3), ReLU(), Linear(3, 3), ReLU(), Linear(3, 2)])
+            let path = try profile { p in
+                try model(Tensor.ones([2, 3])).sum().backward()
+                p.step()
+            }
+            let spans = try rows(
+                path,
+                """
+                SELECT s.name, p.name, s.ts_ns, s.ts_ns + s.dur_ns FROM spans s JOIN spans p ON p.id = s.parent_id
+                WHERE s.kind = 'backward' AND s.name <> 'Sequential' ORDER BY s.ts_ns
+                """)
+            #expect(spans.map { $0[0] } == ["4", "3", "2", "1", "0"].map { SQLValue.text($0) })
+            #expect(spans.allSatisfy { $0[1] == .text("Sequential") })
+            for (earlier, later) in zip(spans, spans.dropFirst()) { #expect(earlier[3] == later[2]) }
+        }
+
         @Test func opSpansWithInputShapes() throws {
             let m = Linear(3, 2)
             var options = ProfilerOptions()

@@ -135,10 +135,11 @@ void ct_register_thread_exit(void (*destructor)(void *), void *context);
 /// The kernel's id of the calling thread.
 int32_t ct_thread_id(void);
 
-/// Memory for a thread's span ring (NULL if none): 2 MiB-aligned and advised as transparent huge
-/// pages, so that writing a ring larger than the caches does not also miss the TLB on every 4 KiB
-/// page (on a VM a miss walks two page tables). Freed with `ct_ring_free`.
+/// Memory for a thread's span ring of `bytes` (NULL if none), faulted in: 2 MiB-aligned and advised
+/// as transparent huge pages, so that writing a ring larger than the caches does not also miss the
+/// TLB on every 4 KiB page (on a VM a miss walks two page tables). Freed with `ct_ring_free` and
+/// the same `bytes`.
 void *ct_ring_allocate(size_t bytes);
-void ct_ring_free(void *ring);
+void ct_ring_free(void *ring, size_t bytes);
 
 #endif

@@ -40,7 +40,8 @@ struct ForwardSpan {
 
     /// Bypass of a parent: a module's wrapper runs while the wrapper of the ancestor that calls
     /// it is not active, so that ancestor's `forward` was called directly. The common case (the
-    /// parent is the innermost wrapper) costs one walk to the innermost forward span.
+    /// parent is the innermost wrapper) costs one look at the top frame; otherwise the stack is
+    /// walked for the parent's span.
     @inlinable static func checkParentActive(_ module: AnyModule, _ parent: UInt32) {
         let innermost = SpanTracer.innermostModule
         if innermost != parent && !SpanTracer.isActive(module: parent) { reportSkippedParent(module, parent, innermost) }

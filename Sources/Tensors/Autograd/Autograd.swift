@@ -19,8 +19,10 @@ public enum Autograd {
     ) -> Tensor {
         let flags = TraceFlags.current
         // Ops of backward rules have nothing to record unless each op is a span: graphs and
-        // parameter reads are forward-only, and gradients are off (no node, no scope).
-        if flags.rawValue & TraceFlags.tracerMask.rawValue == 0 || (inBackward && !flags.contains(.ops)) {
+        // parameter reads are forward-only, and gradients are off there (no node, no scope).
+        if flags.rawValue & TraceFlags.tracerMask.rawValue == 0
+            || (inBackward && !GradMode.isEnabled && !flags.contains(.ops))
+        {
             return attach(name, inputs, compute(), scope: 0, backward: backward)
         }
         // `compute` runs here, not inside the traced path, so the kernel is always specialized
