@@ -53,7 +53,7 @@ void *ct_ring_allocate(size_t bytes) {
     // Advice only: where transparent huge pages are off the ring works as before.
     madvise(ring, size, MADV_HUGEPAGE);
     // Fault the pages in now, when the thread registers, not in the middle of recording spans.
-    for (size_t at = 0; at < size; at += 4096) ring[at] = 0;
+    for (size_t at = 0; at < size; at += 4096) ((volatile char *)ring)[at] = 0;
     return ring;
 }
 
