@@ -14,7 +14,7 @@ import TraceEvents
     @inlinable package init() {
         tokens = InlineArray(repeating: 0)
         count = 0
-        hash = 0xcbf2_9ce4_8422_2325
+        hash = ShapeKey.seed
     }
 
     @inlinable @inline(__always) mutating func add(_ token: Int32) {
@@ -22,6 +22,9 @@ import TraceEvents
         if count < ShapeKey.inlineCapacity { tokens[count] = token }
         count += 1
     }
+
+    /// The hash of no tokens (FNV-1a's offset basis).
+    @inlinable static var seed: UInt64 { 0xcbf2_9ce4_8422_2325 }
 
     /// One step of the key's hash (FNV-1a over tokens).
     @inlinable @inline(__always) static func mix(_ hash: UInt64, _ token: Int32) -> UInt64 {
@@ -74,7 +77,7 @@ extension ThreadTrace {
     @inlinable package mutating func intern(dtype: DTypeCode, dims: UnsafeBufferPointer<Int>) -> UInt32 {
         guard dims.count < ShapeKey.inlineCapacity else { return 0 }
         let header = ShapeKey.header(dtype, rank: dims.count)
-        var hash = ShapeKey.mix(ShapeKey().hash, header)
+        var hash = ShapeKey.mix(ShapeKey.seed, header)
         for d in dims { hash = ShapeKey.mix(hash, Int32(truncatingIfNeeded: d)) }
         let token = { (i: Int) -> Int32 in i == 0 ? header : Int32(truncatingIfNeeded: dims[i &- 1]) }
         if let id = cachedShape(hash: hash, count: dims.count + 1, token: token) { return id }

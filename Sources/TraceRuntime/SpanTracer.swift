@@ -31,20 +31,36 @@ import TraceEvents
         }
         let epoch = ct_get_epoch()
         let frame = trace.pointee.frames + depth
-        var outer: UInt32 = 0
-        if depth > 0, frame[-1].epoch == epoch {
+        let below = depth > 0 && frame[-1].epoch == epoch
+        if below {
             frame.pointee.parent = frame[-1].id
             frame.pointee.depth = frame[-1].depth &+ 1
-            outer = frame[-1].innermost
         } else {
             frame.pointee.parent = 0
             frame.pointee.depth = 0
         }
-        frame.pointee.innermost = kind == .forward ? subject : outer
+        frame.pointee.innermost = innermost(of: frame, below: below, kind, subject: subject)
         start(frame, trace, epoch: epoch, kind, subject: subject, flags: flags, inputShapes: inputShapes)
         trace.pointee.depth = depth &+ 1
         frame.pointee.start = time ?? Clock.ticks()
         return Int32(truncatingIfNeeded: depth)
+    }
+
+    /// The innermost module while a span of `kind` and `subject` in `frame` is on top: its own
+    /// for a forward span, else that of the frame below (when `below`: it is of the same session).
+    @inlinable @inline(__always) static func innermost(
+        of frame: UnsafeMutablePointer<Frame>, below: Bool, _ kind: SpanKind, subject: UInt32
+    ) -> UInt32 {
+        kind == .forward ? subject : below ? frame[-1].innermost : 0
+    }
+
+    /// Ends the memory window of the span in `frame`: the highest live bytes seen inside it (which
+    /// it returns) count for the window of the span around it again.
+    @inlinable @inline(__always) static func closeWindow(_ frame: UnsafeMutablePointer<Frame>) -> Int64 {
+        let state = ct_state()!
+        let peak = state.pointee.windowPeak
+        state.pointee.windowPeak = max(frame.pointee.savedPeak, peak)
+        return peak
     }
 
     /// Fills `frame` (whose parent and depth are set) for a span that begins now, but its time.
@@ -103,9 +119,8 @@ import TraceEvents
         var peak: Int64 = 0
         var live: Int64 = 0
         if frame.pointee.flags & SpanFlag.memory != 0 {
+            peak = closeWindow(frame)
             let state = ct_state()!
-            peak = state.pointee.windowPeak
-            state.pointee.windowPeak = max(frame.pointee.savedPeak, peak)
             allocated = state.pointee.allocated &- frame.pointee.allocated
             freed = state.pointee.freed &- frame.pointee.freed
             live = ct_get_live_bytes()
@@ -148,11 +163,7 @@ import TraceEvents
         let frame = trace.pointee.frames + Int(token)
         trace.pointee.depth = Int(token)
         finish(frame, trace, outputShapes: 0, hooks: 0, failed: false, at: time)
-        if kind == .forward {
-            frame.pointee.innermost = subject
-        } else if frame.pointee.kind == SpanKind.forward.rawValue {
-            frame.pointee.innermost = token > 0 && frame[-1].epoch == epoch ? frame[-1].innermost : 0
-        }
+        frame.pointee.innermost = innermost(of: frame, below: token > 0 && frame[-1].epoch == epoch, kind, subject: subject)
         start(frame, trace, epoch: epoch, kind, subject: subject, flags: 0, inputShapes: 0)
         trace.pointee.depth = Int(token) &+ 1
         frame.pointee.start = time
@@ -164,10 +175,7 @@ import TraceEvents
         guard token >= 0 else { return }
         let trace = ThreadTrace.current
         let frame = trace.pointee.frames + Int(token)
-        if frame.pointee.flags & SpanFlag.memory != 0 {
-            let state = ct_state()!
-            state.pointee.windowPeak = max(frame.pointee.savedPeak, state.pointee.windowPeak)
-        }
+        if frame.pointee.flags & SpanFlag.memory != 0 { _ = closeWindow(frame) }
         trace.pointee.depth = Int(token)
     }
 
